@@ -1,0 +1,301 @@
+"""The ``dedup`` command: a thin click layer over the Python API.
+
+Results go to stdout, logs and progress to stderr. Tables and colour are drawn only for a
+terminal (or with ``--color``); anything else gets plain, stable text.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import fields as dataclass_fields
+from typing import Any
+
+import click
+
+from . import exitcodes, output
+from .align import align
+from .pipeline import ScanResult, load, scan_stories
+from .read import Fields
+from .records import InputProblem, Story
+from .settings import DEFAULT, Settings
+
+FORMATS = ("table", "json", "jsonl", "csv")
+
+
+class Reporter:
+    """Where a command's messages go: stderr, quiet or not, coloured only on a terminal."""
+
+    def __init__(self, quiet: bool = False, color: bool | None = None) -> None:
+        self.quiet = quiet
+        self.color = color
+        self.is_terminal = sys.stderr.isatty()
+
+    def problem(self, problem: InputProblem) -> None:
+        click.secho(f"dedup: skipped {problem}", err=True, fg="red", color=self._color())
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(message, err=True, color=self._color())
+
+    def _color(self) -> bool | None:
+        return self.color if self.color is not None else None
+
+    def progress(self) -> Callable[[str, int, int], None] | None:
+        """A progress callback drawn on stderr, only on a terminal and only for long runs."""
+        if self.quiet or not self.is_terminal:
+            return None
+        state: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if total < 5000:
+                return
+            if "progress" not in state:
+                from rich.console import Console
+                from rich.progress import Progress
+
+                bar = Progress(console=Console(stderr=True), transient=True)
+                bar.start()
+                state["progress"], state["task"] = bar, bar.add_task(stage, total=total)
+            bar = state["progress"]
+            bar.update(state["task"], completed=done, description=stage)
+            if done >= total:
+                bar.stop()
+
+        return update
+
+
+def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """One option per ``Settings`` field, so every threshold is tunable and documented."""
+    for spec in reversed(dataclass_fields(Settings)):
+        name = "--" + spec.name.replace("_", "-")
+        kind = float if isinstance(spec.default, float) else int
+        help_text = f"{spec.metadata['help']} [default: {spec.default}]"
+        command = click.option(name, spec.name, type=kind, default=None, help=help_text)(command)
+    return command
+
+
+def build_settings(values: dict[str, Any]) -> Settings:
+    names = {spec.name for spec in dataclass_fields(Settings)}
+    chosen = {k: values.pop(k) for k in list(values) if k in names}
+    try:
+        settings = DEFAULT.with_changes(**chosen)
+        _check_settings(settings)
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from None
+    return settings
+
+
+def _check_settings(settings: Settings) -> None:
+    for name in ("passage_threshold", "near_duplicate", "min_containment"):
+        value = getattr(settings, name)
+        if not 0.0 < value <= 1.0:
+            raise ValueError(f"--{name.replace('_', '-')} must be in (0, 1], got {value}")
+    for name in ("shingle", "min_passage", "min_shared", "boilerplate_min", "widely_shared"):
+        if getattr(settings, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+    if settings.num_perm < 16:
+        raise ValueError("--num-perm must be at least 16")
+
+
+def parse_fields(specs: tuple[str, ...]) -> Fields:
+    try:
+        return Fields.parse(specs)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--field") from None
+
+
+field_option = click.option(
+    "--field",
+    "field_specs",
+    multiple=True,
+    metavar="NAME=FIELD",
+    help="JSON field holding a story part, e.g. body=story_text or id=guid (repeatable). "
+    "NAME is one of id, headline, body, date, outlet, url.",
+)
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No summary or progress on stderr.")
+color_option = click.option(
+    "--color/--no-color",
+    default=None,
+    help="Force or forbid colour and tables (default: only on a terminal; NO_COLOR is honoured).",
+)
+
+
+@click.group(epilog=exitcodes.HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="wire-dedup", prog_name="dedup")
+def cli() -> None:
+    """Find the copies of the same wire story across outlets, and show what each copy kept,
+    changed and added."""
+
+
+@cli.command(epilog=exitcodes.HELP)
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table: for people (plain text when not on a terminal); json: one object; "
+    "jsonl / csv: one row per story.",
+)
+@click.option("--singletons", is_flag=True, help="Also list stories that are copies of nothing.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Processes for fingerprinting; 0 means all cores. Results do not depend on it.",
+)
+@field_option
+@quiet_option
+@color_option
+@settings_options
+def scan(
+    inputs: tuple[str, ...],
+    fmt: str,
+    singletons: bool,
+    jobs: int,
+    field_specs: tuple[str, ...],
+    quiet: bool,
+    color: bool | None,
+    **values: Any,
+) -> None:
+    """Cluster the copies of the same story among INPUT files, folders (read recursively),
+    glob patterns, or - for JSON Lines on standard input.
+
+    Stories are plain text or Markdown (first short line = headline, paragraphs separated by
+    blank lines, optional '---' front matter) and JSON / JSON Lines records.
+    """
+    settings = build_settings(values)
+    fields = parse_fields(field_specs)
+    reporter = Reporter(quiet, color)
+    stories, problems = _load(inputs, fields, reporter)
+    result = scan_stories(stories, settings, jobs=jobs, progress=reporter.progress())
+    result.problems = problems
+    _print_scan(result, fmt, singletons, color, reporter)
+    sys.exit(exitcodes.INPUT if problems else exitcodes.OK)
+
+
+def _load(
+    inputs: tuple[str, ...], fields: Fields, reporter: Reporter
+) -> tuple[list[Story], list[InputProblem]]:
+    stories, problems = load(inputs, fields)
+    for problem in problems:
+        reporter.problem(problem)
+    return stories, problems
+
+
+def _wants_rich(color: bool | None) -> bool:
+    return color if color is not None else sys.stdout.isatty()
+
+
+def _console(color: bool | None):
+    from rich.console import Console
+
+    if color:
+        return Console(force_terminal=True)
+    if color is False:
+        return Console(no_color=True)
+    return Console()
+
+
+def _print_scan(
+    result: ScanResult, fmt: str, singletons: bool, color: bool | None, reporter: Reporter
+) -> None:
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(output.scan_json(result, singletons), ensure_ascii=False, indent=2))
+    elif fmt == "jsonl":
+        click.echo(output.to_jsonl(output.scan_rows(result, singletons)), nl=False)
+    elif fmt == "csv":
+        click.echo(output.to_csv(output.scan_rows(result, singletons)), nl=False)
+    elif _wants_rich(color):
+        from .render import scan_table
+
+        scan_table(result, _console(color), singletons)
+        return
+    else:
+        click.echo(output.scan_text(result, singletons), nl=False)
+        return
+    reporter.info(output.summary_line(result))
+
+
+@cli.command(epilog=exitcodes.HELP)
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="text: side by side on a terminal, stacked otherwise.",
+)
+@field_option
+@quiet_option
+@color_option
+def diff(
+    a: str, b: str, fmt: str, field_specs: tuple[str, ...], quiet: bool, color: bool | None
+) -> None:
+    """Show, paragraph by paragraph, what stories A and B share, what changed (reworded,
+    trimmed, merged or split) and what is unique to each.
+
+    A and B are files read like scan's inputs; for a file holding several stories (JSON
+    array, JSON Lines) name one as FILE#ID, or FILE#N for the N-th record.
+    """
+    fields = parse_fields(field_specs)
+    reporter = Reporter(quiet, color)
+    story_a, story_b = (_one_story(spec, fields, reporter) for spec in (a, b))
+    alignment = align(story_a, story_b)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(output.diff_json(alignment), ensure_ascii=False, indent=2))
+    elif _wants_rich(color):
+        from .render import diff_view
+
+        diff_view(alignment, _console(color))
+    else:
+        click.echo(output.diff_text(alignment), nl=False)
+
+
+def _one_story(spec: str, fields: Fields, reporter: Reporter) -> Story:
+    path, selector = spec, None
+    if not os.path.exists(spec) and "#" in spec:
+        path, _, selector = spec.rpartition("#")
+    stories, problems = load([path], fields)
+    for problem in problems:
+        reporter.problem(problem)
+    if selector is not None:
+        chosen = [s for s in stories if s.id == selector or str(s.record) == selector]
+        if not chosen:
+            raise click.BadParameter(f"no story with id or record number {selector!r} in {path}")
+        return chosen[0]
+    if len(stories) == 1:
+        return stories[0]
+    if not stories:
+        raise click.BadParameter(f"no readable story in {spec}")
+    ids = ", ".join(s.id for s in stories[:5]) + (" ..." if len(stories) > 5 else "")
+    raise click.BadParameter(f"{spec} holds {len(stories)} stories; name one as {spec}#ID ({ids})")
+
+
+def main() -> None:
+    """Console entry point: user errors get a one-line message, never a traceback."""
+    try:
+        cli.main(prog_name="dedup")
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(exitcodes.OK)
+    except KeyboardInterrupt:
+        click.echo("dedup: interrupted", err=True)
+        sys.exit(130)
+    except Exception as err:  # last line of defence, see exitcodes.INTERNAL
+        if os.environ.get("DEDUP_DEBUG"):
+            raise
+        click.echo(f"dedup: internal error: {type(err).__name__}: {err}", err=True)
+        sys.exit(exitcodes.INTERNAL)

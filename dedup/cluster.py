@@ -1,0 +1,114 @@
+"""Cluster: group verified matches into copies of one story, without chaining.
+
+Linking every pair that matches and taking connected components lets clusters grow by
+transitive links (A shares a paragraph with B, B another with C, A and C are different
+stories). Here each cluster instead forms around a *centre*, the story with the most matches
+among those not yet placed, and takes only the stories matched *directly* to that centre.
+Anything matched only to a member but not to the centre starts or joins another cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .records import Cluster, Match, Member, Story
+
+
+def form_clusters(
+    stories: Sequence[Story], matches: Sequence[Match], content: Mapping[str, np.ndarray]
+) -> list[Cluster]:
+    """Clusters of two or more stories; ``content`` maps story key to its shingles without
+    boilerplate (for the reuse shares). Deterministic whatever the input order."""
+    by_key = {story.key: story for story in stories}
+    neighbours: dict[str, dict[str, Match]] = defaultdict(dict)
+    for match in matches:
+        neighbours[match.a][match.b] = match
+        neighbours[match.b][match.a] = match
+
+    # Centres are taken greedily by current degree (matches to unplaced stories), earliest
+    # first on ties. Degrees only fall as stories are placed, so a heap with lazy updates
+    # keeps this near-linear.
+    unplaced = set(neighbours)
+    heap = [(-len(neighbours[key]), by_key[key].sort_key, key) for key in unplaced]
+    heapq.heapify(heap)
+    clusters = []
+    while heap:
+        negative_degree, rank, centre = heapq.heappop(heap)
+        if centre not in unplaced:
+            continue
+        joined = [key for key in neighbours[centre] if key in unplaced]
+        if len(joined) != -negative_degree:
+            heapq.heappush(heap, (-len(joined), rank, centre))
+            continue
+        unplaced.discard(centre)
+        if not joined:
+            continue
+        joined.sort(key=lambda key: by_key[key].sort_key)
+        unplaced.difference_update(joined)
+        own = tuple(neighbours[centre][key] for key in joined)
+        clusters.append(_cluster(centre, [centre, *joined], own, by_key, content))
+    return sorted(clusters, key=lambda c: (-c.size, by_key[c.origin].sort_key))
+
+
+def _cluster(
+    centre: str,
+    member_keys: list[str],
+    matches: tuple[Match, ...],
+    by_key: Mapping[str, Story],
+    content: Mapping[str, np.ndarray],
+) -> Cluster:
+    dated = [key for key in member_keys if by_key[key].date is not None]
+    origin = min(dated, key=lambda key: by_key[key].sort_key) if dated else centre
+    ordered = [
+        origin,
+        *sorted((k for k in member_keys if k != origin), key=lambda k: by_key[k].sort_key),
+    ]
+    members = tuple(
+        _member(by_key[key], _reuse(key, origin, member_keys, content)) for key in ordered
+    )
+    return Cluster(
+        id=cluster_id(by_key[centre]),
+        origin=origin,
+        centre=centre,
+        members=members,
+        matches=matches,
+    )
+
+
+def _reuse(
+    key: str, origin: str, member_keys: list[str], content: Mapping[str, np.ndarray]
+) -> float:
+    """Share of a member's text found in the origin; for the origin, found in any copy."""
+    mine = content[key]
+    if not mine.size:
+        return 0.0
+    if key == origin:
+        others = [content[k] for k in member_keys if k != key]
+        source = np.unique(np.concatenate(others)) if others else mine[:0]
+    else:
+        source = content[origin]
+    return float(np.intersect1d(mine, source, assume_unique=True).size / mine.size)
+
+
+def _member(story: Story, reuse: float) -> Member:
+    return Member(
+        key=story.key,
+        id=story.id,
+        reuse=round(reuse, 4),
+        path=story.path,
+        headline=story.headline,
+        outlet=story.outlet,
+        date=story.date,
+        record=story.record,
+        url=story.url,
+    )
+
+
+def cluster_id(centre: Story) -> str:
+    """Stable across runs and input orders: derived from the centre story's id."""
+    return "c" + hashlib.blake2b(centre.id.encode("utf-8"), digest_size=5).hexdigest()

@@ -1,0 +1,244 @@
+"""Report: scan results and diffs as plain data (JSON, JSON Lines, CSV, plain text).
+
+Nothing here draws on a terminal; ``render`` does that with rich. The shapes below are the
+documented schema (README, "Output formats"); change them only with a new ``schema`` number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from .align import Alignment, Placement
+from .pipeline import ScanResult
+from .records import Cluster, Member, Story
+
+SCHEMA = 1
+MEMBER_COLUMNS = (
+    "cluster",
+    "role",
+    "id",
+    "path",
+    "record",
+    "outlet",
+    "date",
+    "headline",
+    "url",
+    "reuse",
+    "kind",
+    "shared",
+    "resemblance",
+    "containment",
+)
+
+
+def _date(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def member_record(cluster: Cluster | None, member: Member | Story) -> dict[str, Any]:
+    """One story's row: identity, provenance, role in its cluster and the evidence for it."""
+    record: dict[str, Any] = {
+        "cluster": cluster.id if cluster else None,
+        "role": _role(cluster, member.key),
+        "id": member.id,
+        "path": member.path,
+        "record": member.record,
+        "outlet": member.outlet or None,
+        "date": _date(member.date),
+        "headline": member.headline or None,
+        "url": member.url or None,
+        "reuse": getattr(member, "reuse", None),
+    }
+    match = _match_with_centre(cluster, member.key) if cluster else None
+    record.update(
+        kind=match.kind if match else None,
+        shared=match.shared if match else None,
+        resemblance=round(match.resemblance, 4) if match else None,
+        containment=round(match.containment, 4) if match else None,
+    )
+    return record
+
+
+def _role(cluster: Cluster | None, key: str) -> str:
+    if cluster is None:
+        return "singleton"
+    return "origin" if key == cluster.origin else "copy"
+
+
+def _match_with_centre(cluster: Cluster, key: str):
+    for match in cluster.matches:
+        if key in (match.a, match.b) and cluster.centre in (match.a, match.b):
+            return match
+    return None
+
+
+def cluster_record(cluster: Cluster, by_key: dict[str, Member]) -> dict[str, Any]:
+    origin = by_key[cluster.origin]
+    return {
+        "id": cluster.id,
+        "size": cluster.size,
+        "origin": origin.id,
+        "centre": by_key[cluster.centre].id,
+        "headline": origin.headline or None,
+        "members": [member_record(cluster, m) for m in cluster.members],
+    }
+
+
+def summary(result: ScanResult) -> dict[str, int]:
+    clustered = sum(cluster.size for cluster in result.clusters)
+    return {
+        "stories": len(result.stories),
+        "clusters": len(result.clusters),
+        "clustered": clustered,
+        "singletons": len(result.stories) - clustered,
+        "problems": len(result.problems),
+        "candidates": result.candidates,
+        "matches": len(result.matches),
+        "boilerplate_paragraphs": result.boilerplate_paragraphs,
+    }
+
+
+def scan_json(result: ScanResult, singletons: bool = False) -> dict[str, Any]:
+    """The whole scan as one JSON object (``--format json``)."""
+    data: dict[str, Any] = {
+        "schema": SCHEMA,
+        "summary": summary(result),
+        "settings": result.settings.as_dict(),
+        "clusters": [cluster_record(c, {m.key: m for m in c.members}) for c in result.clusters],
+        "problems": [{"source": p.source, "reason": p.reason} for p in result.problems],
+    }
+    if singletons:
+        data["singletons"] = [member_record(None, s) for s in result.singletons]
+    return data
+
+
+def scan_rows(result: ScanResult, singletons: bool = False) -> Iterator[dict[str, Any]]:
+    """One row per clustered story (and per singleton on request): JSON Lines and CSV."""
+    for cluster in result.clusters:
+        for member in cluster.members:
+            yield member_record(cluster, member)
+    if singletons:
+        for story in result.singletons:
+            yield member_record(None, story)
+
+
+def to_jsonl(rows: Iterator[dict[str, Any]]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def to_csv(rows: Iterator[dict[str, Any]], columns: tuple[str, ...] = MEMBER_COLUMNS) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def scan_text(result: ScanResult, singletons: bool = False) -> str:
+    """Plain, stable text for pipes and logs: no colour, no box drawing."""
+    lines = []
+    for cluster in result.clusters:
+        origin = next(m for m in cluster.members if m.key == cluster.origin)
+        lines.append(
+            f"cluster {cluster.id}  {cluster.size} stories  origin {origin.id}"
+            + (f"  {origin.headline}" if origin.headline else "")
+        )
+        for member in cluster.members:
+            role = "origin" if member.key == cluster.origin else "copy"
+            where = member.outlet or "-"
+            lines.append(f"  {role:<6} {member.reuse:>4.0%}  {member.id}  ({where})")
+    if singletons:
+        for story in result.singletons:
+            lines.append(
+                f"singleton  {story.id}" + (f"  {story.headline}" if story.headline else "")
+            )
+    lines.append(summary_line(result))
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(result: ScanResult) -> str:
+    counts = summary(result)
+    line = (
+        f"{_count(counts['stories'], 'story', 'stories')}: "
+        f"{_count(counts['clusters'], 'cluster')} of copies "
+        f"({_count(counts['clustered'], 'story', 'stories')}), "
+        f"{_count(counts['singletons'], 'singleton')}"
+    )
+    if counts["problems"]:
+        line += f"; {_count(counts['problems'], 'input')} could not be read"
+    return line
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
+
+
+def _placement(place: Placement) -> dict[str, Any]:
+    return {
+        "number": place.number,
+        "status": place.status,
+        "how": place.how or None,
+        "counterparts": place.counterparts,
+        "similarity": place.similarity,
+        "text": place.text,
+    }
+
+
+def _side(story: Story, places: list[Placement]) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "path": story.path,
+        "record": story.record,
+        "headline": story.headline or None,
+        "paragraphs": [_placement(p) for p in places],
+    }
+
+
+def diff_json(alignment: Alignment) -> dict[str, Any]:
+    """The diff as one JSON object (``dedup diff --format json``)."""
+    a, b = alignment.a_paragraphs, alignment.b_paragraphs
+    return {
+        "schema": SCHEMA,
+        "a": _side(alignment.a, a),
+        "b": _side(alignment.b, b),
+        "summary": {
+            "text": alignment.summary(),
+            "a_paragraphs": len(a),
+            "b_paragraphs": len(b),
+            "a_in_b": alignment.appears(),
+            "shared": sum(1 for p in a if p.status == "shared"),
+            "changed": sum(1 for p in a if p.status == "changed"),
+            "a_unique": sum(1 for p in a if p.status == "unique"),
+            "b_unique": sum(1 for p in b if p.status == "unique"),
+        },
+        "rows": [{"a": left, "b": right} for left, right in alignment.rows],
+    }
+
+
+def diff_text(alignment: Alignment) -> str:
+    """The diff as plain text, stacked: one block per row, each paragraph with its status."""
+    lines = []
+    for left, right in alignment.rows:
+        for side, numbers, places in (
+            ("A", left, alignment.a_paragraphs),
+            ("B", right, alignment.b_paragraphs),
+        ):
+            for number in numbers:
+                place = places[number - 1]
+                label = place.status + (f", {place.how}" if place.how else "")
+                other = "B" if side == "A" else "A"
+                tie = (
+                    f" ~ {other} " + ",".join(map(str, place.counterparts))
+                    if place.counterparts
+                    else ""
+                )
+                lines.append(f"{side}{number:>3} [{label}{tie}] {place.text}")
+        lines.append("")
+    lines.append(alignment.summary())
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,156 @@
+"""The scan pipeline: read -> fingerprint -> candidates -> verify -> cluster.
+
+This is the Python API the CLI is a thin layer over; it needs neither click nor rich.
+
+    >>> from dedup import scan
+    >>> result = scan(["samples/"])
+    >>> [cluster.size for cluster in result.clusters]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .candidates import candidate_pairs
+from .cluster import form_clusters
+from .fingerprint import Fingerprint, Fingerprinter
+from .read import DEFAULT_FIELDS, Fields, outlet_of, read_inputs
+from .records import Cluster, InputProblem, Match, Story
+from .settings import DEFAULT, Settings
+from .verify import boilerplate_paragraphs, boilerplate_shingles, verify, without
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)``; the CLI draws it, the API ignores it."""
+
+
+@dataclass
+class ScanResult:
+    """Everything a scan found, ready for any output format."""
+
+    clusters: list[Cluster]
+    stories: list[Story]
+    """All stories read, in ``Story.sort_key`` order."""
+    matches: list[Match]
+    problems: list[InputProblem] = field(default_factory=list)
+    settings: Settings = DEFAULT
+    candidates: int = 0
+    boilerplate_paragraphs: int = 0
+
+    @property
+    def singletons(self) -> list[Story]:
+        """Stories that are copies of nothing else in the collection."""
+        clustered = {member.key for cluster in self.clusters for member in cluster.members}
+        return [story for story in self.stories if story.key not in clustered]
+
+
+def load(
+    inputs: Iterable[str], fields: Fields = DEFAULT_FIELDS
+) -> tuple[list[Story], list[InputProblem]]:
+    """Read every input; problems are collected, never raised."""
+    stories: list[Story] = []
+    problems: list[InputProblem] = []
+    for item in read_inputs(inputs, fields):
+        (problems if isinstance(item, InputProblem) else stories).append(item)
+    return stories, problems
+
+
+def scan(
+    inputs: Iterable[str] | Iterable[Story],
+    settings: Settings = DEFAULT,
+    *,
+    fields: Fields = DEFAULT_FIELDS,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Cluster the copies among ``inputs`` (paths, folders, globs, or Story records)."""
+    items = list(inputs)
+    if all(isinstance(item, Story) for item in items):
+        stories, problems = list(items), []
+    else:
+        stories, problems = load([str(item) for item in items], fields)
+    result = scan_stories(stories, settings, jobs=jobs, progress=progress)
+    result.problems = problems
+    return result
+
+
+def scan_stories(
+    stories: Sequence[Story],
+    settings: Settings = DEFAULT,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """The pipeline proper, on stories already read."""
+    ordered = sorted(stories, key=lambda story: story.sort_key)
+    prints = fingerprint_all(ordered, settings, jobs=jobs, progress=progress)
+    outlets = [outlet_of(story) for story in ordered]
+    boilerplate = boilerplate_paragraphs(prints, outlets, settings)
+    removed = boilerplate_shingles(prints, boilerplate)
+    content = [without(fingerprint.shingles, removed) for fingerprint in prints]
+    pairs = candidate_pairs(prints, settings)
+    keys = [story.key for story in ordered]
+    matches = verify(pairs, keys, content, settings)
+    clusters = form_clusters(ordered, matches, dict(zip(keys, content)))
+    return ScanResult(
+        clusters=clusters,
+        stories=ordered,
+        matches=matches,
+        settings=settings,
+        candidates=len(pairs),
+        boilerplate_paragraphs=len(boilerplate),
+    )
+
+
+def fingerprint_all(
+    stories: Sequence[Story],
+    settings: Settings = DEFAULT,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    chunk: int = 500,
+) -> list[Fingerprint]:
+    """Fingerprints in input order, on ``jobs`` processes when there is enough work to be
+    worth it. The result is the same whatever ``jobs`` is."""
+    jobs = resolve_jobs(jobs)
+    total = len(stories)
+    if jobs <= 1 or total < 2 * chunk:
+        fingerprinter = Fingerprinter(settings)
+        prints = []
+        for done, story in enumerate(stories, start=1):
+            prints.append(fingerprinter(story))
+            if progress and (done % chunk == 0 or done == total):
+                progress("fingerprint", done, total)
+        return prints
+    batches = [stories[start : start + chunk] for start in range(0, total, chunk)]
+    prints = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for batch in pool.map(_fingerprint_batch, batches, [settings] * len(batches)):
+            prints.extend(batch)
+            if progress:
+                progress("fingerprint", len(prints), total)
+    return prints
+
+
+def _fingerprint_batch(stories: Sequence[Story], settings: Settings) -> list[Fingerprint]:
+    fingerprinter = Fingerprinter(settings)
+    return [fingerprinter(story) for story in stories]
+
+
+def resolve_jobs(jobs: int) -> int:
+    """``0`` (or less) means every core this process may use."""
+    if jobs > 0:
+        return jobs
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def story_content(story: Story, settings: Settings = DEFAULT) -> np.ndarray:
+    """Shingles of one story (no boilerplate removal: one story alone has none)."""
+    return Fingerprinter(settings)(story).shingles

@@ -1,0 +1,111 @@
+"""The records that flow through the pipeline: stories in, matches and clusters out.
+
+They are plain dataclasses so that every stage, the CLI, the index and the Spark engine share
+one vocabulary and none of them needs click or rich to use another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of a story, as displayed, with its place in the body."""
+
+    index: int
+    """0-based position in the story (outputs print it 1-based)."""
+    text: str
+    start: int
+    """Character offset of the paragraph in ``Story.body``."""
+    end: int
+
+
+@dataclass(frozen=True)
+class Story:
+    """A story as read from its source, before any matching."""
+
+    key: str
+    """Unique within a run: the provenance (path, and ``#record`` inside multi-record files)."""
+    id: str
+    """The story's own id (from its metadata), else derived from its path."""
+    body: str
+    headline: str = ""
+    date: datetime | None = None
+    outlet: str = ""
+    url: str = ""
+    path: str | None = None
+    record: int | None = None
+    """1-based record number inside a multi-record file (JSON array, JSON Lines)."""
+    paragraphs: tuple[Paragraph, ...] = ()
+
+    @property
+    def sort_key(self) -> tuple:
+        """Order used wherever a tie must be broken: earliest first, then by id and key, so
+        results never depend on the order inputs were given in."""
+        stamp = self.date.timestamp() if self.date else float("inf")
+        return (stamp, self.id, self.key)
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """An input that could not be read; reported, skipped, and reflected in the exit code."""
+
+    source: str
+    """Path (with ``:line`` or ``#record`` when known) or ``-`` for standard input."""
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A verified link between two stories: they share enough text to be copies."""
+
+    a: str
+    """Key of the first story (the one earlier in ``Story.sort_key`` order)."""
+    b: str
+    shared: int
+    """Shingles the two share, boilerplate excluded."""
+    resemblance: float
+    """shared / all distinct shingles of both (Jaccard)."""
+    containment: float
+    """shared / shingles of the smaller story."""
+    kind: str
+    """"near-duplicate" or "partial" (one reuses a passage of the other)."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """A story's place in a cluster."""
+
+    key: str
+    id: str
+    reuse: float
+    """Share of the story's text (boilerplate excluded) found in the cluster's origin; for the
+    origin itself, the share found in at least one other member."""
+    path: str | None = None
+    headline: str = ""
+    outlet: str = ""
+    date: datetime | None = None
+    record: int | None = None
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Copies of one story, formed around a centre every member is directly linked to."""
+
+    id: str
+    origin: str
+    """Key of the likely origin: the earliest dated member, else the centre."""
+    centre: str
+    """Key of the story every other member was verified against."""
+    members: tuple[Member, ...]
+    matches: tuple[Match, ...] = field(default=())
+
+    @property
+    def size(self) -> int:
+        return len(self.members)

@@ -1,0 +1,144 @@
+"""Normalise and segment: turn a story body into paragraphs and matching tokens.
+
+Matching looks at a normalised copy of the text (Unicode NFKC, one kind of quote and dash,
+case folded, datelines removed) while every display keeps the text as published. Nothing
+here assumes English: words are Unicode word runs, and scripts written without spaces
+between words (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) are split into characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .records import Paragraph
+
+# Scripts that do not separate words with spaces: each character becomes a token.
+_NO_SPACE_SCRIPTS = (
+    "\u0e00-\u0eff"  # Thai, Lao
+    "\u1000-\u109f"  # Myanmar
+    "\u1780-\u17ff"  # Khmer
+    "\u3040-\u30ff"  # Hiragana, Katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+    "\U00020000-\U0002fa1f"
+)
+_TOKEN = re.compile(rf"[{_NO_SPACE_SCRIPTS}]|[^\W{_NO_SPACE_SCRIPTS}]+")
+
+_QUOTES = str.maketrans(
+    {
+        **dict.fromkeys("‘’‚‛′`´", "'"),
+        **dict.fromkeys("“”„‟″«»「」『』", '"'),
+        **dict.fromkeys("‐‑‒–—―−", "-"),
+    }
+)
+_SPACE = re.compile(r"\s+")
+
+# A dateline: an optional place in capitals (with an optional ", Region" or date), then a
+# credit in brackets such as (AP) or (CBS/AP), then an optional dash; or a place in capitals
+# followed by a dash. Only ever matched at the start of a paragraph.
+_CREDIT = r"\(\s*[^\W\d_][\w.&']*(?:[ /]{1,3}[^\W\d_][\w.&']*){0,3}\s*\)"
+_DATELINE = re.compile(
+    rf"^\s*(?P<place>[^\W\d_][^\W\d_'’. -]*(?:[ .'’-]+[^\W\d_]+)*\.?"
+    rf"(?:,\s*[^()\n—–-]{{1,40}}?)?\s*)?{_CREDIT}\s*(?:[—–-]+\s*)?"
+    rf"|^\s*(?P<place2>[^\W\d_][^\W\d_'’. -]*(?:[ .'’-]+[^\W\d_]+)*)"
+    rf"(?:,\s*[^()\n—–-]{{1,40}}?)?\s+[—–]\s+"
+)
+_BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+_LINE = re.compile(r"[^\n]+")
+_HEADLINE_END = re.compile(r"[.!?。！？:]\s*$")
+
+
+def strip_dateline(text: str) -> str:
+    """Remove a leading dateline ("WASHINGTON (AP) —", "(CBS/AP)") so that it does not count
+    as shared text: every story of an agency carries one."""
+    match = _DATELINE.match(text)
+    if not match:
+        return text
+    place = match.group("place") or match.group("place2")
+    if place and not _is_capitals(place):
+        if match.group("place2"):
+            return text
+        # "In Paris (AP) ..." is prose, not a dateline: keep the place, drop nothing.
+        return text
+    rest = text[match.end() :]
+    return rest if rest.strip() else text
+
+
+def _is_capitals(place: str) -> bool:
+    head = place.split(",")[0]
+    letters = [c for c in head if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def normalise(text: str) -> str:
+    """Fold the differences outlets introduce without changing the words: Unicode forms,
+    curly and straight quotes, dash styles, case and spacing."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+    return _SPACE.sub(" ", text).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Matching tokens of one paragraph: dateline removed, normalised, split into words (or
+    characters, in scripts without spaces)."""
+    return _TOKEN.findall(normalise(strip_dateline(unicodedata.normalize("NFKC", text))))
+
+
+def split_paragraphs(body: str) -> tuple[Paragraph, ...]:
+    """Split a body into paragraphs, with offsets into ``body``.
+
+    Paragraphs are separated by blank lines. Inside a block, each line is a paragraph of its
+    own (headlines, related-link lists, feeds that put one paragraph per line) unless the
+    block is hard-wrapped prose, recognised by a line that continues a sentence (starts with
+    a lower-case letter).
+    """
+    paragraphs: list[Paragraph] = []
+
+    def add(start: int, end: int) -> None:
+        chunk = body[start:end]
+        stripped = chunk.strip()
+        if stripped:
+            offset = start + len(chunk) - len(chunk.lstrip())
+            paragraphs.append(Paragraph(len(paragraphs), stripped, offset, offset + len(stripped)))
+
+    start = 0
+    for cut in [*_BLANK_LINES.finditer(body), None]:
+        end = cut.start() if cut else len(body)
+        lines = list(_LINE.finditer(body, start, end))
+        if len(lines) > 1 and not _hard_wrapped([m.group() for m in lines]):
+            for line in lines:
+                add(line.start(), line.end())
+        else:
+            add(start, end)
+        if cut:
+            start = cut.end()
+    return tuple(paragraphs)
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    return any(line.lstrip()[:1].islower() for line in lines[1:])
+
+
+def split_headline(text: str) -> str:
+    """The headline of a plain-text or Markdown story: a first short line (at most 25 words,
+    not ending like a sentence) followed by a blank line, or a Markdown ``#`` heading. It
+    stays in the body too, so paragraph numbers match the file as a reader sees it."""
+    first, _, rest = text.lstrip("\ufeff \t\r\n").partition("\n")
+    line = first.strip()
+    if line.startswith("#"):
+        return line.lstrip("#").strip()
+    is_short = 0 < len(line.split()) <= 25 and len(line) <= 200
+    followed_by_blank = re.match(r"[ \t\r]*\n", rest) is not None
+    if is_short and followed_by_blank and not _HEADLINE_END.search(line):
+        return line
+    return ""
+
+
+def token_spans(text: str) -> list[tuple[int, int, str]]:
+    """Matching tokens with their place in the displayed text, for views that highlight
+    words. The dateline's tokens are left out, as in ``tokens``."""
+    skip = len(text) - len(strip_dateline(text))
+    return [
+        (m.start(), m.end(), normalise(m.group()))
+        for m in _TOKEN.finditer(text)
+        if m.start() >= skip
+    ]
