@@ -4,7 +4,7 @@ Paragraphs are compared on their matching tokens with rapidfuzz's alignment; onl
 least ``RUN`` words in the same order count as shared wording, so a few common words scattered
 through two paragraphs ("the ... of ... in") are not mistaken for reuse. From those runs:
 
-- *shared*: the two paragraphs are near-identical (``SHARED`` of their words in common);
+- *shared*: the two paragraphs are near-identical (``SHARED`` of the words of each in common);
 - *changed*: reworded, trimmed or expanded one-to-one, or *merged* (one paragraph on a side
   takes substantial runs from several on the other) or *split* (the reverse);
 - *unique*: nothing of it is found on the other side.
@@ -22,7 +22,7 @@ from .text import token_spans
 RUN = 3
 """Shortest run of words in the same order that counts as shared wording."""
 SHARED = 0.8
-"""Similarity (words in shared runs over both lengths) for "shared"."""
+"""Share of each paragraph's words, in shared runs, for "shared"."""
 CHANGED = 0.5
 """Similarity for a one-to-one "changed" (reworded) pair."""
 COVERED = 0.8
@@ -105,6 +105,10 @@ def align(a: Story, b: Story) -> Alignment:
         total = len(words_a[i].spans) + len(words_b[j].spans)
         return 2 * _count(runs[i, j]) / total if total else 0.0
 
+    def near_identical(i: int, j: int) -> bool:
+        words = _count(runs[i, j])
+        return min(words / len(words_a[i].spans), words / len(words_b[j].spans)) >= SHARED
+
     def link(i: int, j: int, status: str, how_a: str = "", how_b: str = "") -> None:
         for place, other, how, side in ((place_a[i], j, how_a, 0), (place_b[j], i, how_b, 1)):
             place.status, place.how = status, how or place.how
@@ -115,7 +119,7 @@ def align(a: Story, b: Story) -> Alignment:
     ranked = sorted(runs, key=lambda ij: (-similarity(*ij), ij))
     free_a, free_b = set(range(len(words_a))), set(range(len(words_b)))
     for i, j in ranked:  # near-identical, one to one
-        if i in free_a and j in free_b and similarity(i, j) >= SHARED:
+        if i in free_a and j in free_b and near_identical(i, j):
             link(i, j, "shared")
             free_a.discard(i)
             free_b.discard(j)

@@ -5,6 +5,11 @@ transitive links (A shares a paragraph with B, B another with C, A and C are dif
 stories). Here each cluster instead forms around a *centre*, the story with the most matches
 among those not yet placed, and takes only the stories matched *directly* to that centre.
 Anything matched only to a member but not to the centre starts or joins another cluster.
+
+The centre is the earliest dated story (the likely origin: a round-up that mixes two wire
+stories comes after both), or, among undated stories, the one with the most matches. An
+undated centre whose matches fall into separate groups that never match each other (the
+copies of two different stories) keeps only the largest group.
 """
 
 from __future__ import annotations
@@ -30,21 +35,25 @@ def form_clusters(
         neighbours[match.a][match.b] = match
         neighbours[match.b][match.a] = match
 
-    # Centres are taken greedily by current degree (matches to unplaced stories), earliest
-    # first on ties. Degrees only fall as stories are placed, so a heap with lazy updates
-    # keeps this near-linear.
+    # Centres are taken greedily: dated stories first, earliest first, then undated ones by
+    # current degree (matches to unplaced stories). Degrees only fall as stories are placed,
+    # so a heap with lazy updates keeps this near-linear.
     unplaced = set(neighbours)
-    heap = [(-len(neighbours[key]), by_key[key].sort_key, key) for key in unplaced]
+    heap = [_rank(by_key[key], len(neighbours[key])) for key in unplaced]
     heapq.heapify(heap)
     clusters = []
     while heap:
-        negative_degree, rank, centre = heapq.heappop(heap)
+        entry = heapq.heappop(heap)
+        centre = entry[-1]
         if centre not in unplaced:
             continue
         joined = [key for key in neighbours[centre] if key in unplaced]
-        if len(joined) != -negative_degree:
-            heapq.heappush(heap, (-len(joined), rank, centre))
+        current = _rank(by_key[centre], len(joined))
+        if current != entry:
+            heapq.heappush(heap, current)
             continue
+        if by_key[centre].date is None:
+            joined = _one_story_only(joined, neighbours, by_key)
         unplaced.discard(centre)
         if not joined:
             continue
@@ -53,6 +62,40 @@ def form_clusters(
         own = tuple(neighbours[centre][key] for key in joined)
         clusters.append(_cluster(centre, [centre, *joined], own, by_key, content))
     return sorted(clusters, key=lambda c: (-c.size, by_key[c.origin].sort_key))
+
+
+def _rank(story: Story, degree: int) -> tuple:
+    if story.date is not None:
+        return (0, story.date.timestamp(), 0, story.id, story.key)
+    return (1, 0.0, -degree, story.id, story.key)
+
+
+def _one_story_only(
+    joined: list[str], neighbours: Mapping[str, Mapping[str, Match]], by_key: Mapping[str, Story]
+) -> list[str]:
+    """Keep the largest group of a centre's matches when they form two or more groups of
+    several stories that never match each other: the centre then mixes different stories."""
+    inside = set(joined)
+    groups: list[list[str]] = []
+    seen: set[str] = set()
+    for start in sorted(joined, key=lambda key: by_key[key].sort_key):
+        if start in seen:
+            continue
+        group, stack = [], [start]
+        seen.add(start)
+        while stack:
+            key = stack.pop()
+            group.append(key)
+            for other in neighbours[key]:
+                if other in inside and other not in seen:
+                    seen.add(other)
+                    stack.append(other)
+        groups.append(group)
+    several = [group for group in groups if len(group) >= 2]
+    if len(several) < 2:
+        return joined
+    largest = max(several, key=len)
+    return [key for group in groups if group is largest or len(group) == 1 for key in group]
 
 
 def _cluster(

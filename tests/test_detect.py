@@ -1,0 +1,193 @@
+"""Detection: which stories end up together, and which must not."""
+
+from __future__ import annotations
+
+import random
+
+from conftest import make_story, paragraphs
+
+from dedup import Settings, load, scan_stories
+from dedup.candidates import candidate_pairs
+from dedup.pipeline import fingerprint_all
+
+
+def clusters_of(result) -> list[set[str]]:
+    return sorted(({m.key for m in c.members} for c in result.clusters), key=sorted)
+
+
+def together(result, *keys: str) -> bool:
+    return any(set(keys) <= members for members in clusters_of(result))
+
+
+def test_seed_pair_is_one_cluster_with_default_settings(seeds):
+    stories, problems = load([str(p) for p in seeds])
+    assert not problems and len(stories) == 2
+    result = scan_stories(stories)
+    assert len(result.clusters) == 1
+    (match,) = result.matches
+    assert match.kind == "partial"
+    assert match.resemblance < 0.15  # whole-story MinHash at 0.5 could never see it
+    cluster = result.clusters[0]
+    assert {m.id for m in cluster.members} == {"ap-original.txt", "cbs-rewrite.txt"}
+    ap = next(m for m in cluster.members if m.id == "ap-original.txt")
+    assert 0.15 < ap.reuse < 0.5
+
+
+def test_near_duplicate_with_light_edits_clusters():
+    original = paragraphs(1, 10)
+    copy = [p.replace(p.split()[3], "changed", 1) for p in original]
+    copy[0] = copy[0].replace(".", "!", 1)
+    result = scan_stories([make_story("a", original), make_story("b", copy)])
+    assert together(result, "a", "b")
+    assert result.matches[0].kind == "near-duplicate"
+
+
+def test_partial_reuse_of_a_quarter_clusters():
+    wire = paragraphs(1, 12)
+    web = paragraphs(2, 3) + wire[2:5] + paragraphs(3, 14)
+    result = scan_stories([make_story("wire", wire), make_story("web", web)])
+    assert together(result, "wire", "web")
+    assert result.matches[0].kind == "partial"
+
+
+def test_same_topic_stories_sharing_a_sentence_stay_apart():
+    a = paragraphs(1, 10)
+    b = paragraphs(2, 10)
+    shared_sentence = a[4].split(". ")[0] + "."
+    b[3] = shared_sentence + " " + b[3]
+    result = scan_stories([make_story("a", a), make_story("b", b)])
+    assert result.clusters == []
+
+
+def test_stories_sharing_only_an_outlets_boilerplate_stay_apart():
+    chrome_top = ["Watch Channel Nine Live", "Updated at 11:59 a.m."]
+    footer = paragraphs(99, 2)  # a long newsletter blurb and a copyright notice
+    links = ["More from Channel Nine:\nFirst related link here\nSecond related link here"]
+    stories = [
+        make_story(
+            f"c9-{n}",
+            chrome_top + paragraphs(10 + n, 6, sentences=1) + links + footer,
+            outlet="Channel Nine",
+        )
+        for n in range(5)
+    ]
+    result = scan_stories(stories)
+    assert result.clusters == []
+    assert result.boilerplate_paragraphs >= 2
+
+
+def test_boilerplate_does_not_hide_real_copies_from_the_same_outlet():
+    footer = paragraphs(99, 2)
+    wire = paragraphs(1, 10)
+    others = [
+        make_story(f"c9-{n}", paragraphs(10 + n, 6) + footer, outlet="Channel Nine")
+        for n in range(4)
+    ]
+    copy = make_story("c9-copy", wire[:7] + footer, outlet="Channel Nine")
+    result = scan_stories([make_story("wire", wire, outlet="Agency"), copy, *others])
+    assert clusters_of(result) == [{"wire", "c9-copy"}]
+
+
+def test_write_thrus_of_one_outlet_do_not_become_boilerplate():
+    story = paragraphs(1, 10)
+    versions = [make_story("v1", story, outlet="Agency", date="2026-01-01T10:00:00Z")]
+    for n in (2, 3, 4):
+        update = story[:8] + paragraphs(50 + n, 1) + story[8:]
+        versions.append(
+            make_story(f"v{n}", update, outlet="Agency", date=f"2026-01-01T1{n}:00:00Z")
+        )
+    result = scan_stories(versions)
+    assert clusters_of(result) == [{"v1", "v2", "v3", "v4"}]
+    assert result.clusters[0].origin == "v1"
+    assert result.boilerplate_paragraphs == 0
+
+
+def test_no_chaining_through_a_later_round_up_of_two_stories():
+    a = paragraphs(1, 10)
+    c = paragraphs(2, 10)
+    b = a[:5] + c[:5]  # shares half of A and half of C; A and C share nothing
+    result = scan_stories(
+        [
+            make_story("a", a, date="2026-01-01T08:00:00Z"),
+            make_story("b", b, date="2026-01-01T12:00:00Z"),
+            make_story("c", c, date="2026-01-01T09:00:00Z"),
+        ]
+    )
+    assert not together(result, "a", "c")
+    assert together(result, "a", "b")
+
+
+def test_no_chaining_when_undated_copies_of_two_stories_meet_in_one():
+    a, c = paragraphs(1, 10), paragraphs(2, 10)
+    stories = [make_story("a", a), make_story("c", c), make_story("b", a[:5] + c[:5])]
+    stories += [make_story(f"a{n}", a[:8] + paragraphs(10 + n, 2)) for n in range(2)]
+    stories += [make_story(f"c{n}", c[:8] + paragraphs(20 + n, 2)) for n in range(2)]
+    result = scan_stories(stories)
+    for members in clusters_of(result):
+        assert not ({"a", "a0", "a1"} & members and {"c", "c0", "c1"} & members), members
+    assert together(result, "a", "a0", "a1") and together(result, "c", "c0", "c1")
+
+
+def test_every_member_is_linked_directly_to_the_centre():
+    base = paragraphs(1, 12)
+    stories = [make_story("orig", base)]
+    for n in range(5):
+        stories.append(make_story(f"copy{n}", base[n : n + 6] + paragraphs(20 + n, 4)))
+    result = scan_stories(stories)
+    for cluster in result.clusters:
+        linked = {m.a for m in cluster.matches} | {m.b for m in cluster.matches}
+        assert {m.key for m in cluster.members} <= linked
+        assert all(cluster.centre in (m.a, m.b) for m in cluster.matches)
+
+
+def test_clusters_do_not_depend_on_input_order_or_processes():
+    stories = []
+    for group in range(6):
+        base = paragraphs(100 + group, 8)
+        stories.append(make_story(f"g{group}-o", base, date=f"2026-01-0{group + 1}T08:00:00Z"))
+        for n in range(3):
+            stories.append(
+                make_story(f"g{group}-c{n}", base[: 8 - n] + paragraphs(group * 10 + n, 2))
+            )
+    stories += [make_story(f"single{n}", paragraphs(500 + n, 6)) for n in range(5)]
+    first = scan_stories(stories)
+    shuffled = stories[:]
+    random.Random(3).shuffle(shuffled)
+    second = scan_stories(shuffled)
+    assert [(c.id, [m.key for m in c.members]) for c in first.clusters] == [
+        (c.id, [m.key for m in c.members]) for c in second.clusters
+    ]
+    assert len(first.clusters) == 6
+    one = fingerprint_all(stories, jobs=1)
+    two = fingerprint_all(stories, jobs=2, chunk=4)
+    assert [f.shingles.tolist() for f in one] == [f.shingles.tolist() for f in two]
+
+
+def test_candidates_come_from_lsh_not_all_pairs():
+    stories = [make_story(f"s{n}", paragraphs(1000 + n, 6)) for n in range(150)]
+    prints = fingerprint_all(stories)
+    assert len(candidate_pairs(prints)) < 50  # all pairs would be 11,175
+    twin = make_story("twin", paragraphs(1000, 6))
+    prints = fingerprint_all([*stories, twin])
+    assert (0, 150) in candidate_pairs(prints)
+
+
+def test_languages_without_spaces_are_matched_by_characters():
+    rng = random.Random(5)
+    chars = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研"
+    base = ["".join(rng.choice(chars) for _ in range(60)) + "。" for _ in range(8)]
+    copy = base[:6] + ["".join(rng.choice(chars) for _ in range(40)) + "。"]
+    other = ["".join(rng.choice(chars) for _ in range(60)) + "。" for _ in range(8)]
+    result = scan_stories(
+        [make_story("zh1", base), make_story("zh2", copy), make_story("zh3", other)]
+    )
+    assert clusters_of(result) == [{"zh1", "zh2"}]
+
+
+def test_thresholds_are_settings():
+    wire = paragraphs(1, 12)
+    web = paragraphs(2, 3) + wire[2:5] + paragraphs(3, 14)
+    stories = [make_story("wire", wire), make_story("web", web)]
+    assert scan_stories(stories).clusters
+    strict = Settings(min_containment=0.5)
+    assert not scan_stories(stories, strict).clusters

@@ -1,0 +1,63 @@
+"""Normalisation, tokens and segmentation."""
+
+from dedup.text import (
+    normalise,
+    split_headline,
+    split_paragraphs,
+    strip_dateline,
+    token_spans,
+    tokens,
+)
+
+
+def test_normalise_folds_quotes_dashes_case_and_width():
+    assert normalise("“Assad’s” — ＡＢＣ  regime") == normalise('"assad\'s" - abc regime')
+
+
+def test_datelines_are_stripped_from_matching_text_only():
+    assert strip_dateline("WASHINGTON (AP) — The president said") == "The president said"
+    assert strip_dateline("(CBS/AP) The defection") == "The defection"
+    assert strip_dateline("PORT CALDER, Estrania (MNA) — Dockworkers") == "Dockworkers"
+    assert strip_dateline("PARIS, July 6 (Reuters) - French") == "French"
+    assert strip_dateline("MADRID — El gobierno") == "El gobierno"
+    # Prose is left alone.
+    assert strip_dateline("Clinton (left) said") == "Clinton (left) said"
+    assert strip_dateline("In Paris (AP) reporters") == "In Paris (AP) reporters"
+    assert tokens("WASHINGTON (AP) — Rain fell") == tokens("Rain fell")
+
+
+def test_scripts_without_spaces_become_character_tokens():
+    assert tokens("北京市政府") == ["北", "京", "市", "政", "府"]
+    assert tokens("東京で会議") == ["東", "京", "で", "会", "議"]
+    assert tokens("Ünïcödé wörds, ça va") == ["ünïcödé", "wörds", "ça", "va"]
+
+
+def test_token_spans_point_into_the_displayed_text():
+    text = "PARIS (AFP) — “Hello” World"
+    spans = token_spans(text)
+    assert [t for _, _, t in spans] == ["hello", "world"]
+    for start, end, token in spans:
+        assert normalise(text[start:end]) == token
+
+
+def test_paragraphs_split_on_blank_lines_and_keep_offsets():
+    body = "First para.\n\n  Second para.  \n\n\n\nThird."
+    paras = split_paragraphs(body)
+    assert [p.text for p in paras] == ["First para.", "Second para.", "Third."]
+    for p in paras:
+        assert body[p.start : p.end] == p.text
+
+
+def test_lines_in_a_block_are_paragraphs_unless_hard_wrapped():
+    links = "Intro.\n\nFirst link headline\nSecond link headline\nThird one"
+    assert len(split_paragraphs(links)) == 4
+    wrapped = "This sentence is wrapped\nacross two lines of text.\n\nNext."
+    assert [p.text for p in split_paragraphs(wrapped)][0].endswith("lines of text.")
+    assert len(split_paragraphs(wrapped)) == 2
+
+
+def test_headline_is_a_first_short_line_followed_by_a_blank_line():
+    assert split_headline("Storm hits coast\n\nThe storm...") == "Storm hits coast"
+    assert split_headline("# A Markdown title\n\nBody.") == "A Markdown title"
+    assert split_headline("A full sentence ends here.\n\nBody.") == ""
+    assert split_headline("One line only") == ""
