@@ -1,0 +1,156 @@
+"""The command line, through click's CliRunner and as a real subprocess."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import SAMPLES
+from dedup import exitcodes
+from dedup.cli import cli
+from dedup.evaluate import read_labels, score
+
+
+def run(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def test_scan_json_reproduces_the_sample_labels_exactly():
+    result = run("scan", str(SAMPLES), "--format", "json", "--singletons")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["schema"] == 1
+    predicted = {}
+    for cluster in data["clusters"]:
+        assert cluster["id"] and cluster["size"] == len(cluster["members"]) >= 2
+        roles = [m["role"] for m in cluster["members"]]
+        assert roles.count("origin") == 1
+        for member in cluster["members"]:
+            assert member["id"] and member["path"]
+            assert 0.0 <= member["reuse"] <= 1.0
+            predicted[member["id"]] = cluster["id"]
+    for single in data["singletons"]:
+        predicted[single["id"]] = "single:" + single["id"]
+    truth = read_labels(SAMPLES / "labels.csv")
+    scores = score(predicted, truth)
+    assert not scores.missing_from_prediction and not scores.unlabelled
+    assert scores.pairwise_precision == 1.0 and scores.pairwise_recall == 1.0
+    assert data["summary"]["stories"] == len(truth)
+
+
+def test_scan_jsonl_and_csv_have_one_row_per_clustered_story():
+    as_json = json.loads(run("scan", str(SAMPLES), "--format", "json").stdout)
+    clustered = sum(c["size"] for c in as_json["clusters"])
+    lines = run("scan", str(SAMPLES), "--format", "jsonl").stdout.splitlines()
+    assert len(lines) == clustered
+    assert {json.loads(line)["cluster"] for line in lines} == {c["id"] for c in as_json["clusters"]}
+    rows = list(csv.DictReader(io.StringIO(run("scan", str(SAMPLES), "--format", "csv").stdout)))
+    assert len(rows) == clustered and {"cluster", "id", "path", "reuse"} <= set(rows[0])
+
+
+def test_plain_table_when_not_a_terminal(seeds):
+    result = run("scan", *map(str, seeds))
+    assert result.exit_code == 0
+    assert "\x1b[" not in result.output and "━" not in result.output
+    assert "1 cluster of copies (2 stories)" in result.output
+
+
+def test_unreadable_input_is_reported_skipped_and_exit_code_says_so(tmp_path, seeds):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"id": "x", "body": "truncated')
+    binary = tmp_path / "blob.txt"
+    binary.write_bytes(b"\x00\x01\x02binary")
+    result = run("scan", *map(str, seeds), str(broken), str(binary), str(tmp_path / "missing.txt"),
+                 "--format", "json")
+    assert result.exit_code == exitcodes.INPUT
+    data = json.loads(result.stdout)
+    assert data["summary"]["clusters"] == 1  # the good inputs still ran
+    sources = " ".join(p["source"] for p in data["problems"])
+    assert "broken.json" in sources and "blob.txt" in sources and "missing.txt" in sources
+    assert "Traceback" not in result.stderr
+    assert "broken.json" in result.stderr
+
+
+def test_jsonl_on_stdin_with_configurable_fields(seeds):
+    ap, cbs = (p.read_text(encoding="utf-8") for p in seeds)
+    lines = "\n".join(json.dumps({"guid": n, "story_text": t}) for n, t in (("ap", ap), ("cbs", cbs)))
+    result = run("scan", "-", "--field", "body=story_text", "--format", "jsonl", input=lines)
+    assert result.exit_code == 0, result.output
+    assert {json.loads(line)["id"] for line in result.stdout.splitlines()} == {"ap", "cbs"}
+    bad = run("scan", "-", "--field", "nonsense", input=lines)
+    assert bad.exit_code == exitcodes.USAGE
+
+
+def test_settings_are_options_and_bad_values_are_usage_errors(seeds):
+    strict = run("scan", *map(str, seeds), "--min-containment", "0.9", "--format", "json")
+    assert json.loads(strict.stdout)["summary"]["clusters"] == 0
+    assert run("scan", *map(str, seeds), "--near-duplicate", "1.5").exit_code == exitcodes.USAGE
+    assert run("scan").exit_code == exitcodes.USAGE
+
+
+def test_diff_json_on_the_seed_pair(seeds):
+    result = run("diff", *map(str, seeds), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    a = {p["number"]: p for p in data["a"]["paragraphs"]}
+    assert len(a) == 10 and len(data["b"]["paragraphs"]) == 26
+    assert [a[n]["counterparts"] for n in (4, 7, 9)] == [[10], [11], [6]]
+    assert a[1]["status"] == a[3]["status"] == "changed" and a[1]["counterparts"] == [9]
+    assert [a[n]["status"] for n in (2, 5, 6, 10)] == ["unique"] * 4
+    assert data["summary"]["a_in_b"] == 5
+
+
+def test_diff_text_and_record_selection(tmp_path, seeds):
+    text = run("diff", *map(str, seeds))
+    assert text.exit_code == 0 and "appear in cbs-rewrite.txt" in text.output
+    feed = tmp_path / "feed.jsonl"
+    records = [{"id": name, "body": p.read_text(encoding="utf-8")}
+               for name, p in zip(("ap", "cbs"), seeds)]
+    feed.write_text("\n".join(json.dumps(r) for r in records))
+    by_id = run("diff", f"{feed}#ap", f"{feed}#cbs", "--format", "json")
+    assert by_id.exit_code == 0, by_id.output
+    assert json.loads(by_id.stdout)["summary"]["a_in_b"] == 5
+    ambiguous = run("diff", str(feed), f"{feed}#2")
+    assert ambiguous.exit_code == exitcodes.USAGE and "#ID" in ambiguous.output
+
+
+def test_help_documents_exit_codes():
+    for command in ([], ["scan"], ["diff"]):
+        output = run(*command, "--help").output
+        assert "Exit codes" in output and "some input could not be read" in output
+
+
+@pytest.mark.parametrize("module", [False, True])
+def test_real_subprocess_keeps_stdout_for_results_and_stderr_for_problems(module, tmp_path, seeds):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json}\n")
+    command = [sys.executable, "-m", "dedup"] if module else [
+        os.path.join(os.path.dirname(sys.executable), "dedup")]
+    proc = subprocess.run([*command, "scan", *map(str, seeds), str(bad), "--format", "jsonl"],
+                          capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    assert proc.returncode == exitcodes.INPUT
+    assert len(proc.stdout.splitlines()) == 2
+    assert all(json.loads(line)["cluster"] for line in proc.stdout.splitlines())
+    assert "bad.jsonl:1" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_eval_scores_a_scan_and_a_saved_prediction(tmp_path):
+    scanned = run("eval", "--labels", str(SAMPLES / "labels.csv"), str(SAMPLES), "--format", "json")
+    assert scanned.exit_code == 0, scanned.output
+    scores = json.loads(scanned.stdout)["scores"]
+    assert scores["pairwise_f1"] == 1.0 and scores["ari"] == 1.0 and scores["stories"] > 40
+    saved = tmp_path / "clusters.jsonl"
+    saved.write_text(run("scan", str(SAMPLES), "--format", "jsonl").stdout)
+    replay = run("eval", "--labels", str(SAMPLES / "labels.csv"), "--predicted", str(saved))
+    assert replay.exit_code == 0 and "pairwise F1           1.0000" in replay.output
+    strict = run("eval", "--labels", str(SAMPLES / "labels.csv"), str(SAMPLES),
+                 "--min-containment", "0.6")
+    assert "missed pair" in strict.output and "radiovell-oss-floods" in strict.output
+    assert run("eval", "--labels", str(tmp_path / "none.csv"), str(SAMPLES)).exit_code == 2
