@@ -29,7 +29,7 @@ def candidate_pairs(prints: Sequence[Fingerprint], settings: Settings = DEFAULT)
     carriers: dict[int, list[int]] = defaultdict(list)
     signatures = {}
     for index, fingerprint in enumerate(prints):
-        for paragraph, signature in fingerprint.passages:
+        for paragraph, signature in fingerprint.passage_signatures():
             exact = fingerprint.exact[paragraph]
             stories = carriers[exact]
             if not stories:
@@ -42,12 +42,20 @@ def candidate_pairs(prints: Sequence[Fingerprint], settings: Settings = DEFAULT)
         for exact, signature in signatures.items():
             session.insert(exact, signature, check_duplication=False)
 
+    # Identical paragraphs pair their stories directly; then each LSH bucket holding two or
+    # more passages pairs the stories that carry them. Walking the buckets through
+    # datasketch's storage interface (the same for its in-memory and Redis storage) costs
+    # one pass, where querying every passage would repeat each bucket's work.
     pairs: set[Pair] = set()
-    for exact, signature in signatures.items():
-        neighbourhood: set[int] = set(carriers[exact])
-        for other in lsh.query(signature):
-            neighbourhood.update(carriers[other])
-        pairs.update(_pairs_within(sorted(neighbourhood), settings.widely_shared))
+    for stories in carriers.values():
+        pairs.update(_pairs_within(stories, settings.widely_shared))
+    for table in lsh.hashtables:
+        for bucket in table.keys():
+            members = table.get(bucket)
+            if len(members) < 2:
+                continue
+            neighbourhood = sorted({story for exact in members for story in carriers[exact]})
+            pairs.update(_pairs_within(neighbourhood, settings.widely_shared))
     return pairs
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,9 +52,16 @@ class Fingerprint:
     Used to recognise repeated paragraphs (boilerplate) without comparing text."""
     shingles: np.ndarray
     """Sorted distinct shingle hashes of the whole story."""
-    passages: tuple[tuple[int, LeanMinHash], ...]
-    """(paragraph index, signature) for each paragraph with at least ``min_passage``
-    shingles: the units the LSH index works on."""
+    passages: tuple[int, ...]
+    """Indexes of the paragraphs with at least ``min_passage`` shingles: the units the LSH
+    index works on."""
+    signatures: np.ndarray
+    """MinHash values of those passages, one row each (datasketch "affine32" scheme)."""
+
+    def passage_signatures(self) -> Iterator[tuple[int, LeanMinHash]]:
+        """(paragraph index, datasketch signature) for each passage."""
+        for index, row in zip(self.passages, self.signatures):
+            yield index, LeanMinHash(seed=1, hashvalues=row, scheme="affine32")
 
     @property
     def size(self) -> int:
@@ -95,33 +103,65 @@ def _identity(value: int) -> int:
     return value
 
 
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, the pre-mix of datasketch's "affine32" scheme."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
+
+
 class Fingerprinter:
-    """Computes fingerprints with one set of MinHash permutations, reused for every story."""
+    """Computes fingerprints with one set of MinHash permutations, reused for every story.
+
+    Signatures are datasketch MinHashes of the "affine32" scheme (datasketch's default),
+    computed for all passages of a story in one vectorised step instead of one MinHash object
+    per paragraph; ``signature`` gives the same values through datasketch itself, and the
+    tests hold the two equal.
+    """
 
     def __init__(self, settings: Settings = DEFAULT) -> None:
         self.settings = settings
         self._base = MinHash(num_perm=settings.num_perm, seed=1, hashfunc=_identity)
+        if self._base.scheme != "affine32":  # pragma: no cover - datasketch changed defaults
+            raise RuntimeError(f"unexpected MinHash scheme {self._base.scheme!r}")
+        a, b = self._base.permutations
+        self._a = np.asarray(a, dtype=np.uint32)
+        self._b = np.asarray(b, dtype=np.uint32)
 
     def signature(self, shingles: np.ndarray) -> LeanMinHash:
-        """MinHash of one passage's shingles."""
+        """MinHash of one passage's shingles, through datasketch's own update."""
         minhash = self._base.copy()
         minhash.update_batch(shingles)
         return LeanMinHash(minhash)
+
+    def signatures(self, passages: list[np.ndarray]) -> np.ndarray:
+        """MinHash values of several passages at once: one row of ``num_perm`` per passage."""
+        if not passages:
+            return np.zeros((0, self.settings.num_perm), dtype=np.uint32)
+        stacked = _fmix32(np.concatenate(passages))
+        permuted = stacked[:, None] * self._a[None, :] + self._b[None, :]
+        starts = np.cumsum([0] + [len(p) for p in passages[:-1]])
+        return np.minimum.reduceat(permuted, starts, axis=0)
 
     def __call__(self, story: Story) -> Fingerprint:
         size = self.settings.shingle
         per_paragraph: list[np.ndarray] = []
         exact: list[int] = []
-        passages: list[tuple[int, LeanMinHash]] = []
+        indexed: list[int] = []
         for paragraph in story.paragraphs:
             words = tokens(paragraph.text)
             shingles = shingle_hashes(words, size)
             per_paragraph.append(shingles)
             exact.append(_exact_key(words) if words else 0)
             if shingles.size >= self.settings.min_passage:
-                passages.append((paragraph.index, self.signature(shingles)))
+                indexed.append(paragraph.index)
+        values = self.signatures([per_paragraph[i] for i in indexed])
         whole = np.unique(np.concatenate(per_paragraph)) if per_paragraph else _EMPTY
-        return Fingerprint(story.key, tuple(per_paragraph), tuple(exact), whole, tuple(passages))
+        return Fingerprint(
+            story.key, tuple(per_paragraph), tuple(exact), whole, tuple(indexed), values
+        )
 
 
 def _exact_key(words: list[str]) -> int:

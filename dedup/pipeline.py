@@ -9,6 +9,7 @@ This is the Python API the CLI is a thin layer over; it needs neither click nor 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -126,19 +127,30 @@ def fingerprint_all(
             if progress and (done % chunk == 0 or done == total):
                 progress("fingerprint", done, total)
         return prints
-    batches = [stories[start : start + chunk] for start in range(0, total, chunk)]
+    # Workers are forked with the stories already in memory, so only slice bounds go out and
+    # compact fingerprints come back.
+    global _FORKED_STORIES
+    _FORKED_STORIES = stories
+    bounds = [(start, min(start + chunk, total)) for start in range(0, total, chunk)]
     prints = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for batch in pool.map(_fingerprint_batch, batches, [settings] * len(batches)):
-            prints.extend(batch)
-            if progress:
-                progress("fingerprint", len(prints), total)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for batch in pool.map(_fingerprint_slice, bounds, [settings] * len(bounds)):
+                prints.extend(batch)
+                if progress:
+                    progress("fingerprint", len(prints), total)
+    finally:
+        _FORKED_STORIES = ()
     return prints
 
 
-def _fingerprint_batch(stories: Sequence[Story], settings: Settings) -> list[Fingerprint]:
+_FORKED_STORIES: Sequence[Story] = ()
+
+
+def _fingerprint_slice(bounds: tuple[int, int], settings: Settings) -> list[Fingerprint]:
     fingerprinter = Fingerprinter(settings)
-    return [fingerprinter(story) for story in stories]
+    return [fingerprinter(story) for story in _FORKED_STORIES[bounds[0] : bounds[1]]]
 
 
 def resolve_jobs(jobs: int) -> int:

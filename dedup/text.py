@@ -43,6 +43,8 @@ _DATELINE = re.compile(
     rf"|^\s*(?P<place2>[^\W\d_][^\W\d_'’. -]*(?:[ .'’-]+[^\W\d_]+)*)"
     rf"(?:,\s*[^()\n—–-]{{1,40}}?)?\s+[—–]\s+"
 )
+_DATELINE_REACH = 120
+"""A dateline ends within this many characters of the start of a paragraph."""
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _LINE = re.compile(r"[^\n]+")
 _HEADLINE_END = re.compile(r"[.!?。！？:]\s*$")
@@ -51,7 +53,10 @@ _HEADLINE_END = re.compile(r"[.!?。！？:]\s*$")
 def strip_dateline(text: str) -> str:
     """Remove a leading dateline ("WASHINGTON (AP) —", "(CBS/AP)") so that it does not count
     as shared text: every story of an agency carries one."""
-    match = _DATELINE.match(text)
+    head = text[:_DATELINE_REACH]
+    if "(" not in head and "—" not in head and "–" not in head:
+        return text
+    match = _DATELINE.match(head)
     if not match:
         return text
     place = match.group("place") or match.group("place2")
