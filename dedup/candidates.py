@@ -1,18 +1,22 @@
-"""Find candidates: pairs of stories that may share a passage, from MinHash LSH.
+"""Find candidates: pairs of stories that may share a passage, from MinHash LSH band keys.
 
-No pair of stories is ever compared unless LSH (or an identical paragraph) brings them
+Two passages are candidates when any of their LSH bands agree (the band keys of
+``Fingerprinter.band_keys``, with datasketch's MinHashLSH banding for the threshold).
+Grouping equal keys is a sort over all keys at once; the same keys are what the persistent
+index stores and what the Spark engine groups by, so every engine finds the same candidates.
+
+No pair of stories is compared unless a band (or an identical paragraph) brings them
 together, so the cost grows with the number of stories, not with its square. Identical
-paragraphs are indexed once; a passage found in more than ``widely_shared`` stories (a
+paragraphs are grouped first; a passage found in more than ``widely_shared`` stories (a
 boilerplate footer, a story picked up everywhere) yields pairs with its earliest story only.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import combinations
 
-from datasketch import MinHashLSH
+import numpy as np
 
 from .fingerprint import Fingerprint
 from .settings import DEFAULT, Settings
@@ -26,45 +30,50 @@ def candidate_pairs(prints: Sequence[Fingerprint], settings: Settings = DEFAULT)
     ``prints`` must be in ``Story.sort_key`` order, so that "earliest" is the lowest index and
     the result does not depend on the order the inputs were read in.
     """
-    carriers: dict[int, list[int]] = defaultdict(list)
-    signatures = {}
-    for index, fingerprint in enumerate(prints):
-        for paragraph, signature in fingerprint.passage_signatures():
-            exact = fingerprint.exact[paragraph]
-            stories = carriers[exact]
-            if not stories:
-                signatures[exact] = signature
-            if not stories or stories[-1] != index:
-                stories.append(index)
+    with_passages = [(i, f) for i, f in enumerate(prints) if len(f.passages)]
+    if not with_passages:
+        return set()
+    story = np.concatenate([np.full(len(f.passages), i) for i, f in with_passages])
+    exact = np.concatenate([f.exact[f.passages] for _, f in with_passages])
+    bands = np.concatenate([f.bands for _, f in with_passages])
 
-    lsh = MinHashLSH(threshold=settings.passage_threshold, num_perm=settings.num_perm)
-    with lsh.insertion_session() as session:
-        for exact, signature in signatures.items():
-            session.insert(exact, signature, check_duplication=False)
+    # Distinct passage texts and the stories that carry each (sorted, earliest first).
+    texts, first, text_of = np.unique(exact, return_index=True, return_inverse=True)
+    carried = np.unique(np.stack((text_of, story), axis=1), axis=0)
+    bounds = np.searchsorted(carried[:, 0], np.arange(len(texts) + 1))
+    carriers = [carried[bounds[t] : bounds[t + 1], 1] for t in range(len(texts))]
 
-    # Identical paragraphs pair their stories directly; then each LSH bucket holding two or
-    # more passages pairs the stories that carry them. Walking the buckets through
-    # datasketch's storage interface (the same for its in-memory and Redis storage) costs
-    # one pass, where querying every passage would repeat each bucket's work.
     pairs: set[Pair] = set()
-    for stories in carriers.values():
-        pairs.update(_pairs_within(stories, settings.widely_shared))
-    for table in lsh.hashtables:
-        for bucket in table.keys():
-            members = table.get(bucket)
-            if len(members) < 2:
-                continue
-            neighbourhood = sorted({story for exact in members for story in carriers[exact]})
-            pairs.update(_pairs_within(neighbourhood, settings.widely_shared))
+    for stories in carriers:
+        if len(stories) > 1:
+            pairs.update(_pairs_within(stories.tolist(), settings.widely_shared))
+    for group in _buckets(bands[first]):
+        neighbourhood = np.unique(np.concatenate([carriers[t] for t in group]))
+        pairs.update(_pairs_within(neighbourhood.tolist(), settings.widely_shared))
     return pairs
 
 
-def _pairs_within(stories: list[int], limit: int) -> list[Pair]:
+def _buckets(bands: np.ndarray) -> Iterator[np.ndarray]:
+    """Groups of two or more rows (passage texts) that share a band key."""
+    keys = bands.ravel()
+    rows = np.repeat(np.arange(len(bands)), bands.shape[1])
+    order = np.argsort(keys, kind="stable")
+    keys, rows = keys[order], rows[order]
+    edges = np.flatnonzero(np.diff(keys)) + 1
+    starts = np.concatenate(([0], edges))
+    ends = np.concatenate((edges, [len(keys)]))
+    seen: set[tuple[int, ...]] = set()
+    for start, end in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
+        group = tuple(sorted(set(rows[start:end].tolist())))
+        if len(group) > 1 and group not in seen:
+            seen.add(group)
+            yield np.array(group)
+
+
+def _pairs_within(stories: list[int], limit: int) -> Iterable[Pair]:
     """Every pair of a small group; the earliest story against each other one in a large
     group, which keeps a widely shared passage from costing a quadratic number of checks."""
-    if len(stories) < 2:
-        return []
     if len(stories) <= limit:
-        return list(combinations(stories, 2))
+        return combinations(stories, 2)
     first = stories[0]
-    return [(first, other) for other in stories[1:]]
+    return ((first, other) for other in stories[1:])

@@ -1,10 +1,14 @@
-"""Fingerprint: shingles and MinHash signatures of each story's passages.
+"""Fingerprint: shingles, MinHash signatures and LSH band keys of each story's passages.
 
 A story is fingerprinted paragraph by paragraph rather than as a whole: a broadcaster's web
 version that keeps a quarter of a wire story resembles it only 10% as a whole, but the
 paragraphs it kept resemble their originals closely. Each paragraph long enough to be
-evidence (a *passage*) gets a MinHash signature for the LSH index; every paragraph keeps its
-exact shingle set for verification and the diff.
+evidence (a *passage*) gets a MinHash signature (datasketch's "affine32" scheme) and from it
+one LSH band key per band; every paragraph keeps its exact shingle set for verification.
+
+The work is vectorised per story (one numpy pass over all its tokens, one over all its
+passages) and a fingerprint is a handful of flat arrays, so a million of them fit in memory
+and cross process boundaries cheaply.
 """
 
 from __future__ import annotations
@@ -13,15 +17,16 @@ import hashlib
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from .records import Story
 from .settings import DEFAULT, Settings
 from .text import tokens
 
-# Odd 64-bit multipliers, one per position in a shingle (polynomial hashing of token hashes).
+# Odd 64-bit multipliers, one per position in a shingle or a band (polynomial hashing).
 _MULTIPLIERS = np.array(
     [
         0x9E3779B97F4A7C15,
@@ -35,7 +40,7 @@ _MULTIPLIERS = np.array(
     ],
     dtype=np.uint64,
 )
-_EMPTY = np.zeros(0, dtype=np.uint32)
+_EMPTY32 = np.zeros(0, dtype=np.uint32)
 _token_hashes: dict[str, int] = {}
 
 
@@ -44,24 +49,25 @@ class Fingerprint:
     """What the later stages need to know about one story's text."""
 
     key: str
-    paragraphs: tuple[np.ndarray, ...]
-    """Sorted distinct shingle hashes (uint32) of each paragraph; empty for paragraphs with
-    no words."""
-    exact: tuple[int, ...]
-    """Per paragraph, a hash of its normalised tokens (0 when empty): equal text, equal hash.
-    Used to recognise repeated paragraphs (boilerplate) without comparing text."""
-    shingles: np.ndarray
-    """Sorted distinct shingle hashes of the whole story."""
-    passages: tuple[int, ...]
-    """Indexes of the paragraphs with at least ``min_passage`` shingles: the units the LSH
-    index works on."""
-    signatures: np.ndarray
-    """MinHash values of those passages, one row each (datasketch "affine32" scheme)."""
+    flat: np.ndarray
+    """Sorted distinct shingle hashes (uint32) of each paragraph, one after the other."""
+    offsets: np.ndarray
+    """``flat[offsets[i]:offsets[i + 1]]`` are paragraph i's shingles."""
+    exact: np.ndarray
+    """Per paragraph, a 64-bit hash of its normalised tokens (0 when it has none): equal text,
+    equal hash. Recognises repeated paragraphs (boilerplate) without comparing text."""
+    passages: np.ndarray
+    """Indexes of the paragraphs with at least ``min_passage`` shingles: the LSH units."""
+    bands: np.ndarray
+    """LSH band keys of the passages: one row per passage, one uint64 per band."""
 
-    def passage_signatures(self) -> Iterator[tuple[int, LeanMinHash]]:
-        """(paragraph index, datasketch signature) for each passage."""
-        for index, row in zip(self.passages, self.signatures):
-            yield index, LeanMinHash(seed=1, hashvalues=row, scheme="affine32")
+    def paragraph(self, index: int) -> np.ndarray:
+        return self.flat[self.offsets[index] : self.offsets[index + 1]]
+
+    @cached_property
+    def shingles(self) -> np.ndarray:
+        """Sorted distinct shingle hashes of the whole story."""
+        return np.unique(self.flat)
 
     @property
     def size(self) -> int:
@@ -69,33 +75,62 @@ class Fingerprint:
 
 
 def _hash_tokens(words: list[str]) -> np.ndarray:
+    """A stable 33-bit hash per token (CRC-32 plus a set bit, so never 0), cached because
+    news vocabulary repeats; Python's own str hash differs between processes."""
     cache = _token_hashes
     if len(cache) > 2_000_000:
         cache.clear()
-    out = np.empty(len(words), dtype=np.uint64)
-    for i, word in enumerate(words):
-        value = cache.get(word)
-        if value is None:
-            value = cache[word] = zlib.crc32(word.encode("utf-8", "surrogatepass")) | 1 << 32
-        out[i] = value
-    return out
+    values = list(map(cache.get, words))
+    if None in values:
+        for position, word in enumerate(words):
+            if values[position] is None:
+                value = cache.get(word)
+                if value is None:
+                    value = zlib.crc32(word.encode("utf-8", "surrogatepass")) | 1 << 32
+                    cache[word] = value
+                values[position] = value
+    return np.array(values, dtype=np.uint64)
+
+
+def _combine(token_hashes: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """Polynomial hash of ``width`` tokens from each start, as uint32 (the high bits)."""
+    combined = np.zeros(len(starts), dtype=np.uint64)
+    for offset in range(width):
+        combined += token_hashes[starts + offset] * _MULTIPLIERS[offset % len(_MULTIPLIERS)]
+    return (combined >> np.uint64(32)).astype(np.uint32)
 
 
 def shingle_hashes(words: list[str], size: int) -> np.ndarray:
-    """Distinct hashes of every run of ``size`` consecutive tokens, as sorted uint32.
+    """Distinct hashes of every run of ``size`` consecutive tokens, as sorted uint32; a text
+    shorter than one shingle counts as a single shingle of all its tokens."""
+    flat, _ = _paragraph_shingles([words], size)
+    return flat
 
-    A text shorter than one shingle counts as a single shingle of all its tokens, so a short
-    line still has a fingerprint. Hashing is vectorised over the whole paragraph.
-    """
-    if not words:
-        return _EMPTY
-    token_hashes = _hash_tokens(words)
-    width = min(size, len(token_hashes))
-    count = len(token_hashes) - width + 1
-    combined = np.zeros(count, dtype=np.uint64)
-    for offset in range(width):
-        combined += token_hashes[offset : offset + count] * _MULTIPLIERS[offset % len(_MULTIPLIERS)]
-    return np.unique((combined >> np.uint64(32)).astype(np.uint32))
+
+def _paragraph_shingles(paragraphs: list[list[str]], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shingles of several paragraphs in one vectorised pass: (flat, offsets)."""
+    lengths = np.array([len(words) for words in paragraphs], dtype=np.int64)
+    count = len(paragraphs)
+    if not lengths.sum():
+        return _EMPTY32, np.zeros(count + 1, dtype=np.int64)
+    token_hashes = _hash_tokens([word for words in paragraphs for word in words])
+    first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    # Full-width shingles: every start whose window stays inside its paragraph.
+    windows = np.maximum(lengths - size + 1, 0)
+    owner = np.repeat(np.arange(count), windows)
+    starts = np.arange(windows.sum()) - np.repeat(np.cumsum(windows) - windows, windows)
+    starts = starts + np.repeat(first, windows)
+    values = _combine(token_hashes, starts, size) if len(starts) else _EMPTY32
+    # Short paragraphs: one shingle of all their tokens.
+    short = np.flatnonzero((lengths > 0) & (lengths < size))
+    if len(short):
+        extra = [_combine(token_hashes, first[i : i + 1], int(lengths[i])) for i in short]
+        owner = np.concatenate((owner, short))
+        values = np.concatenate((values, *extra))
+    keyed = np.unique((owner.astype(np.uint64) << np.uint64(32)) | values.astype(np.uint64))
+    flat = (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    offsets = np.searchsorted(keyed >> np.uint64(32), np.arange(count + 1, dtype=np.uint64))
+    return flat, offsets.astype(np.int64)
 
 
 def _identity(value: int) -> int:
@@ -113,12 +148,12 @@ def _fmix32(values: np.ndarray) -> np.ndarray:
 
 
 class Fingerprinter:
-    """Computes fingerprints with one set of MinHash permutations, reused for every story.
+    """Computes fingerprints with one set of MinHash permutations and one LSH banding.
 
     Signatures are datasketch MinHashes of the "affine32" scheme (datasketch's default),
-    computed for all passages of a story in one vectorised step instead of one MinHash object
-    per paragraph; ``signature`` gives the same values through datasketch itself, and the
-    tests hold the two equal.
+    computed for all passages of a story in one vectorised step; ``signature`` gives the same
+    values through datasketch itself, and the tests hold the two equal. The banding (bands
+    and rows per band) is the one datasketch's MinHashLSH chooses for ``passage_threshold``.
     """
 
     def __init__(self, settings: Settings = DEFAULT) -> None:
@@ -129,6 +164,8 @@ class Fingerprinter:
         a, b = self._base.permutations
         self._a = np.asarray(a, dtype=np.uint32)
         self._b = np.asarray(b, dtype=np.uint32)
+        lsh = MinHashLSH(threshold=settings.passage_threshold, num_perm=settings.num_perm)
+        self.bands, self.rows = lsh.b, lsh.r
 
     def signature(self, shingles: np.ndarray) -> LeanMinHash:
         """MinHash of one passage's shingles, through datasketch's own update."""
@@ -136,8 +173,9 @@ class Fingerprinter:
         minhash.update_batch(shingles)
         return LeanMinHash(minhash)
 
-    def signatures(self, passages: list[np.ndarray]) -> np.ndarray:
-        """MinHash values of several passages at once: one row of ``num_perm`` per passage."""
+    def signatures(self, fingerprint: Fingerprint) -> np.ndarray:
+        """MinHash values of a fingerprint's passages: one row of ``num_perm`` per passage."""
+        passages = [fingerprint.paragraph(int(i)) for i in fingerprint.passages]
         if not passages:
             return np.zeros((0, self.settings.num_perm), dtype=np.uint32)
         stacked = _fmix32(np.concatenate(passages))
@@ -145,23 +183,38 @@ class Fingerprinter:
         starts = np.cumsum([0] + [len(p) for p in passages[:-1]])
         return np.minimum.reduceat(permuted, starts, axis=0)
 
-    def __call__(self, story: Story) -> Fingerprint:
-        size = self.settings.shingle
-        per_paragraph: list[np.ndarray] = []
-        exact: list[int] = []
-        indexed: list[int] = []
-        for paragraph in story.paragraphs:
-            words = tokens(paragraph.text)
-            shingles = shingle_hashes(words, size)
-            per_paragraph.append(shingles)
-            exact.append(_exact_key(words) if words else 0)
-            if shingles.size >= self.settings.min_passage:
-                indexed.append(paragraph.index)
-        values = self.signatures([per_paragraph[i] for i in indexed])
-        whole = np.unique(np.concatenate(per_paragraph)) if per_paragraph else _EMPTY
-        return Fingerprint(
-            story.key, tuple(per_paragraph), tuple(exact), whole, tuple(indexed), values
+    def minhashes(self, fingerprint: Fingerprint) -> Iterator[tuple[int, LeanMinHash]]:
+        """(paragraph index, datasketch signature) for each passage, e.g. for datasketch's
+        own MinHashLSH storage."""
+        for index, row in zip(fingerprint.passages, self.signatures(fingerprint)):
+            yield int(index), LeanMinHash(seed=1, hashvalues=row, scheme="affine32")
+
+    def band_keys(self, signatures: np.ndarray) -> np.ndarray:
+        """One 64-bit key per band and passage: equal key, equal band of the signature (up to
+        a 2^-64 chance). The band's number is part of the key, so one table holds all."""
+        count = len(signatures)
+        rows = signatures[:, : self.bands * self.rows].reshape(count, self.bands, self.rows)
+        keys = (
+            np.repeat(
+                (np.arange(self.bands, dtype=np.uint64) + np.uint64(1))[None, :], count, axis=0
+            )
+            * _MULTIPLIERS[-1]
         )
+        for row in range(self.rows):
+            keys = keys * _MULTIPLIERS[0] + rows[:, :, row].astype(np.uint64)
+        return keys ^ (keys >> np.uint64(31))
+
+    def __call__(self, story: Story) -> Fingerprint:
+        words = [tokens(paragraph.text) for paragraph in story.paragraphs]
+        flat, offsets = _paragraph_shingles(words, self.settings.shingle)
+        exact = np.array([_exact_key(w) if w else 0 for w in words], dtype=np.uint64)
+        passages = np.flatnonzero(np.diff(offsets) >= self.settings.min_passage)
+        fingerprint = Fingerprint(story.key, flat, offsets, exact, passages, _NO_BANDS)
+        bands = self.band_keys(self.signatures(fingerprint))
+        return Fingerprint(story.key, flat, offsets, exact, passages, bands)
+
+
+_NO_BANDS = np.zeros((0, 0), dtype=np.uint64)
 
 
 def _exact_key(words: list[str]) -> int:

@@ -71,9 +71,8 @@ def boilerplate_paragraphs(
     """
     carriers: dict[int, list[int]] = defaultdict(list)
     for index, fingerprint in enumerate(prints):
-        for exact in set(fingerprint.exact):
-            if exact:
-                carriers[exact].append(index)
+        for exact in set(fingerprint.exact.tolist()) - {0}:
+            carriers[exact].append(index)
     found: set[int] = set()
     for exact, stories in carriers.items():
         if len(stories) > settings.boilerplate_max_df:
@@ -111,9 +110,9 @@ def _repeated_by_an_outlet(
 def boilerplate_shingles(prints: Sequence[Fingerprint], boilerplate: set[int]) -> np.ndarray:
     """All shingles of the boilerplate paragraphs, sorted and distinct."""
     parts = [
-        shingles
+        fingerprint.paragraph(index)
         for fingerprint in prints
-        for exact, shingles in zip(fingerprint.exact, fingerprint.paragraphs)
+        for index, exact in enumerate(fingerprint.exact.tolist())
         if exact in boilerplate
     ]
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.uint32)

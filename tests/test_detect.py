@@ -191,3 +191,29 @@ def test_thresholds_are_settings():
     assert scan_stories(stories).clusters
     strict = Settings(min_containment=0.5)
     assert not scan_stories(stories, strict).clusters
+
+
+def test_vectorised_signatures_equal_datasketch_minhash():
+    import numpy as np
+
+    from dedup.fingerprint import Fingerprinter
+
+    fingerprinter = Fingerprinter()
+    story = make_story("s", paragraphs(4, 6) + ["Too short to index."])
+    fingerprint = fingerprinter(story)
+    assert fingerprint.passages.tolist() == [0, 1, 2, 3, 4, 5]
+    rows = fingerprinter.signatures(fingerprint)
+    for index, row in zip(fingerprint.passages, rows):
+        expected = fingerprinter.signature(fingerprint.paragraph(index)).hashvalues
+        assert np.array_equal(row, expected)
+    assert fingerprint.bands.shape == (6, fingerprinter.bands)
+
+
+def test_shingles_are_per_paragraph_and_short_lines_count_once():
+    from dedup.fingerprint import Fingerprinter, shingle_hashes
+
+    story = make_story("s", ["one two three four five six", "Watch Live", "one two three"])
+    fingerprint = Fingerprinter()(story)
+    assert [len(fingerprint.paragraph(i)) for i in range(3)] == [2, 1, 1]
+    assert shingle_hashes(["a", "b"], 5).size == 1
+    assert fingerprint.exact[0] != fingerprint.exact[2] and all(fingerprint.exact)
