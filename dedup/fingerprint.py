@@ -41,6 +41,8 @@ _MULTIPLIERS = np.array(
     dtype=np.uint64,
 )
 _EMPTY32 = np.zeros(0, dtype=np.uint32)
+_FORMAT = 1
+"""Version of ``Fingerprint.to_bytes``; bump it whenever fingerprints change meaning."""
 _token_hashes: dict[str, int] = {}
 
 
@@ -72,6 +74,53 @@ class Fingerprint:
     @property
     def size(self) -> int:
         return int(self.shingles.size)
+
+    def to_bytes(self) -> bytes:
+        """A compact, portable encoding (for the index and the Spark engine); the key is not
+        included, the caller stores it alongside."""
+        header = np.array(
+            [
+                _FORMAT,
+                len(self.flat),
+                len(self.offsets),
+                len(self.passages),
+                self.bands.shape[1] if self.bands.ndim == 2 else 0,
+            ],
+            dtype="<u4",
+        )
+        parts = (
+            header,
+            self.flat.astype("<u4"),
+            self.offsets.astype("<u4"),
+            self.exact.astype("<u8"),
+            self.passages.astype("<u4"),
+            self.bands.astype("<u8"),
+        )
+        return b"".join(part.tobytes() for part in parts)
+
+    @classmethod
+    def from_bytes(cls, key: str, data: bytes) -> Fingerprint:
+        """Inverse of ``to_bytes``; raises ValueError on data it did not write."""
+        header = np.frombuffer(data, dtype="<u4", count=5)
+        version, n_flat, n_offsets, n_passages, n_bands = (int(v) for v in header)
+        if version != _FORMAT:
+            raise ValueError(f"fingerprint format {version}, expected {_FORMAT}")
+        position = header.nbytes
+
+        def take(dtype: str, count: int) -> np.ndarray:
+            nonlocal position
+            array = np.frombuffer(data, dtype=dtype, count=count, offset=position)
+            position += array.nbytes
+            return array
+
+        flat = take("<u4", n_flat).astype(np.uint32)
+        offsets = take("<u4", n_offsets).astype(np.int64)
+        exact = take("<u8", n_offsets - 1).astype(np.uint64)
+        passages = take("<u4", n_passages).astype(np.int64)
+        bands = take("<u8", n_passages * n_bands).astype(np.uint64).reshape(n_passages, n_bands)
+        if position != len(data):
+            raise ValueError("fingerprint data has trailing bytes")
+        return cls(key, flat, offsets, exact, passages, bands)
 
 
 def _hash_tokens(words: list[str]) -> np.ndarray:

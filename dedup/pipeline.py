@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from .candidates import candidate_pairs
 from .cluster import form_clusters
 from .fingerprint import Fingerprint, Fingerprinter
@@ -89,17 +87,26 @@ def scan_stories(
     """The pipeline proper, on stories already read."""
     ordered = sorted(stories, key=lambda story: story.sort_key)
     prints = fingerprint_all(ordered, settings, jobs=jobs, progress=progress)
-    outlets = [outlet_of(story) for story in ordered]
+    return cluster_fingerprints(ordered, prints, settings)
+
+
+def cluster_fingerprints(
+    stories: Sequence[Story], prints: Sequence[Fingerprint], settings: Settings = DEFAULT
+) -> ScanResult:
+    """Boilerplate, candidates, verification and clustering over fingerprints already made
+    (by ``fingerprint_all``, or loaded from an index). ``stories`` must be in
+    ``Story.sort_key`` order and ``prints[i]`` must be ``stories[i]``'s fingerprint."""
+    outlets = [outlet_of(story) for story in stories]
     boilerplate = boilerplate_paragraphs(prints, outlets, settings)
     removed = boilerplate_shingles(prints, boilerplate)
     content = [without(fingerprint.shingles, removed) for fingerprint in prints]
     pairs = candidate_pairs(prints, settings)
-    keys = [story.key for story in ordered]
+    keys = [story.key for story in stories]
     matches = verify(pairs, keys, content, settings)
-    clusters = form_clusters(ordered, matches, dict(zip(keys, content)))
+    clusters = form_clusters(stories, matches, dict(zip(keys, content)))
     return ScanResult(
         clusters=clusters,
-        stories=ordered,
+        stories=list(stories),
         matches=matches,
         settings=settings,
         candidates=len(pairs),
@@ -161,8 +168,3 @@ def resolve_jobs(jobs: int) -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
         return max(1, os.cpu_count() or 1)
-
-
-def story_content(story: Story, settings: Settings = DEFAULT) -> np.ndarray:
-    """Shingles of one story (no boilerplate removal: one story alone has none)."""
-    return Fingerprinter(settings)(story).shingles

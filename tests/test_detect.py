@@ -217,3 +217,17 @@ def test_shingles_are_per_paragraph_and_short_lines_count_once():
     assert [len(fingerprint.paragraph(i)) for i in range(3)] == [2, 1, 1]
     assert shingle_hashes(["a", "b"], 5).size == 1
     assert fingerprint.exact[0] != fingerprint.exact[2] and all(fingerprint.exact)
+
+
+def test_fingerprints_round_trip_through_bytes():
+    import numpy as np
+    import pytest
+
+    from dedup.fingerprint import Fingerprint, Fingerprinter
+
+    original = Fingerprinter()(make_story("s", paragraphs(9, 5) + ["short line"]))
+    copy = Fingerprint.from_bytes("s", original.to_bytes())
+    for name in ("flat", "offsets", "exact", "passages", "bands"):
+        assert np.array_equal(getattr(copy, name), getattr(original, name)), name
+    with pytest.raises(ValueError):
+        Fingerprint.from_bytes("s", original.to_bytes() + b"x")
