@@ -24,7 +24,7 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from .records import Story
 from .settings import DEFAULT, Settings
-from .text import tokens
+from .text import paragraph_tokens
 
 # Odd 64-bit multipliers, one per position in a shingle or a band (polynomial hashing).
 _MULTIPLIERS = np.array(
@@ -69,7 +69,7 @@ class Fingerprint:
     @cached_property
     def shingles(self) -> np.ndarray:
         """Sorted distinct shingle hashes of the whole story."""
-        return np.unique(self.flat)
+        return _distinct(self.flat)
 
     @property
     def size(self) -> int:
@@ -176,10 +176,21 @@ def _paragraph_shingles(paragraphs: list[list[str]], size: int) -> tuple[np.ndar
         extra = [_combine(token_hashes, first[i : i + 1], int(lengths[i])) for i in short]
         owner = np.concatenate((owner, short))
         values = np.concatenate((values, *extra))
-    keyed = np.unique((owner.astype(np.uint64) << np.uint64(32)) | values.astype(np.uint64))
+    keyed = _distinct((owner.astype(np.uint64) << np.uint64(32)) | values.astype(np.uint64))
     flat = (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     offsets = np.searchsorted(keyed >> np.uint64(32), np.arange(count + 1, dtype=np.uint64))
     return flat, offsets.astype(np.int64)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values; cheaper than np.unique for the small arrays of one story."""
+    if len(values) < 2:
+        return values.copy()
+    ordered = np.sort(values)
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
 
 
 def _identity(value: int) -> int:
@@ -254,7 +265,7 @@ class Fingerprinter:
         return keys ^ (keys >> np.uint64(31))
 
     def __call__(self, story: Story) -> Fingerprint:
-        words = [tokens(paragraph.text) for paragraph in story.paragraphs]
+        words = paragraph_tokens([paragraph.text for paragraph in story.paragraphs])
         flat, offsets = _paragraph_shingles(words, self.settings.shingle)
         exact = np.array([_exact_key(w) if w else 0 for w in words], dtype=np.uint64)
         passages = np.flatnonzero(np.diff(offsets) >= self.settings.min_passage)

@@ -24,13 +24,13 @@ _NO_SPACE_SCRIPTS = (
 )
 _TOKEN = re.compile(rf"[{_NO_SPACE_SCRIPTS}]|[^\W{_NO_SPACE_SCRIPTS}]+")
 
-_QUOTES = str.maketrans(
-    {
-        **dict.fromkeys("‘’‚‛′`´", "'"),
-        **dict.fromkeys("“”„‟″«»「」『』", '"'),
-        **dict.fromkeys("‐‑‒–—―−", "-"),
-    }
-)
+_FOLDED = {
+    **dict.fromkeys("‘’‚‛′`´", "'"),
+    **dict.fromkeys("“”„‟″«»「」『』", '"'),
+    **dict.fromkeys("‐‑‒–—―−", "-"),
+}
+_QUOTES = str.maketrans(_FOLDED)
+_NO_SPACE = re.compile(f"[{_NO_SPACE_SCRIPTS}]")
 _SPACE = re.compile(r"\s+")
 
 # A dateline: an optional place in capitals (with an optional ", Region" or date), then a
@@ -84,12 +84,42 @@ def normalise(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Matching tokens of one paragraph: dateline removed, normalised, split into words (or
-    characters, in scripts without spaces). The hot path of fingerprinting: one NFKC pass,
-    and no whitespace folding, which the token pattern makes unnecessary."""
-    text = strip_dateline(text)
-    if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    return _TOKEN.findall(text.translate(_QUOTES).casefold())
+    characters, in scripts without spaces)."""
+    return paragraph_tokens([text])[0]
+
+
+_BREAK = "\ue000"
+"""A private-use character (never part of a word) that marks paragraph ends."""
+_TOKEN_OR_BREAK = re.compile(rf"{_BREAK}|{_TOKEN.pattern}")
+_WORD_OR_BREAK = re.compile(rf"{_BREAK}|\w+")
+"""The same as _TOKEN_OR_BREAK for text with no script written without spaces, and faster."""
+
+
+def _fold(text: str) -> str:
+    """Quotes and dashes to one kind each: str.replace per character present is ~50 times
+    faster than str.translate on a story-sized string."""
+    for char, replacement in _FOLDED.items():
+        if char in text:
+            text = text.replace(char, replacement)
+    return text
+
+
+def paragraph_tokens(texts: list[str]) -> list[list[str]]:
+    """``tokens`` of several paragraphs in one pass: the hot path of fingerprinting, so
+    normalisation and the token pattern run once per story rather than per paragraph."""
+    joined = f" {_BREAK} ".join(strip_dateline(text) for text in texts)
+    if not unicodedata.is_normalized("NFKC", joined):
+        joined = unicodedata.normalize("NFKC", joined)
+    pattern = _TOKEN_OR_BREAK if _NO_SPACE.search(joined) else _WORD_OR_BREAK
+    found = pattern.findall(_fold(joined).casefold())
+    result: list[list[str]] = []
+    start = 0
+    for _ in range(len(texts) - 1):
+        end = found.index(_BREAK, start)
+        result.append(found[start:end])
+        start = end + 1
+    result.append(found[start:])
+    return result
 
 
 def split_paragraphs(body: str) -> tuple[Paragraph, ...]:
