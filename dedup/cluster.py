@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .records import Cluster, Match, Member, Story
+from .verify import contains
 
 
 def form_clusters(
@@ -135,7 +136,7 @@ def _reuse(
         source = np.unique(np.concatenate(others)) if others else mine[:0]
     else:
         source = content[origin]
-    return float(np.intersect1d(mine, source, assume_unique=True).size / mine.size)
+    return float(np.count_nonzero(contains(source, mine)) / mine.size)
 
 
 def _member(story: Story, reuse: float) -> Member:

@@ -44,8 +44,24 @@ class Overlap:
 
 def overlap(a: np.ndarray, b: np.ndarray) -> Overlap:
     """Exact overlap of two sorted, distinct shingle arrays."""
-    shared = np.intersect1d(a, b, assume_unique=True).size
-    return Overlap(int(shared), int(a.size), int(b.size))
+    return Overlap(shared_count(a, b), int(a.size), int(b.size))
+
+
+def contains(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_values`` (sorted): a binary search each, cheaper
+    than np.isin for one story's few hundred shingles."""
+    if not sorted_values.size:
+        return np.zeros(len(values), dtype=bool)
+    places = np.searchsorted(sorted_values, values)
+    places[places == sorted_values.size] = 0
+    return sorted_values[places] == values
+
+
+def shared_count(a: np.ndarray, b: np.ndarray) -> int:
+    """Number of values two sorted, distinct arrays have in common."""
+    if a.size > b.size:
+        a, b = b, a
+    return int(np.count_nonzero(contains(b, a)))
 
 
 def decide(found: Overlap, settings: Settings = DEFAULT) -> str | None:
@@ -122,7 +138,7 @@ def without(shingles: np.ndarray, removed: np.ndarray) -> np.ndarray:
     """A story's shingles with the boilerplate taken out."""
     if not removed.size:
         return shingles
-    return shingles[~np.isin(shingles, removed, assume_unique=True)]
+    return shingles[~contains(removed, shingles)]
 
 
 def verify(

@@ -1,0 +1,194 @@
+"""Speed, memory and quality of ``dedup scan`` against the plain datasketch baseline.
+
+Both run on the same generated corpora (dedup.synth), end to end from a JSON Lines file, each
+in its own process so that peak memory is measured per run. Wall times are medians over
+``--repeat`` runs at the smallest size; the table ends with the ratios, so a noisy, shared
+machine still gives a fair comparison (both sides see the same noise).
+
+    python benchmarks/scan_speed.py                # 10k and 100k stories (hard mix), 10k easy
+    python benchmarks/scan_speed.py --full         # adds 1,000,000 stories
+    python benchmarks/scan_speed.py --sizes 2000   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dedup import synth  # noqa: E402
+from dedup.evaluate import read_labels, score  # noqa: E402
+
+
+@dataclass
+class Run:
+    engine: str
+    mix: str
+    stories: int
+    seconds: float
+    peak_mb: float
+    f1: float
+    ari: float
+
+    @property
+    def rate(self) -> float:
+        return self.stories / self.seconds if self.seconds else 0.0
+
+
+def _measure(command: list[str], output: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one command run in a fresh child process."""
+    runner = (
+        "import resource, subprocess, sys, time\n"
+        "start = time.perf_counter()\n"
+        "with open(sys.argv[1], 'wb') as out:\n"
+        "    code = subprocess.call(sys.argv[2:], stdout=out)\n"
+        "elapsed = time.perf_counter() - start\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(elapsed, peak, code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", runner, str(output), *command],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    elapsed, peak, code = result.stdout.split()
+    if int(code) not in (0, 3):
+        raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)}")
+    return float(elapsed), float(peak)
+
+
+def _predicted(engine: str, output: Path) -> dict[str, str]:
+    if engine == "baseline":
+        return dict(line.split("\t", 1) for line in output.read_text().splitlines() if line)
+    rows = (json.loads(line) for line in output.read_text().splitlines() if line)
+    return {row["id"]: row["cluster"] for row in rows}
+
+
+def _commands(engine: str, corpus: Path) -> list[str]:
+    if engine == "baseline":
+        return [sys.executable, str(ROOT / "benchmarks" / "baseline.py"), str(corpus)]
+    jobs = engine.rsplit("-j", 1)[1]
+    return [
+        sys.executable,
+        "-m",
+        "dedup",
+        "scan",
+        str(corpus),
+        "--format",
+        "jsonl",
+        "--quiet",
+        "--jobs",
+        jobs,
+    ]
+
+
+def bench(
+    engine: str, mix: str, corpus: Path, labels: Path, stories: int, repeat: int, workdir: Path
+) -> Run:
+    output = workdir / f"{engine}-{mix}-{stories}.out"
+    times, peaks = [], []
+    for _ in range(repeat):
+        elapsed, peak = _measure(_commands(engine, corpus), output)
+        times.append(elapsed)
+        peaks.append(peak)
+    truth = read_labels(labels)
+    predicted = _predicted(engine, output)
+    predicted.update({i: "single:" + i for i in truth if i not in predicted})
+    scores = score(predicted, truth)
+    return Run(
+        engine, mix, stories, statistics.median(times), max(peaks), scores.pairwise_f1, scores.ari
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--full", action="store_true", help="also 1,000,000 stories")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per measurement at the smallest size (median)"
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where corpora are written (default: a temporary folder)",
+    )
+    args = parser.parse_args(argv)
+    sizes = sorted(set(args.sizes + ([1_000_000] if args.full else [])))
+    engines = ["dedup-j1", "dedup-j2", "baseline"]
+
+    with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        plan = [("hard", synth.HARD, n) for n in sizes] + [("easy", synth.EASY, sizes[0])]
+        runs: list[Run] = []
+        for mix_name, mix, n in plan:
+            corpus = workdir / f"{mix_name}-{n}.jsonl"
+            started = time.perf_counter()
+            synth.write_corpus(corpus, n, seed=args.seed, mix=mix)
+            labels = corpus.with_name(f"{corpus.stem}.labels.jsonl")
+            print(
+                f"generated {n:,} {mix_name} stories in {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+            )
+            repeat = args.repeat if n == sizes[0] else 1
+            for engine in engines:
+                run = bench(engine, mix_name, corpus, labels, n, repeat, workdir)
+                runs.append(run)
+                print(
+                    f"  {engine:<9} {run.rate:8.0f} stories/s  {run.peak_mb:7.0f} MB  "
+                    f"F1 {run.f1:.4f}  ARI {run.ari:.4f}",
+                    file=sys.stderr,
+                )
+    print(_table(runs))
+    return 0
+
+
+def _table(runs: list[Run]) -> str:
+    cpu = platform.processor() or platform.machine()
+    lines = [
+        f"# machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}; "
+        f"median wall time; peak RSS of the process tree",
+        "",
+        "| mix | stories | engine | stories/s | peak MB | pairwise F1 | ARI |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for run in runs:
+        lines.append(
+            f"| {run.mix} | {run.stories:,} | {run.engine} | {run.rate:,.0f} | "
+            f"{run.peak_mb:,.0f} | {run.f1:.4f} | {run.ari:.4f} |"
+        )
+    lines += [
+        "",
+        "| mix | stories | speed dedup-j1 / baseline | dedup-j2 / baseline | "
+        "memory dedup-j1 / baseline |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    keyed = {(r.mix, r.stories, r.engine): r for r in runs}
+    for mix, n in sorted({(r.mix, r.stories) for r in runs}):
+        base = keyed[(mix, n, "baseline")]
+        one, two = keyed[(mix, n, "dedup-j1")], keyed[(mix, n, "dedup-j2")]
+        lines.append(
+            f"| {mix} | {n:,} | {one.rate / base.rate:.2f}x | {two.rate / base.rate:.2f}x"
+            f" | {one.peak_mb / base.peak_mb:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    raise SystemExit(main())
