@@ -78,46 +78,54 @@ def decide(found: Overlap, settings: Settings = DEFAULT) -> str | None:
 def boilerplate_paragraphs(
     prints: Sequence[Fingerprint], outlets: Sequence[str], settings: Settings = DEFAULT
 ) -> set[int]:
-    """Exact keys of the paragraphs that are boilerplate in this collection.
-
-    ``outlets[i]`` is the outlet of ``prints[i]`` ("" when unknown). A paragraph repeated by
-    one outlet counts only across *different* stories: versions of one story (write-thrus,
-    near-duplicates of each other) are counted once, so an agency's updates never turn the
-    story's own text into boilerplate.
-    """
-    carriers: dict[int, list[int]] = defaultdict(list)
-    for index, fingerprint in enumerate(prints):
-        for exact in set(fingerprint.exact.tolist()) - {0}:
-            carriers[exact].append(index)
+    """Exact keys of the paragraphs that are boilerplate in this collection (see
+    ``is_boilerplate``); ``outlets[i]`` is the outlet of ``prints[i]``, "" when unknown."""
+    keys = [np.unique(f.exact[f.exact != 0]) for f in prints]
+    if not keys or not sum(len(k) for k in keys):
+        return set()
+    exact = np.concatenate(keys)
+    story = np.repeat(np.arange(len(prints)), [len(k) for k in keys])
+    order = np.argsort(exact, kind="stable")
+    exact, story = exact[order], story[order]
+    edges = np.flatnonzero(np.diff(exact)) + 1
+    starts, ends = np.concatenate(([0], edges)), np.concatenate((edges, [len(exact)]))
+    common = (ends - starts) >= min(settings.boilerplate_min, settings.boilerplate_max_df + 1)
     found: set[int] = set()
-    for exact, stories in carriers.items():
-        if len(stories) > settings.boilerplate_max_df:
-            found.add(exact)
-        elif len(stories) >= settings.boilerplate_min and _repeated_by_an_outlet(
-            stories, prints, outlets, settings
-        ):
-            found.add(exact)
+    for start, end in zip(starts[common], ends[common]):
+        carriers = [(outlets[i], prints[i].shingles) for i in story[start:end].tolist()]
+        if is_boilerplate(carriers, settings):
+            found.add(int(exact[start]))
     return found
 
 
-def _repeated_by_an_outlet(
-    stories: list[int], prints: Sequence[Fingerprint], outlets: Sequence[str], settings: Settings
+def is_boilerplate(
+    carriers: Sequence[tuple[str, np.ndarray]], settings: Settings = DEFAULT
 ) -> bool:
-    by_outlet: dict[str, list[int]] = defaultdict(list)
-    for index in stories:
-        if outlets[index]:
-            by_outlet[outlets[index]].append(index)
+    """Whether a paragraph is boilerplate, given the (outlet, shingles) of every story that
+    carries it, earliest first. The one rule every engine (scan, index, Spark) applies.
+
+    It is boilerplate when more than ``boilerplate_max_df`` stories carry it, or when one
+    outlet repeats it in ``boilerplate_min`` of its own *different* stories: versions of one
+    story (write-thrus, near-duplicates of each other) count once, so an agency's updates
+    never turn the story's own text into boilerplate.
+    """
+    if len(carriers) > settings.boilerplate_max_df:
+        return True
+    if len(carriers) < settings.boilerplate_min:
+        return False
+    by_outlet: dict[str, list[np.ndarray]] = defaultdict(list)
+    for outlet, shingles in carriers:
+        if outlet:
+            by_outlet[outlet].append(shingles)
     for same_outlet in by_outlet.values():
         if len(same_outlet) < settings.boilerplate_min:
             continue
-        distinct: list[int] = []
-        for index in same_outlet:
+        distinct: list[np.ndarray] = []
+        for shingles in same_outlet:
             if all(
-                overlap(prints[index].shingles, prints[kept].shingles).resemblance
-                < settings.near_duplicate
-                for kept in distinct
+                overlap(shingles, kept).resemblance < settings.near_duplicate for kept in distinct
             ):
-                distinct.append(index)
+                distinct.append(shingles)
                 if len(distinct) >= settings.boilerplate_min:
                     return True
     return False
