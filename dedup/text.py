@@ -88,11 +88,17 @@ def tokens(text: str) -> list[str]:
     return paragraph_tokens([text])[0]
 
 
-_BREAK = "\ue000"
-"""A private-use character (never part of a word) that marks paragraph ends."""
+_BREAK = "\x07"
+"""An ASCII control character (neither part of a word nor white space) marking paragraph
+ends."""
 _TOKEN_OR_BREAK = re.compile(rf"{_BREAK}|{_TOKEN.pattern}")
 _WORD_OR_BREAK = re.compile(rf"{_BREAK}|\w+")
 """The same as _TOKEN_OR_BREAK for text with no script written without spaces, and faster."""
+_ASCII_WORDS = "".join(
+    chr(c) if chr(c).isalnum() or chr(c) in ("_", _BREAK) else " " for c in range(128)
+)
+"""For ASCII text, \\w+ runs are what remains after every other character becomes a space;
+str.translate and str.split find them three times faster than the regular expression."""
 
 
 def _fold(text: str) -> str:
@@ -106,12 +112,16 @@ def _fold(text: str) -> str:
 
 def paragraph_tokens(texts: list[str]) -> list[list[str]]:
     """``tokens`` of several paragraphs in one pass: the hot path of fingerprinting, so
-    normalisation and the token pattern run once per story rather than per paragraph."""
-    joined = f" {_BREAK} ".join(strip_dateline(text) for text in texts)
+    normalisation and tokenising run once per story rather than per paragraph."""
+    joined = f" {_BREAK} ".join(strip_dateline(text).replace(_BREAK, " ") for text in texts)
     if not unicodedata.is_normalized("NFKC", joined):
         joined = unicodedata.normalize("NFKC", joined)
-    pattern = _TOKEN_OR_BREAK if _NO_SPACE.search(joined) else _WORD_OR_BREAK
-    found = pattern.findall(_fold(joined).casefold())
+    folded = _fold(joined).casefold()
+    if folded.isascii():
+        found = folded.translate(_ASCII_WORDS).split()
+    else:
+        pattern = _TOKEN_OR_BREAK if _NO_SPACE.search(folded) else _WORD_OR_BREAK
+        found = pattern.findall(folded)
     result: list[list[str]] = []
     start = 0
     for _ in range(len(texts) - 1):

@@ -61,3 +61,19 @@ def test_headline_is_a_first_short_line_followed_by_a_blank_line():
     assert split_headline("# A Markdown title\n\nBody.") == "A Markdown title"
     assert split_headline("A full sentence ends here.\n\nBody.") == ""
     assert split_headline("One line only") == ""
+
+
+def test_ascii_fast_path_gives_the_same_tokens_as_the_pattern():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from dedup.text import _TOKEN, paragraph_tokens
+
+    @given(st.lists(st.text(alphabet=st.characters(max_codepoint=127)), max_size=4))
+    def check(texts):
+        expected = [
+            _TOKEN.findall(normalise(strip_dateline(t).replace("\x07", " "))) for t in texts
+        ]
+        assert paragraph_tokens(texts) == expected if texts else True
+
+    check()
