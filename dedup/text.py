@@ -29,6 +29,9 @@ _FOLDED = {
     **dict.fromkeys("“”„‟″«»「」『』", '"'),
     **dict.fromkeys("‐‑‒–—―−", "-"),
 }
+# Symbols common in web chrome; never part of a word, so spaces keep tokens unchanged while
+# letting more stories take the ASCII fast path of ``paragraph_tokens``.
+_SYMBOLS = dict.fromkeys("©®™•·°±×÷§¶€£¥¢\u00a0\u200b", " ")
 _QUOTES = str.maketrans(_FOLDED)
 _NO_SPACE = re.compile(f"[{_NO_SPACE_SCRIPTS}]")
 _SPACE = re.compile(r"\s+")
@@ -110,6 +113,13 @@ def _fold(text: str) -> str:
     return text
 
 
+def _drop_symbols(text: str) -> str:
+    for char, replacement in _SYMBOLS.items():
+        if char in text:
+            text = text.replace(char, replacement)
+    return text
+
+
 def paragraph_tokens(texts: list[str]) -> list[list[str]]:
     """``tokens`` of several paragraphs in one pass: the hot path of fingerprinting, so
     normalisation and tokenising run once per story rather than per paragraph."""
@@ -117,6 +127,8 @@ def paragraph_tokens(texts: list[str]) -> list[list[str]]:
     if not unicodedata.is_normalized("NFKC", joined):
         joined = unicodedata.normalize("NFKC", joined)
     folded = _fold(joined).casefold()
+    if not folded.isascii():
+        folded = _drop_symbols(folded)
     if folded.isascii():
         found = folded.translate(_ASCII_WORDS).split()
     else:

@@ -77,3 +77,10 @@ def test_ascii_fast_path_gives_the_same_tokens_as_the_pattern():
         assert paragraph_tokens(texts) == expected if texts else True
 
     check()
+
+
+def test_symbols_outside_ascii_do_not_change_tokens():
+    from dedup.text import _TOKEN, paragraph_tokens
+
+    texts = ["© 2026 Channel Nine • All rights reserved", "Café • crème", "a©b"]
+    assert paragraph_tokens(texts) == [_TOKEN.findall(normalise(t)) for t in texts]
