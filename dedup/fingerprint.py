@@ -157,29 +157,36 @@ def shingle_hashes(words: list[str], size: int) -> np.ndarray:
 
 
 def _paragraph_shingles(paragraphs: list[list[str]], size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Shingles of several paragraphs in one vectorised pass: (flat, offsets)."""
-    lengths = np.array([len(words) for words in paragraphs], dtype=np.int64)
+    """Shingles of several paragraphs in one vectorised pass: (flat, offsets). Windows are
+    hashed over the story's whole token stream with array slices, then those that cross a
+    paragraph boundary are dropped."""
+    lengths = np.fromiter((len(words) for words in paragraphs), dtype=np.int64)
     count = len(paragraphs)
-    if not lengths.sum():
+    total = int(lengths.sum())
+    if not total:
         return _EMPTY32, np.zeros(count + 1, dtype=np.int64)
     token_hashes = _hash_tokens([word for words in paragraphs for word in words])
-    first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    # Full-width shingles: every start whose window stays inside its paragraph.
-    windows = np.maximum(lengths - size + 1, 0)
-    owner = np.repeat(np.arange(count), windows)
-    starts = np.arange(windows.sum()) - np.repeat(np.cumsum(windows) - windows, windows)
-    starts = starts + np.repeat(first, windows)
-    values = _combine(token_hashes, starts, size) if len(starts) else _EMPTY32
+    owner_of_token = np.repeat(np.arange(count), lengths)
+    windows = total - size + 1
+    if windows > 0:
+        combined = token_hashes[:windows] * _MULTIPLIERS[0]
+        for offset in range(1, size):
+            combined += token_hashes[offset : offset + windows] * _MULTIPLIERS[offset % 8]
+        inside = owner_of_token[:windows] == owner_of_token[size - 1 :]
+        owner = owner_of_token[:windows][inside]
+        values = (combined[inside] >> np.uint64(32)).astype(np.uint32)
+    else:
+        owner, values = np.zeros(0, dtype=np.int64), _EMPTY32
     # Short paragraphs: one shingle of all their tokens.
     short = np.flatnonzero((lengths > 0) & (lengths < size))
     if len(short):
+        first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         extra = [_combine(token_hashes, first[i : i + 1], int(lengths[i])) for i in short]
         owner = np.concatenate((owner, short))
         values = np.concatenate((values, *extra))
     keyed = _distinct((owner.astype(np.uint64) << np.uint64(32)) | values.astype(np.uint64))
-    flat = (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     offsets = np.searchsorted(keyed >> np.uint64(32), np.arange(count + 1, dtype=np.uint64))
-    return flat, offsets.astype(np.int64)
+    return (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets.astype(np.int64)
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
