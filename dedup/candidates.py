@@ -47,14 +47,21 @@ def candidate_pairs(prints: Sequence[Fingerprint], settings: Settings = DEFAULT)
     for stories in carriers:
         if len(stories) > 1:
             pairs.update(_pairs_within(stories.tolist(), settings.widely_shared))
+    single = np.array([len(stories) == 1 for stories in carriers])
+    only = np.array([stories[0] for stories in carriers])
     for group in _buckets(bands[first]):
+        if len(group) == 2 and single[group].all():  # the common case, without a union
+            low, high = sorted(only[group].tolist())
+            if low != high:
+                pairs.add((low, high))
+            continue
         neighbourhood = np.unique(np.concatenate([carriers[t] for t in group]))
         pairs.update(_pairs_within(neighbourhood.tolist(), settings.widely_shared))
     return pairs
 
 
 def _buckets(bands: np.ndarray) -> Iterator[np.ndarray]:
-    """Groups of two or more rows (passage texts) that share a band key."""
+    """Groups of two or more rows (passage texts) that share a band key, each group once."""
     keys = bands.ravel()
     rows = np.repeat(np.arange(len(bands)), bands.shape[1])
     order = np.argsort(keys, kind="stable")
@@ -62,8 +69,15 @@ def _buckets(bands: np.ndarray) -> Iterator[np.ndarray]:
     edges = np.flatnonzero(np.diff(keys)) + 1
     starts = np.concatenate(([0], edges))
     ends = np.concatenate((edges, [len(keys)]))
+    sizes = ends - starts
+    # Pairs (most buckets) are deduplicated with numpy; larger groups one by one.
+    two = starts[sizes == 2]
+    if len(two):
+        couples = np.sort(np.stack((rows[two], rows[two + 1]), axis=1), axis=1)
+        couples = couples[couples[:, 0] != couples[:, 1]]
+        yield from np.unique(couples, axis=0)
     seen: set[tuple[int, ...]] = set()
-    for start, end in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
+    for start, end in zip(starts[sizes > 2], ends[sizes > 2]):
         group = tuple(sorted(set(rows[start:end].tolist())))
         if len(group) > 1 and group not in seen:
             seen.add(group)

@@ -156,13 +156,26 @@ def verify(
     settings: Settings = DEFAULT,
 ) -> list[Match]:
     """Matches among candidate pairs; ``content[i]`` is story i's shingles without
-    boilerplate and ``keys[i]`` its key. Pairs are checked in a fixed order."""
+    boilerplate and ``keys[i]`` its key. All partners of a story are checked against it in
+    one vectorised step; the result is in a fixed order."""
+    partners: dict[int, list[int]] = defaultdict(list)
+    for i, j in pairs:
+        partners[i].append(j)
     matches = []
-    for i, j in sorted(pairs):
-        found = overlap(content[i], content[j])
-        kind = decide(found, settings)
-        if kind:
-            matches.append(
-                Match(keys[i], keys[j], found.shared, found.resemblance, found.containment, kind)
-            )
+    for i in sorted(partners):
+        others = sorted(partners[i])
+        arrays = [content[j] for j in others]
+        ends = np.cumsum([len(array) for array in arrays])
+        hits = contains(content[i], np.concatenate(arrays)) if ends[-1] else np.zeros(0, bool)
+        running = np.concatenate(([0], np.cumsum(hits)))
+        shared = running[ends] - running[np.concatenate(([0], ends[:-1]))]
+        for j, count in zip(others, shared.tolist()):
+            found = Overlap(count, int(content[i].size), int(content[j].size))
+            kind = decide(found, settings)
+            if kind:
+                matches.append(
+                    Match(
+                        keys[i], keys[j], found.shared, found.resemblance, found.containment, kind
+                    )
+                )
     return matches
