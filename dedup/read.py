@@ -3,6 +3,21 @@
 Readers never raise on bad input: every file or record that cannot be used becomes an
 ``InputProblem`` (with its path and position) and reading goes on, so one broken file in an
 inbox never costs the rest of the run.
+
+Formats (``INPUT_FORMATS``) are chosen by extension, then by a look at the (decompressed)
+content: plain text and Markdown, JSON, JSON Lines, NewsML-G2, NITF, HTML pages, RSS/Atom
+feeds and Parquet, each optionally gzip, bz2 or xz compressed. ``input_format`` forces one.
+
+Provenance: a file holding one story is its path (``Story.key == path``, no record number);
+in a file that can hold several (JSON array, JSON Lines, Parquet, a NewsML-G2
+``newsMessage``, a feed) the story's key is ``path#N`` and ``Story.record`` is N, its 1-based
+position, so output and ``diff FILE#N`` point back to it. A story's id is the one its
+metadata gives (JSON id field, NewsML-G2 guid, NITF doc-id, feed entry id, a page's canonical
+URL), else its key (several per file) or its path inside the scanned folder (one per file).
+
+Notes that are not problems go to the ``dedup.read`` logger: an encoding that had to be
+detected (info), a feed entry read from its summary only (info), an earlier NewsML-G2
+version set aside for a later one (debug).
 """
 
 from __future__ import annotations
@@ -12,23 +27,116 @@ import glob
 import gzip
 import io
 import json
+import logging
+import lzma
 import os
-from collections.abc import Iterable, Iterator, Mapping
+import re
+import sys
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import IO, Any
-from urllib.parse import urlsplit
+from typing import IO, Any, BinaryIO
 
+from .formats import FormatError, Item, Skip
+from .formats.encoding import bom_encoding, decode_text, is_binary
 from .records import InputProblem, Story
 from .text import split_headline, split_paragraphs
 
-TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
-JSON_SUFFIXES = {".json"}
-JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open}
-STORY_SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES
+log = logging.getLogger("dedup.read")
+
+INPUT_FORMATS = (
+    "auto",
+    "text",
+    "markdown",
+    "json",
+    "jsonl",
+    "newsml",
+    "nitf",
+    "html",
+    "rss",
+    "parquet",
+)
+"""Values of ``--input-format``; ``rss`` covers Atom feeds too."""
+
+EXTENSION_FORMATS = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".xml": "xml",  # NewsML-G2, NITF, a feed or XHTML: the root element says which
+    ".newsml": "newsml",
+    ".nitf": "nitf",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".rss": "rss",
+    ".atom": "rss",
+    ".parquet": "parquet",
+}
+COMPRESSED: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_MAGIC = ((b"\x1f\x8b\x08", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
+STORY_SUFFIXES = set(EXTENSION_FORMATS)
+
+_ROOT_FORMATS = {
+    "newsitem": "newsml",
+    "newsmessage": "newsml",
+    "packageitem": "newsml",
+    "nitf": "nitf",
+    "rss": "rss",
+    "feed": "rss",
+    "rdf": "rss",
+    "html": "html",
+}
+_NAMES = {
+    "newsml": "NewsML-G2",
+    "nitf": "NITF",
+    "rss": "RSS/Atom",
+    "html": "HTML",
+}
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Default size limit of whole-file formats (everything but JSON Lines and Parquet, which
+are streamed); ``DEDUP_MAX_FILE_MIB`` changes it. It keeps a stray 2 GB dump (or a
+decompression bomb) from taking the machine's memory: such a file is reported and skipped."""
+MAX_FILE_ENV = "DEDUP_MAX_FILE_MIB"
+_HEAD = 65536
+
+SUMMARY_ONLY = "~summary"
+"""Appended to the key of a story made from a feed entry's summary alone. ``Story`` has no
+field for it, and the key is the story's provenance, which is what this is about: the
+record at ``feed.xml#3`` was only a summary. See ``is_summary_only``."""
+
+_FORMAT: ContextVar[str] = ContextVar("dedup_input_format", default="auto")
+
+
+def is_summary_only(story: Story) -> bool:
+    """True for a story read from a feed entry that carried only its summary: it is short
+    by nature, so its low overlap with the full story says little."""
+    return story.key.endswith(SUMMARY_ONLY)
+
+
+@contextmanager
+def input_format(name: str) -> Iterator[None]:
+    """Read every input inside the block as format ``name`` (``auto`` detects it).
+
+    A context rather than an argument so that callers of ``pipeline.load`` and ``scan``
+    (the CLI's ``--input-format``) can choose the format without changing their signature.
+    """
+    if name not in INPUT_FORMATS:
+        raise ValueError(f"unknown input format {name!r}: use one of {', '.join(INPUT_FORMATS)}")
+    token = _FORMAT.set(name)
+    try:
+        yield
+    finally:
+        _FORMAT.reset(token)
 
 
 @dataclass(frozen=True)
@@ -62,28 +170,85 @@ class Fields:
             fields = replace(fields, **{name: names})
         return fields
 
+    def names(self) -> set[str]:
+        """Every field name any part may come from (the Parquet columns worth reading)."""
+        return {name for spec in self.__dataclass_fields__ for name in getattr(self, spec)}
+
 
 DEFAULT_FIELDS = Fields()
 
 
 def read_inputs(
-    inputs: Iterable[str], fields: Fields = DEFAULT_FIELDS, stdin: IO[str] | None = None
+    inputs: Iterable[str],
+    fields: Fields = DEFAULT_FIELDS,
+    stdin: IO[str] | None = None,
+    *,
+    input_format: str | None = None,
+    max_bytes: int | None = None,
 ) -> Iterator[Story | InputProblem]:
-    """Yield every story found in ``inputs`` (files, folders, globs, ``-`` for JSON Lines on
-    standard input), and an ``InputProblem`` for everything that could not be read."""
+    """Yield every story found in ``inputs`` (files, folders, globs, ``-`` for standard
+    input, JSON Lines unless another format is forced), and an ``InputProblem`` for
+    everything that could not be read.
+
+    Only the latest version of each NewsML-G2 guid is kept across the whole run, so those
+    stories come last, once every input has been seen.
+    """
+    fmt, limit = _choices(input_format, max_bytes)
+    latest = _Latest()
     for source, root in _expand(inputs):
         if isinstance(source, InputProblem):
             yield source
-        elif source == "-":
-            yield from _read_jsonl_lines(stdin if stdin is not None else _stdin(), "-", fields)
+            continue
+        if source == "-":
+            items = _read_stdin(stdin, fields, fmt, limit)
         else:
-            yield from read_file(source, fields, root=root)
+            items = _read_path(source, fields, root, fmt, limit)
+        for item in items:
+            if isinstance(item, _Versioned):
+                latest.offer(item)
+            else:
+                yield item
+    yield from latest.stories()
 
 
-def _stdin() -> IO[str]:
-    import sys
+def read_file(
+    path: str,
+    fields: Fields = DEFAULT_FIELDS,
+    root: str | None = None,
+    *,
+    input_format: str | None = None,
+    max_bytes: int | None = None,
+) -> Iterator[Story | InputProblem]:
+    """Read one file; its format is chosen by extension, then by a look at its content."""
+    fmt, limit = _choices(input_format, max_bytes)
+    latest = _Latest()
+    for item in _read_path(path, fields, root, fmt, limit):
+        if isinstance(item, _Versioned):
+            latest.offer(item)
+        else:
+            yield item
+    yield from latest.stories()
 
-    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict")
+
+def _choices(input_format: str | None, max_bytes: int | None) -> tuple[str, int]:
+    fmt = input_format or _FORMAT.get()
+    if fmt not in INPUT_FORMATS:
+        raise ValueError(f"unknown input format {fmt!r}: use one of {', '.join(INPUT_FORMATS)}")
+    return fmt, max_bytes if max_bytes is not None else max_file_bytes()
+
+
+def max_file_bytes() -> int:
+    """The whole-file size limit: ``DEDUP_MAX_FILE_MIB`` if set to a positive number."""
+    value = os.environ.get(MAX_FILE_ENV, "").strip()
+    if value:
+        try:
+            mib = float(value)
+        except ValueError:
+            mib = 0.0
+        if mib > 0:
+            return int(mib * 1024 * 1024)
+        log.warning("%s=%r is not a positive number of MiB; using the default", MAX_FILE_ENV, value)
+    return MAX_FILE_BYTES
 
 
 def _expand(inputs: Iterable[str]) -> Iterator[tuple[Any, str | None]]:
@@ -109,6 +274,8 @@ def _expand(inputs: Iterable[str]) -> Iterator[tuple[Any, str | None]]:
                         yield found, match
                 else:
                     yield match, None
+        elif path.exists():
+            yield InputProblem(item, "not a regular file (device, pipe or socket)"), None
         else:
             yield InputProblem(item, "no such file or directory"), None
 
@@ -128,47 +295,163 @@ def _story_suffix(name: str) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def read_file(
-    path: str, fields: Fields = DEFAULT_FIELDS, root: str | None = None
-) -> Iterator[Story | InputProblem]:
-    """Read one file; its format is chosen by extension, then by a look at its content."""
+# -- one file ------------------------------------------------------------------------------
+
+
+class _TooBig(Exception):
+    def __init__(self, size: int | None) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+_FILE_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
+
+
+def _read_path(
+    path: str, fields: Fields, root: str | None, fmt: str, limit: int
+) -> Iterator[Story | InputProblem | _Versioned]:
+    """Everything one file holds. Decides the format, then streams (JSON Lines, Parquet) or
+    reads the whole file within ``limit``."""
+    if os.path.exists(path) and not os.path.isfile(path):
+        # A pipe or device would block the read or never end.
+        yield InputProblem(path, "not a regular file (device, pipe or socket)")
+        return
+    chosen = fmt if fmt != "auto" else EXTENSION_FORMATS.get(_story_suffix(path))
     try:
-        text = _decode(_read_bytes(path), path)
-    except (OSError, EOFError, ValueError) as err:
+        head = _head(path)
+    except _FILE_ERRORS as err:
         yield InputProblem(path, _reason(err))
         return
-    if not text.strip():
+    if not head.strip() and len(head) < _HEAD:
         yield InputProblem(path, "empty file")
         return
-    suffix = _story_suffix(path)
-    if suffix in JSONL_SUFFIXES:
-        yield from _read_jsonl_lines(io.StringIO(text), path, fields)
-    elif suffix in JSON_SUFFIXES or (suffix not in TEXT_SUFFIXES and text.lstrip()[:1] in "[{"):
+    root_name = ""
+    if chosen in (None, "xml"):
+        found, root_name = _sniff(head)
+        chosen = found or ("xml" if chosen == "xml" else "text")
+    if chosen == "jsonl":
+        if is_binary(head):
+            yield InputProblem(path, "binary file (contains NUL bytes), not JSON Lines")
+        else:
+            yield from _stream_jsonl(path, fields, limit)
+        return
+    if chosen == "parquet" and _opener(path) is None:
+        yield from _read_parquet(path, path, fields)
+        return
+    try:
+        data = _read_bytes(path, limit)
+    except _TooBig as err:
+        yield InputProblem(path, _too_big(err.size, limit))
+        return
+    except _FILE_ERRORS as err:
+        yield InputProblem(path, _reason(err))
+        return
+    if chosen != "parquet" and is_binary(head):
+        yield InputProblem(path, "binary file (contains NUL bytes), not a story")
+        return
+    if chosen == "xml":
+        what = f"XML with root element <{root_name}>" if root_name else "not XML"
+        yield InputProblem(
+            path,
+            f"{what}: not NewsML-G2, NITF, RSS/Atom or XHTML (name the format with --input-format)",
+        )
+        return
+    yield from _read_data(data, path, fields, root, chosen)
+
+
+def _read_data(
+    data: bytes, path: str, fields: Fields, root: str | None, fmt: str
+) -> Iterator[Story | InputProblem | _Versioned]:
+    """Read a whole document already in memory as ``fmt``."""
+    default_id = _default_id(path, root)
+    if fmt == "parquet":
+        yield from _read_parquet(io.BytesIO(data), path, fields)
+        return
+    if fmt == "jsonl":
+        yield from _read_jsonl_lines(_bounded_lines(io.BytesIO(data), len(data)), path, fields)
+        return
+    if fmt in ("newsml", "nitf", "html", "rss"):
+        yield from _read_structured(data, path, default_id, fmt)
+        return
+    try:
+        text, note = decode_text(data)
+    except ValueError as err:
+        yield InputProblem(path, str(err))
+        return
+    if note:
+        log.info("%s: %s", path, note)
+    if not text.strip():
+        yield InputProblem(path, "empty file")
+    elif fmt == "json":
         yield from _read_json(text, path, fields)
     else:
-        yield _read_text(text, path, _default_id(path, root))
+        yield _read_text(text, path, default_id)
 
 
-def _read_bytes(path: str) -> bytes:
+def _head(path: str) -> bytes:
+    """The first bytes of a file, decompressed: enough to detect its format."""
+    with _open(path) as handle:
+        return handle.read(_HEAD)
+
+
+def _opener(path: str) -> Callable[..., Any] | None:
+    """How to decompress ``path``: by its extension, else by its first bytes (an archive
+    that lost its ``.gz``)."""
     opener = COMPRESSED.get(Path(path.lower()).suffix)
     if opener is not None:
-        with opener(path, "rb") as handle:
-            return handle.read()
+        return opener
     with open(path, "rb") as handle:
-        return handle.read()
+        magic = handle.read(8)
+    return next((opener for prefix, opener in _MAGIC if magic.startswith(prefix)), None)
 
 
-def _decode(data: bytes, path: str) -> str:
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ValueError("binary file (contains NUL bytes), not a story")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ValueError(
-            f"not valid UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start})"
-        ) from None
+def _open(path: str) -> BinaryIO:
+    opener = _opener(path)
+    return opener(path, "rb") if opener is not None else open(path, "rb")
+
+
+def _read_bytes(path: str, limit: int) -> bytes:
+    """The whole (decompressed) file, refusing more than ``limit`` bytes without reading
+    them: by its size on disk, or by decompressing one byte past the limit."""
+    if _opener(path) is None:
+        size = os.path.getsize(path)
+        if size > limit:
+            raise _TooBig(size)
+    with _open(path) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise _TooBig(None)
+    return data
+
+
+def _too_big(size: int | None, limit: int) -> str:
+    actual = f"{_size(size)}, " if size is not None else ""
+    return (
+        f"too large to read whole ({actual}over the {_size(limit)} limit): split it, convert "
+        f"it to JSON Lines (read line by line), or raise {MAX_FILE_ENV}"
+    )
+
+
+def _size(count: int) -> str:
+    mib = 1024 * 1024
+    return f"{count / mib:.4g} MiB" if count >= mib else f"{count} bytes"
+
+
+def _sniff(head: bytes) -> tuple[str | None, str]:
+    """The format the content shows, by magic number, XML root element or JSON bracket, and
+    the root element's name; None for plain text or XML that no reader knows."""
+    if head.startswith(b"PAR1"):
+        return "parquet", ""
+    text = head.decode(bom_encoding(head) or "utf-8", errors="replace")
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("<"):
+        from .formats.safexml import root_name
+
+        name = root_name(stripped) or ""
+        return _ROOT_FORMATS.get(name.lower()), name
+    if stripped[:1] in ("[", "{"):
+        return "json", ""
+    return None, ""
 
 
 def _reason(err: BaseException) -> str:
@@ -185,6 +468,39 @@ def _default_id(path: str, root: str | None) -> str:
     return Path(path).name
 
 
+# -- standard input ------------------------------------------------------------------------
+
+
+def _read_stdin(
+    stdin: IO[str] | None, fields: Fields, fmt: str, limit: int
+) -> Iterator[Story | InputProblem | _Versioned]:
+    """JSON Lines, streamed; any other format when forced, read whole within the limit."""
+    if fmt in ("auto", "jsonl"):
+        if stdin is not None:
+            yield from _read_jsonl_lines(stdin, "-", fields)
+        else:
+            yield from _read_jsonl_lines(_bounded_lines(sys.stdin.buffer, limit), "-", fields)
+        return
+    stream: Any = stdin if stdin is not None else sys.stdin
+    source = getattr(stream, "buffer", stream)
+    try:
+        data = source.read(limit + 1)
+    except (OSError, UnicodeDecodeError) as err:
+        yield InputProblem("-", _reason(err))
+        return
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if len(data) > limit:
+        yield InputProblem("-", _too_big(None, limit))
+    elif not data.strip():
+        yield InputProblem("-", "empty input")
+    else:
+        yield from _read_data(data, "-", fields, None, fmt)
+
+
+# -- text, JSON, JSON Lines ----------------------------------------------------------------
+
+
 def _read_text(text: str, path: str, default_id: str) -> Story:
     """Plain text or Markdown: optional ``---`` front matter, a first short line as the
     headline, paragraphs separated by blank lines."""
@@ -193,7 +509,14 @@ def _read_text(text: str, path: str, default_id: str) -> Story:
     record = {**meta, "body": text}
     if headline and "headline" not in meta and "title" not in meta:
         record["headline"] = headline
-    return _story(record, DEFAULT_FIELDS, key=path, path=path, record=None, default_id=default_id)
+    return _story(
+        record,
+        DEFAULT_FIELDS,
+        key=path,
+        path=None if path == "-" else path,
+        record=None,
+        default_id=default_id,
+    )
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -217,7 +540,15 @@ def _read_json(text: str, path: str, fields: Fields) -> Iterator[Story | InputPr
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
+        if err.msg == "Extra data" and _story_suffix(path) != ".json":
+            # One object per line in a file whose name does not say so: JSON Lines.
+            lines = _bounded_lines(io.BytesIO(text.encode("utf-8")), len(text) * 4 + 1)
+            yield from _read_jsonl_lines(lines, path, fields)
+            return
         yield InputProblem(f"{path}:{err.lineno}", f"invalid JSON: {err.msg} (column {err.colno})")
+        return
+    except (ValueError, RecursionError) as err:
+        yield InputProblem(path, f"invalid JSON: {_json_reason(err)}")
         return
     records = data if isinstance(data, list) else [data]
     many = isinstance(data, list)
@@ -226,25 +557,98 @@ def _read_json(text: str, path: str, fields: Fields) -> Iterator[Story | InputPr
         yield _story_or_problem(record, fields, where, path, number if many else None)
 
 
-def _read_jsonl_lines(
-    lines: Iterable[str], path: str, fields: Fields
-) -> Iterator[Story | InputProblem]:
-    number = 0
+def _json_reason(err: BaseException) -> str:
+    if isinstance(err, RecursionError):
+        return "nested too deeply"
+    return str(err) or type(err).__name__
+
+
+class _TooLong:
+    """A JSON Lines line over the size limit, skipped without being held in memory."""
+
+
+_TOO_LONG = _TooLong()
+
+
+def _bounded_lines(handle: IO[bytes], limit: int) -> Iterator[bytes | _TooLong]:
+    """Lines of a binary stream, never holding more than ``limit`` bytes of one line."""
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = handle.readline(1 << 20)
+            yield _TOO_LONG
+            continue
+        yield line
+
+
+def _stream_jsonl(path: str, fields: Fields, limit: int) -> Iterator[Story | InputProblem]:
+    """JSON Lines straight from the file, one line at a time: any size works."""
     try:
-        for line_no, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
+        handle = _open(path)
+    except _FILE_ERRORS as err:
+        yield InputProblem(path, _reason(err))
+        return
+    with handle:
+        yield from _read_jsonl_lines(_bounded_lines(handle, limit), path, fields, limit)
+
+
+def _read_jsonl_lines(
+    lines: Iterable[bytes | str | _TooLong],
+    path: str,
+    fields: Fields,
+    limit: int | None = None,
+) -> Iterator[Story | InputProblem]:
+    """One record per non-blank line; a bad line is reported with its line number and the
+    others are still read."""
+    number = 0
+    line_no = 0
+    iterator = iter(lines)
+    while True:
+        try:
+            line = next(iterator)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as err:  # a text stream cannot resynchronise
+            yield InputProblem(
+                f"{path}:{line_no + 1}", f"not valid UTF-8 ({err.reason}); the rest is skipped"
+            )
+            return
+        except _FILE_ERRORS as err:  # damaged compressed data
+            yield InputProblem(f"{path}:{line_no + 1}", f"{_reason(err)}; the rest is skipped")
+            return
+        line_no += 1
+        if isinstance(line, _TooLong):
             number += 1
+            size = f"the {_size(limit)} limit" if limit else "the limit"
+            yield InputProblem(f"{path}:{line_no}", f"line longer than {size}; skipped")
+            continue
+        if isinstance(line, bytes):
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError as err:
+                number += 1
                 yield InputProblem(
-                    f"{path}:{line_no}", f"invalid JSON: {err.msg} (column {err.colno})"
+                    f"{path}:{line_no}",
+                    f"not valid UTF-8 (byte 0x{line[err.start]:02x} at column {err.start + 1})",
                 )
                 continue
-            yield _story_or_problem(record, fields, f"{path}#{number}", path, number, line_no)
-    except UnicodeDecodeError as err:
-        yield InputProblem(path, f"not valid UTF-8 ({err.reason})")
+        if line_no == 1:
+            line = line.lstrip("\ufeff")
+        if not line.strip():
+            continue
+        number += 1
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            yield InputProblem(f"{path}:{line_no}", f"invalid JSON: {err.msg} (column {err.colno})")
+            continue
+        except (ValueError, RecursionError) as err:
+            yield InputProblem(f"{path}:{line_no}", f"invalid JSON: {_json_reason(err)}")
+            continue
+        yield _story_or_problem(record, fields, f"{path}#{number}", path, number, line_no)
 
 
 def _story_or_problem(
@@ -298,11 +702,136 @@ def _story(
     )
 
 
+# -- Parquet -------------------------------------------------------------------------------
+
+
+def _read_parquet(
+    source: str | BinaryIO, path: str, fields: Fields
+) -> Iterator[Story | InputProblem]:
+    """One story per row, rows streamed by batch; records numbered like JSON Lines."""
+    from .formats.parquet import parquet_rows
+
+    number = 0
+    try:
+        for number, row in enumerate(parquet_rows(source, fields.names(), fields.body), start=1):
+            yield _story_or_problem(row, fields, f"{path}#{number}", path, number)
+    except FormatError as err:
+        yield InputProblem(f"{path}#{number + 1}" if number else path, str(err))
+
+
+# -- NewsML-G2, NITF, HTML, feeds ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Versioned:
+    """A NewsML-G2 story held back until the run has seen every version of its guid."""
+
+    story: Story
+    version: int
+    created: float
+
+
+class _Latest:
+    """The latest version of each NewsML-G2 guid: a later version is an update of the same
+    story (a corrected figure, an added paragraph), not a copy of it."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, _Versioned] = {}
+
+    def offer(self, item: _Versioned) -> None:
+        guid = item.story.id
+        kept = self._kept.get(guid)
+        if kept is None:
+            self._kept[guid] = item
+            return
+        newer = (item.version, item.created) >= (kept.version, kept.created)
+        old, new = (kept, item) if newer else (item, kept)
+        log.debug(
+            "%s: version %s of %s set aside for version %s (%s)",
+            old.story.key,
+            old.version,
+            guid,
+            new.version,
+            new.story.key,
+        )
+        self._kept[guid] = new
+
+    def stories(self) -> Iterator[Story]:
+        for item in self._kept.values():
+            yield item.story
+
+
+def _read_structured(
+    data: bytes, path: str, default_id: str, fmt: str
+) -> Iterator[Story | InputProblem | _Versioned]:
+    """NewsML-G2, NITF, HTML or a feed: the format module finds the items, this turns them
+    into stories with their provenance."""
+    from .formats.feeds import read_feed
+    from .formats.html import read_html
+    from .formats.newsml import read_newsml
+    from .formats.nitf import read_nitf
+
+    items: Iterable[Item | Skip]
+    try:
+        if fmt == "newsml":
+            items = list(read_newsml(data))
+        elif fmt == "nitf":
+            items = [read_nitf(data)]
+        elif fmt == "html":
+            item, note = read_html(data)
+            if note:
+                log.info("%s: %s", path, note)
+            items = [item]
+        else:
+            items = list(read_feed(data))
+    except FormatError as err:
+        where = f"{path}:{err.line}" if err.line else path
+        yield InputProblem(where, f"{_NAMES[fmt]}: {err}")
+        return
+    for item in items:
+        yield _from_item(item, path, default_id, versioned=fmt == "newsml")
+
+
+def _from_item(
+    item: Item | Skip, path: str, default_id: str, versioned: bool
+) -> Story | InputProblem | _Versioned:
+    where = f"{path}#{item.number}" if item.number is not None else path
+    if isinstance(item, Skip):
+        return InputProblem(where, item.reason)
+    body = "\n\n".join(item.paragraphs)
+    story = Story(
+        key=where + SUMMARY_ONLY if item.summary_only else where,
+        id=item.id or (where if item.number is not None else default_id),
+        body=body,
+        headline=item.headline,
+        date=parse_date(item.date),
+        outlet=item.outlet,
+        url=item.url,
+        path=None if path == "-" else path,
+        record=item.number,
+        paragraphs=split_paragraphs(body),
+    )
+    if item.summary_only:
+        log.info("%s: the feed entry has only a summary; read as a short story", where)
+    if versioned and item.id:
+        created = parse_date(item.version_created)
+        return _Versioned(story, item.version or 0, created.timestamp() if created else -1e18)
+    return story
+
+
+# -- metadata ------------------------------------------------------------------------------
+
+
 def outlet_of(story: Story) -> str:
     """The outlet a story belongs to: its metadata, else the host of its URL, else ""."""
+    from urllib.parse import urlsplit
+
     if story.outlet:
         return story.outlet.casefold()
-    host = urlsplit(story.url).hostname if story.url else None
+    try:
+        host = urlsplit(story.url).hostname if story.url else None
+    except ValueError:
+        host = None
     return host.removeprefix("www.") if host else ""
 
 
@@ -322,25 +851,63 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+# ISO 8601 basic format (NITF's norm attributes): 20250312T140500Z, 20250312T1405+0100.
+_ISO_BASIC = re.compile(
+    r"^(\d{4})(\d{2})(\d{2})(?:[T ](\d{2})(\d{2})(\d{2})?(?:[.,]\d+)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$",
+    re.I,
+)
+
+
 def parse_date(value: Any) -> datetime | None:
-    """ISO 8601, RFC 2822 (feeds) or epoch seconds; naive times are taken as UTC. An
-    unreadable date is treated as unknown rather than failing the story."""
+    """ISO 8601 (extended or basic), RFC 2822 (feeds), epoch seconds or a date/datetime
+    object (Parquet); naive times are taken as UTC. An unreadable or out-of-range date is
+    treated as unknown rather than failing the story."""
     if value in (None, ""):
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, datetime):
+        parsed: datetime | None = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
-            return datetime.fromtimestamp(float(value), tz=timezone.utc)
+            parsed = datetime.fromtimestamp(float(value), tz=timezone.utc)
         except (OverflowError, OSError, ValueError):
             return None
-    text = str(value).strip()
-    parsed: datetime | None = None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
+    else:
+        parsed = _parse_date_text(str(value).strip())
+    if parsed is None:
+        return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
+    try:
+        parsed.timestamp()  # every stage sorts by it: a date it cannot give is no date
+    except (OverflowError, OSError, ValueError):
+        return None
     return parsed
+
+
+def _parse_date_text(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        pass
+    basic = _ISO_BASIC.match(text)
+    if basic:
+        year, month, day, hour, minute, second, zone = basic.groups()
+        try:
+            parsed = datetime(
+                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+            )
+            if zone and zone.upper() != "Z":
+                sign = -1 if zone[0] == "-" else 1
+                digits = zone[1:].replace(":", "")
+                offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+                return parsed.replace(tzinfo=timezone(sign * offset))
+            return parsed.replace(tzinfo=timezone.utc)
+        except ValueError:
+            return None
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
