@@ -95,11 +95,11 @@ class Alignment:
 
 def align(a: Story, b: Story) -> Alignment:
     """Compare two stories paragraph by paragraph (see the module docstring)."""
-    words_a = [_words(p.text) for p in a.paragraphs]
-    words_b = [_words(p.text) for p in b.paragraphs]
+    words_a = [paragraph_words(p.text) for p in a.paragraphs]
+    words_b = [paragraph_words(p.text) for p in b.paragraphs]
     place_a = [Placement(i + 1, w.text) for i, w in enumerate(words_a)]
     place_b = [Placement(j + 1, w.text) for j, w in enumerate(words_b)]
-    runs = _shared_runs(words_a, words_b)
+    runs = shared_runs(words_a, words_b)
 
     def similarity(i: int, j: int) -> float:
         total = len(words_a[i].spans) + len(words_b[j].spans)
@@ -164,7 +164,8 @@ def align(a: Story, b: Story) -> Alignment:
     return Alignment(a, b, place_a, place_b)
 
 
-def _words(text: str) -> Words:
+def paragraph_words(text: str) -> Words:
+    """A paragraph's matching tokens with their places, as every alignment uses them."""
     return Words(text, tuple(token_spans(text)))
 
 
@@ -172,7 +173,7 @@ Runs = list[tuple[int, int, int]]
 """(start in A, start in B, length) of each run of shared words."""
 
 
-def _shared_runs(words_a: list[Words], words_b: list[Words]) -> dict[tuple[int, int], Runs]:
+def shared_runs(words_a: list[Words], words_b: list[Words]) -> dict[tuple[int, int], Runs]:
     """Runs of at least RUN shared words for every pair of paragraphs that has any; pairs
     with no word trigram in common are skipped without aligning them."""
     grams_b = [_trigrams(w.tokens) for w in words_b]

@@ -71,6 +71,8 @@ def _role(cluster: Cluster | None, key: str) -> str:
 
 
 def _match_with_centre(cluster: Cluster, key: str):
+    if key == cluster.centre:
+        return None
     for match in cluster.matches:
         if key in (match.a, match.b) and cluster.centre in (match.a, match.b):
             return match

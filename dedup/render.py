@@ -1,4 +1,5 @@
-"""Terminal views with rich: the cluster table and the side-by-side diff.
+"""Terminal views with rich: the cluster table, the side-by-side diff, the cluster map and
+the explanation of a decision.
 
 Only used when output goes to a terminal; pipes and files get the plain formats of
 ``output``. rich itself honours ``NO_COLOR`` and the terminal's width.
@@ -6,14 +7,21 @@ Only used when output goes to a terminal; pipes and files get the plain formats 
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
 from .align import Alignment, Placement
+from .explain import Explanation, explain_lines
 from .output import summary_line
 from .pipeline import ScanResult
+from .records import Member
+from .views import LEGEND, SYMBOL, ClusterMap, Column, delay, name, when
 
 STATUS_STYLE = {"shared": "green", "changed": "yellow", "unique": "cyan"}
 """Colour of each paragraph status; the words that differ are shown in bold reverse."""
@@ -100,3 +108,155 @@ def diff_view(alignment: Alignment, console: Console) -> None:
                 console.print(_paragraph(b[n - 1], "B"))
             console.print()
     console.print(alignment.summary(), style="bold")
+
+
+# -- cluster map, explain, paging ----------------------------------------------------------
+
+MARK_STYLE = {"kept": "green", "reworded": "yellow", "cut": "red"}
+"""Colour of each cell of the cluster map."""
+
+
+def cluster_map_view(cmap: ClusterMap, console: Console, additions: bool = False) -> None:
+    """Who ran the story and when, then the origin's paragraphs against each copy."""
+    cluster, origin = cmap.cluster, cmap.origin_member
+    title = Text(f"cluster {cluster.id}", style="bold")
+    title.append(f"  {cluster.size} stories, origin {origin.id}")
+    if origin.outlet:
+        title.append(f" ({origin.outlet})", style="dim")
+    console.print(title)
+    if origin.headline:
+        console.print(origin.headline, style="bold")
+
+    _who_ran_it(cmap, console)
+    _paragraph_grid(cmap, console)
+    if additions:
+        for number, column in enumerate(cmap.columns, start=1):
+            console.print(Text(f"added by {number} {name(column.member)}", style="bold cyan"))
+            if not column.additions:
+                console.print("  nothing", style="dim")
+            for place in column.additions:
+                console.print(Text(f"  ¶{place.number} ", style="dim") + Text(place.text))
+    elif any(column.additions for column in cmap.columns):
+        console.print("--additions lists each copy's own paragraphs", style="dim")
+
+
+def _who_ran_it(cmap: ClusterMap, console: Console) -> None:
+    """A table of the members, with when each ran and what it did with the origin's text;
+    a list on narrow terminals, where eight columns would not fit."""
+    origin = cmap.origin_member
+    rows = [("O", origin, None), *((str(n), c.member, c) for n, c in enumerate(cmap.columns, 1))]
+    console.print(Text("who ran it", style="bold underline"))
+    if console.width < 96:
+        for number, member, column in rows:
+            after = _delay_of(member, cmap) if column else "origin"
+            line = Text(f"{number:>2} ", style="bold") + Text(name(member), style="bold")
+            line.append(f"  {after}  reuse {member.reuse:.0%}")
+            console.print(line)
+            ident = f"{member.id}  " if member.outlet else ""
+            console.print(Text(f"   {ident}{when(member)}", style="dim"))
+            if column:
+                console.print(Text("   ") + _tally(column))
+        console.print()
+        return
+    table = Table(box=box.SIMPLE, pad_edge=False, show_edge=False)
+    table.add_column("#", justify="right", style="bold")
+    table.add_column("outlet / story", overflow="fold")
+    table.add_column("published", no_wrap=True)
+    table.add_column("after", justify="right", no_wrap=True)
+    for heading in ("kept", "reworded", "cut", "added", "reuse"):
+        table.add_column(heading, justify="right", style=MARK_STYLE.get(heading, ""))
+    for number, member, column in rows:
+        who = Text(name(member), style="bold")
+        if member.outlet:
+            who.append(f"\n{member.id}", style="dim")
+        counts = (
+            [str(column.count(mark)) for mark in ("kept", "reworded", "cut")]
+            + [str(len(column.additions))]
+            if column
+            else ["", "", "", ""]
+        )
+        delay_text = _delay_of(member, cmap) if column else "origin"
+        table.add_row(number, who, when(member), delay_text, *counts, f"{member.reuse:.0%}")
+    console.print(table)
+
+
+def _tally(column: Column) -> Text:
+    text = Text()
+    for mark in ("kept", "reworded", "cut"):
+        text.append(f"{mark} {column.count(mark)}", style=MARK_STYLE[mark])
+        text.append(", ")
+    text.append(f"added {len(column.additions)}", style="cyan")
+    return text
+
+
+def _delay_of(member: Member, cmap: ClusterMap) -> str:
+    return delay(next((m.after for m in cmap.timeline if m.member.key == member.key), None))
+
+
+def _paragraph_grid(cmap: ClusterMap, console: Console) -> None:
+    """The origin's paragraphs as rows, the copies as columns. Cells name what the copy did
+    and, when there is room, which of its paragraphs took the text; on a narrow terminal
+    they shrink to one symbol each, with a legend."""
+    rows = cmap.rows
+    labels = [
+        [
+            cell.label + (" ¶" + ",".join(map(str, cell.counterparts)) if cell.counterparts else "")
+            for cell in cells
+        ]
+        for _, cells in rows
+    ]
+    count = len(cmap.columns)
+
+    def widths(texts: list[list[str]]) -> list[int]:
+        return [max([len(str(n + 1)), *(len(row[n]) for row in texts)]) for n in range(count)]
+
+    number_width = len(str(len(rows)))
+    # Columns are three characters apart (padding, separator, padding), none at the edges.
+    room = console.width - number_width - 3 * (count + 1)
+
+    def text_room(texts: list[list[str]]) -> int:
+        return room - sum(widths(texts))
+
+    if text_room(labels) < 24:
+        labels = [[cell.label for cell in cells] for _, cells in rows]
+    symbols = text_room(labels) < 16
+    if symbols:
+        labels = [[SYMBOL[cell.label] for cell in cells] for _, cells in rows]
+    console.print(Text("the origin's paragraphs in each copy", style="bold underline"))
+    if symbols:
+        console.print(LEGEND, style="dim")
+    grid = Table(box=box.SIMPLE, pad_edge=False, show_edge=False, expand=False)
+    grid.add_column("¶", justify="right", style="dim", width=number_width)
+    grid.add_column(
+        "origin", no_wrap=True, overflow="ellipsis", width=min(90, max(8, text_room(labels)))
+    )
+    for number, width in enumerate(widths(labels), start=1):
+        grid.add_column(str(number), no_wrap=True, width=width)
+    for (paragraph, cells), row in zip(rows, labels):
+        marks = [Text(label, style=MARK_STYLE[cell.mark]) for cell, label in zip(cells, row)]
+        grid.add_row(str(paragraph.index + 1), " ".join(paragraph.text.split()), *marks)
+    console.print(grid)
+
+
+EXPLAIN_STYLE = {"head": "bold", "good": "green", "bad": "red", "dim": "dim", "": ""}
+
+
+def explain_view(found: Explanation, console: Console) -> None:
+    """The explanation with its tests coloured: green passed, red failed."""
+    lines = explain_lines(found)
+    for style, line in lines[:-1]:
+        console.print(Text(line, style=EXPLAIN_STYLE[style]), soft_wrap=True)
+    style, verdict = lines[-1]
+    console.print(Text(verdict, style=f"bold {EXPLAIN_STYLE[style]}"), soft_wrap=True)
+
+
+@contextmanager
+def paged(console: Console, enabled: bool) -> Iterator[None]:
+    """Send what is printed inside through the pager (``$PAGER``, else less) when asked;
+    less is told to show colours, as git does, unless the user set ``LESS`` already."""
+    if not enabled:
+        yield
+        return
+    os.environ.setdefault("LESS", "-R")
+    with console.pager(styles=True):
+        yield

@@ -1,0 +1,282 @@
+"""The ``show``, ``report`` and ``explain`` commands: the views that make a scan's findings
+obvious. Registered on ``dedup.cli.cli`` when that module is imported.
+
+Like ``scan`` they take the settings options, so a cluster is shown, reported or explained
+exactly as the scan with the same options formed it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from . import exitcodes
+from .cli import (
+    Reporter,
+    _console,
+    _load,
+    _one_story,
+    _wants_rich,
+    build_settings,
+    cli,
+    color_option,
+    field_option,
+    input_format_option,
+    parse_fields,
+    quiet_option,
+    settings_options,
+)
+from .pipeline import ScanResult, scan_stories
+from .read import Fields
+from .records import InputProblem, Story
+from .settings import Settings
+from .views import ClusterSource, ScanSource
+
+FORMATS = ("text", "json")
+
+pager_option = click.option(
+    "--pager", is_flag=True, help="Page the output (through $PAGER, else less) on a terminal."
+)
+jobs_option = click.option(
+    "--jobs",
+    "-j",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Processes for fingerprinting; 0 means all cores. Results do not depend on it.",
+)
+
+
+def _scanned(
+    inputs: tuple[str, ...], fields: Fields, settings: Settings, jobs: int, reporter: Reporter
+) -> tuple[ClusterSource, ScanResult, list[InputProblem]]:
+    """The clusters to show, from a fresh scan of INPUT. This is the one place that decides
+    where clusters come from: an index (``--db``) would return its own ``ClusterSource``
+    here, and every view works from that."""
+    if not inputs:
+        raise click.UsageError("give the INPUT stories to scan")
+    stories, problems = _load(inputs, fields, reporter)
+    result = scan_stories(stories, settings, jobs=jobs, progress=reporter.progress())
+    result.problems = problems
+    return ScanSource(result), result, problems
+
+
+def _echo(text: str, pager: bool) -> None:
+    """Plain text to stdout, through the pager only when asked (click pages only on a
+    terminal, so pipes and files get the text as it is; it adds the final newline)."""
+    if pager:
+        click.echo_via_pager(text.rstrip("\n"), color=False)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command(epilog=exitcodes.HELP)
+@click.argument("cluster_ref", metavar="CLUSTER")
+@click.argument("inputs", nargs=-1, metavar="INPUT...")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text: a table on a terminal, plain text otherwise; json: one object.",
+)
+@click.option("--additions", is_flag=True, help="List each copy's own paragraphs.")
+@pager_option
+@jobs_option
+@field_option
+@input_format_option
+@quiet_option
+@color_option
+@settings_options
+def show(
+    cluster_ref: str,
+    inputs: tuple[str, ...],
+    fmt: str,
+    additions: bool,
+    pager: bool,
+    jobs: int,
+    field_specs: tuple[str, ...],
+    quiet: bool,
+    color: bool | None,
+    **values: Any,
+) -> None:
+    """Show how one story travelled: who ran it and when, and for each paragraph of the
+    origin whether each copy kept it, reworded it (trimmed, merged, split...) or cut it.
+
+    INPUT is scanned as by scan (same options); CLUSTER is a cluster id from that scan or
+    the id of any story in the cluster.
+    """
+    from .views import cluster_map, find_cluster, map_json, map_text
+
+    settings = build_settings(values)
+    reporter = Reporter(quiet, color)
+    source, _, problems = _scanned(inputs, parse_fields(field_specs), settings, jobs, reporter)
+    try:
+        cluster = find_cluster(source.clusters(), cluster_ref)
+    except LookupError as err:
+        raise click.BadParameter(str(err.args[0]), param_hint="CLUSTER") from None
+    cmap = cluster_map(cluster, source.stories())
+    if fmt == "json":
+        click.echo(json.dumps(map_json(cmap), ensure_ascii=False, indent=2))
+    elif _wants_rich(color):
+        from .render import cluster_map_view, paged
+
+        console = _console(color)
+        with paged(console, pager):
+            cluster_map_view(cmap, console, additions)
+    else:
+        _echo(map_text(cmap, additions), pager)
+    sys.exit(exitcodes.INPUT if problems else exitcodes.OK)
+
+
+@cli.command(epilog=exitcodes.HELP)
+@click.argument("inputs", nargs=-1, metavar="INPUT...")
+@click.option(
+    "--html",
+    "html_path",
+    required=True,
+    metavar="FILE",
+    help="Write the report to FILE (- for standard output).",
+)
+@click.option("--force", is_flag=True, help="Replace FILE if it exists (atomically).")
+@click.option("--title", default="Wire copies", show_default=True, help="The report's title.")
+@jobs_option
+@field_option
+@input_format_option
+@quiet_option
+@settings_options
+def report(
+    inputs: tuple[str, ...],
+    html_path: str,
+    force: bool,
+    title: str,
+    jobs: int,
+    field_specs: tuple[str, ...],
+    quiet: bool,
+    **values: Any,
+) -> None:
+    """Write one self-contained HTML page about the copies among INPUT: a list of clusters
+    and, for each, who ran it, the paragraph map and side-by-side diffs of the origin with
+    every copy. It works offline, on a phone and on paper.
+
+    INPUT is scanned as by scan (same options). An existing FILE is never replaced
+    unless --force is given.
+    """
+    from .html import report_html, write_file
+
+    settings = build_settings(values)
+    reporter = Reporter(quiet)
+    to_stdout = html_path == "-"
+    if not to_stdout:
+        _check_target(html_path, force)
+    source, result, problems = _scanned(inputs, parse_fields(field_specs), settings, jobs, reporter)
+    page = report_html(result, source, inputs=inputs, title=title)
+    if to_stdout:
+        click.echo(page, nl=False)
+    else:
+        try:
+            write_file(html_path, page, force)
+        except FileExistsError:
+            raise click.UsageError(f"{html_path} exists; use --force to replace it") from None
+        except OSError as err:
+            raise click.UsageError(f"cannot write {html_path}: {err.strerror or err}") from None
+        clusters = len(result.clusters)
+        reporter.info(f"wrote {html_path}: {clusters} cluster{'s' if clusters != 1 else ''}")
+    sys.exit(exitcodes.INPUT if problems else exitcodes.OK)
+
+
+def _check_target(path: str, force: bool) -> None:
+    """Refuse before scanning, so a long scan is not wasted on a file that cannot be
+    written; ``write_file`` checks again at the end."""
+    if os.path.isdir(path):
+        raise click.UsageError(f"{path} is a folder; give a file name for --html")
+    if os.path.exists(path) and not force:
+        raise click.UsageError(f"{path} exists; use --force to replace it")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise click.UsageError(f"cannot write {path}: folder {folder} does not exist")
+
+
+@cli.command(epilog=exitcodes.HELP)
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.argument("extra", nargs=-1, metavar="[--context INPUT...]")
+@click.option(
+    "--context",
+    "context",
+    multiple=True,
+    metavar="INPUT",
+    help="The stories the pair was scanned with (files, folders, globs), so that boilerplate "
+    "can be judged; the inputs after --context all count.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text: for people; json: one object.",
+)
+@field_option
+@input_format_option
+@quiet_option
+@color_option
+@settings_options
+def explain(
+    a: str,
+    b: str,
+    extra: tuple[str, ...],
+    context: tuple[str, ...],
+    fmt: str,
+    field_specs: tuple[str, ...],
+    quiet: bool,
+    color: bool | None,
+    **values: Any,
+) -> None:
+    """Say why stories A and B were or were not put together: what they share once
+    boilerplate is taken out, the passages it comes from, and the thresholds that decided.
+
+    A and B are files read like scan's inputs; name one story of a multi-story file as
+    FILE#ID or FILE#N. Boilerplate needs a corpus: give the stories the pair was scanned
+    with after --context.
+    """
+    from .explain import explain as explain_pair
+    from .explain import explain_json, explain_text
+
+    if extra and not context:
+        raise click.UsageError(
+            f"unexpected input {extra[0]!r}: give context stories after --context"
+        )
+    settings = build_settings(values)
+    fields = parse_fields(field_specs)
+    reporter = Reporter(quiet, color)
+    story_a, story_b = (_one_story(spec, fields, reporter) for spec in (a, b))
+    problems: list[InputProblem] = []
+    others = []
+    if context:
+        others, problems = _load((*context, *extra), fields, reporter)
+        own = {_where(story_a), _where(story_b)}
+        others = [story for story in others if _where(story) not in own]
+    found = explain_pair(story_a, story_b, others, settings)
+    if fmt == "json":
+        click.echo(json.dumps(explain_json(found), ensure_ascii=False, indent=2))
+    elif _wants_rich(color):
+        from .render import explain_view
+
+        explain_view(found, _console(color))
+    else:
+        click.echo(explain_text(found), nl=False)
+    sys.exit(exitcodes.INPUT if problems else exitcodes.OK)
+
+
+def _where(story: Story) -> tuple[str, int | None] | str:
+    """Where a story was read from, whatever the spelling of its path: A and B found again
+    among the context stories are the same stories, not two more of the corpus."""
+    if story.path is None:
+        return story.key
+    return (os.path.realpath(story.path), story.record)

@@ -1,0 +1,335 @@
+"""The cluster map: how one wire story travelled, paragraph by paragraph and outlet by outlet.
+
+The origin's paragraphs are the rows and the copies the columns; each cell says whether the
+copy *kept* the paragraph, *reworded* it (trimmed, expanded, merged, split or rewritten) or
+*cut* it, from ``dedup.align.align(origin, copy)``. Each copy's own additions (its paragraphs
+found nowhere in the origin) and a timeline of who published when complete the picture.
+
+Plain data and plain text only: ``render`` draws it with rich and ``html`` writes it as a
+page, so the CLI, the HTML report and scripts (``--format json``) all show the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from .align import Alignment, Placement, align
+from .output import SCHEMA, cluster_record
+from .pipeline import ScanResult
+from .records import Cluster, Member, Paragraph, Story
+
+MARKS = {"shared": "kept", "changed": "reworded", "unique": "cut"}
+"""A copy's treatment of an origin paragraph, from the paragraph's status in the diff."""
+
+
+class ClusterSource(Protocol):
+    """Where ``show`` and ``report`` get clusters and the stories' text. A fresh scan is one
+    source (``ScanSource``); a persistent index (``--db``) only has to provide the same two
+    things to plug into every view."""
+
+    def clusters(self) -> Sequence[Cluster]: ...
+
+    def stories(self) -> Mapping[str, Story]:
+        """Stories by ``Story.key``; at least every cluster member."""
+        ...
+
+
+@dataclass
+class ScanSource:
+    """The clusters of a scan just made."""
+
+    result: ScanResult
+
+    def clusters(self) -> Sequence[Cluster]:
+        return self.result.clusters
+
+    def stories(self) -> Mapping[str, Story]:
+        return {story.key: story for story in self.result.stories}
+
+
+def find_cluster(clusters: Iterable[Cluster], wanted: str) -> Cluster:
+    """The cluster named by its id, a unique prefix of it, or one of its members' ids (or
+    paths), so a user can go from any story they know to its cluster."""
+    clusters = list(clusters)
+    for test in (
+        lambda c: c.id == wanted,
+        lambda c: any(wanted in (m.id, m.key) for m in c.members),
+        lambda c: any(m.path and m.path.endswith(wanted) for m in c.members),
+    ):
+        found = [c for c in clusters if test(c)]
+        if len(found) == 1:
+            return found[0]
+    if len(wanted) >= 4:
+        found = [c for c in clusters if c.id.startswith(wanted)]
+        if len(found) == 1:
+            return found[0]
+    known = ", ".join(c.id for c in clusters[:8]) + (" ..." if len(clusters) > 8 else "")
+    raise LookupError(
+        f"no cluster {wanted!r}: give a cluster id or the id of a clustered story"
+        + (f" (clusters: {known})" if clusters else " (these inputs hold no copies)")
+    )
+
+
+@dataclass(frozen=True)
+class Cell:
+    """What one copy did with one paragraph of the origin."""
+
+    mark: str
+    """"kept", "reworded" or "cut"."""
+    how: str
+    """For "reworded": "trimmed", "expanded", "merged", "split" or "reworded"."""
+    counterparts: tuple[int, ...]
+    """1-based numbers of the copy's paragraphs it went into."""
+    similarity: float
+
+    @property
+    def label(self) -> str:
+        """One word for a narrow cell: the kind of rewording says more than "reworded"."""
+        return self.how if self.mark == "reworded" and self.how else self.mark
+
+
+@dataclass
+class Column:
+    """One copy: its treatment of each origin paragraph, and what it added."""
+
+    member: Member
+    story: Story
+    alignment: Alignment
+    """``align(origin, copy)``: side A is the origin."""
+    cells: list[Cell]
+    additions: list[Placement]
+    """The copy's paragraphs found nowhere in the origin."""
+
+    def count(self, mark: str) -> int:
+        return sum(1 for cell in self.cells if cell.mark == mark)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One publication in the timeline."""
+
+    member: Member
+    role: str
+    """"origin" or "copy"."""
+    after: timedelta | None
+    """Time since the origin was published (None when either date is unknown)."""
+
+
+@dataclass
+class ClusterMap:
+    """A cluster, seen from its origin."""
+
+    cluster: Cluster
+    origin: Story
+    origin_member: Member
+    columns: list[Column]
+    timeline: list[Moment]
+    """Dated members, earliest first, then undated ones; empty when no date is known."""
+
+    @property
+    def rows(self) -> list[tuple[Paragraph, list[Cell]]]:
+        return [
+            (paragraph, [column.cells[index] for column in self.columns])
+            for index, paragraph in enumerate(self.origin.paragraphs)
+        ]
+
+
+def cluster_map(cluster: Cluster, stories: Mapping[str, Story]) -> ClusterMap:
+    """Align the origin with each copy and read the map off the alignments."""
+    origin = stories[cluster.origin]
+    by_key = {member.key: member for member in cluster.members}
+    columns = []
+    for member in cluster.members:
+        if member.key == cluster.origin:
+            continue
+        alignment = align(origin, stories[member.key])
+        cells = [
+            Cell(MARKS[p.status], p.how, tuple(p.counterparts), p.similarity)
+            for p in alignment.a_paragraphs
+        ]
+        additions = [p for p in alignment.b_paragraphs if p.status == "unique"]
+        columns.append(Column(member, stories[member.key], alignment, cells, additions))
+    origin_member = by_key[cluster.origin]
+    return ClusterMap(cluster, origin, origin_member, columns, _timeline(cluster, origin_member))
+
+
+def _timeline(cluster: Cluster, origin: Member) -> list[Moment]:
+    if not any(member.date for member in cluster.members):
+        return []
+    dated = sorted((m for m in cluster.members if m.date), key=lambda m: (m.date, m.id))
+    undated = [m for m in cluster.members if not m.date]
+    return [
+        Moment(
+            member,
+            "origin" if member.key == origin.key else "copy",
+            _after(member.date, origin.date),
+        )
+        for member in (*dated, *undated)
+    ]
+
+
+def _after(when: datetime | None, origin: datetime | None) -> timedelta | None:
+    if when is None or origin is None:
+        return None
+    try:
+        return when - origin
+    except TypeError:  # one date has a time zone and the other not: compare as UTC-naive
+        return when.replace(tzinfo=None) - origin.replace(tzinfo=None)
+
+
+def delay(after: timedelta | None) -> str:
+    """ "+2h 10m" after the origin: the spread of a story is read in hours, not seconds."""
+    if after is None:
+        return ""
+    sign = "-" if after < timedelta(0) else "+"
+    minutes = int(abs(after).total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{sign}{days}d {hours}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    return f"{sign}{minutes}m"
+
+
+def when(member: Member | Story) -> str:
+    """A publication time as an editor reads it (minutes, with its zone when known)."""
+    if member.date is None:
+        return "date unknown"
+    stamp = member.date.strftime("%Y-%m-%d %H:%M")
+    return stamp + (" UTC" if member.date.utcoffset() == timedelta(0) else "")
+
+
+def name(member: Member) -> str:
+    """The outlet when known (what an editor recognises), else the story id."""
+    return member.outlet or member.id
+
+
+# -- plain data and plain text -------------------------------------------------------------
+
+
+def map_json(cmap: ClusterMap) -> dict[str, Any]:
+    """The map as one JSON object (``dedup show --format json``); additions are always
+    listed, scripts can ignore them."""
+    cluster = cmap.cluster
+    return {
+        "schema": SCHEMA,
+        "cluster": cluster_record(cluster, {m.key: m for m in cluster.members}),
+        "origin": {
+            "id": cmap.origin.id,
+            "outlet": cmap.origin.outlet or None,
+            "paragraphs": [{"number": p.index + 1, "text": p.text} for p in cmap.origin.paragraphs],
+        },
+        "copies": [_column_json(column) for column in cmap.columns],
+        "timeline": [
+            {
+                "id": moment.member.id,
+                "outlet": moment.member.outlet or None,
+                "role": moment.role,
+                "date": moment.member.date.isoformat() if moment.member.date else None,
+                "after_origin_seconds": (
+                    int(moment.after.total_seconds()) if moment.after is not None else None
+                ),
+            }
+            for moment in cmap.timeline
+        ],
+    }
+
+
+def _column_json(column: Column) -> dict[str, Any]:
+    member = column.member
+    return {
+        "id": member.id,
+        "outlet": member.outlet or None,
+        "date": member.date.isoformat() if member.date else None,
+        "reuse": member.reuse,
+        "paragraphs": len(column.story.paragraphs),
+        "kept": column.count("kept"),
+        "reworded": column.count("reworded"),
+        "cut": column.count("cut"),
+        "added": len(column.additions),
+        "cells": [
+            {
+                "origin_paragraph": number,
+                "mark": cell.mark,
+                "how": cell.how or None,
+                "counterparts": list(cell.counterparts),
+                "similarity": cell.similarity,
+            }
+            for number, cell in enumerate(column.cells, start=1)
+        ],
+        "additions": [{"number": p.number, "text": p.text} for p in column.additions],
+    }
+
+
+SYMBOL = {
+    "kept": "=",
+    "cut": "-",
+    "trimmed": "t",
+    "expanded": "e",
+    "merged": "m",
+    "split": "s",
+    "reworded": "r",
+}
+"""Cell symbols for plain text, where colour cannot carry the meaning."""
+LEGEND = "= kept, - cut; reworded: t trimmed, e expanded, m merged, s split, r rewritten"
+
+
+def map_text(cmap: ClusterMap, additions: bool = False, width: int = 100) -> str:
+    """The map as plain, stable text for pipes and files: copies as numbered columns, one
+    symbol per cell (``LEGEND``)."""
+    cluster, origin = cmap.cluster, cmap.origin_member
+    lines = [
+        f"cluster {cluster.id}  {cluster.size} stories  origin {origin.id}"
+        + (f" ({origin.outlet})" if origin.outlet else ""),
+    ]
+    if origin.headline:
+        lines.append(origin.headline)
+    lines += ["", "copies:"]
+    for number, column in enumerate(cmap.columns, start=1):
+        outlet = f"  ({column.member.outlet})" if column.member.outlet else ""
+        lines.append(f"  {number:>2}  {column.member.id}{outlet}  {tally(column)}")
+    if cmap.timeline:
+        lines += ["", "timeline:"]
+        for moment in cmap.timeline:
+            after = "origin" if moment.role == "origin" else delay(moment.after)
+            outlet = f" ({moment.member.outlet})" if moment.member.outlet else ""
+            lines.append(f"  {when(moment.member):<20} {after:>9}  {moment.member.id}{outlet}")
+    count = len(cmap.columns)
+    lines += ["", f"origin paragraphs by copy ({LEGEND}):"]
+    header = " ".join(f"{n:>2}" for n in range(1, count + 1))
+    lines.append(f"  {'¶':>3}  {header}  text")
+    room = max(20, width - 8 - 3 * count)
+    for paragraph, cells in cmap.rows:
+        marks = " ".join(f" {SYMBOL[cell.label]}" for cell in cells)
+        lines.append(f"  {paragraph.index + 1:>3}  {marks}  {clip(paragraph.text, room)}")
+    if additions:
+        for number, column in enumerate(cmap.columns, start=1):
+            lines += ["", f"added by {number} {column.member.id}:"]
+            lines += [f"  ¶{p.number:<3} {p.text}" for p in column.additions] or ["  nothing"]
+    elif any(column.additions for column in cmap.columns):
+        lines += ["", "(--additions lists each copy's own paragraphs)"]
+    return "\n".join(lines) + "\n"
+
+
+def tally(column: Column) -> str:
+    """One line per copy: what it kept, reworded, cut and added."""
+    return (
+        f"kept {column.count('kept')}, reworded {column.count('reworded')}, "
+        f"cut {column.count('cut')}, added {len(column.additions)}"
+    )
+
+
+def clip(text: str, room: int) -> str:
+    """One line of at most ``room`` characters, cut between words where there are any."""
+    text = " ".join(text.split())
+    if len(text) <= room:
+        return text
+    cut = text[: room - 1]
+    space = cut.rfind(" ")
+    if space > room // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"

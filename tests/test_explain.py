@@ -1,0 +1,121 @@
+"""``dedup explain``: the evidence and the thresholds behind linking, or not, two stories."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from conftest import SAMPLES
+
+from dedup import exitcodes
+from dedup.cli import cli
+from dedup.pipeline import load
+
+RADIO_FLOODS = str(SAMPLES / "radio-vell/oss-floods.txt")
+RADIO_BUSES = str(SAMPLES / "radio-vell/bus-routes.txt")
+WIRE_FLOODS = str(SAMPLES / "wire/meridian/oss-floods.txt")
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_the_seed_pair_is_a_partial_reuse(seeds):
+    ap, cbs = map(str, seeds)
+    text = run("explain", ap, cbs)
+    assert text.exit_code == 0, text.output
+    lines = text.output.splitlines()
+    assert lines[-1] == "linked: partial reuse (0.25 of the smaller story, 103 shingles ≥ 30)"
+    assert "boilerplate: none could be judged (no --context)" in text.output
+    assert "\x1b[" not in text.output
+    data = json.loads(run("explain", ap, cbs, "--format", "json").stdout)
+    assert data["shared"] == 103 and data["kind"] == "partial" and data["linked"]
+    assert round(data["containment"], 2) == 0.25 and round(data["resemblance"], 2) == 0.11
+    assert data["boilerplate"] == {"judged": False, "context_stories": 0, "paragraphs": []}
+    # The passages are the alignment's runs, with paragraph numbers: AP 4, 7, 9 in CBS 10, 11, 6.
+    longest = {(p["a_paragraph"], p["b_paragraph"]) for p in data["passages"][:3]}
+    assert longest == {(4, 10), (7, 11), (9, 6)}
+    assert all(p["words"] >= 5 and p["shingles"] == p["words"] - 4 for p in data["passages"])
+    assert {t["setting"]: t["passed"] for t in data["thresholds"]} == {
+        "near_duplicate": False,
+        "min_shared": True,
+        "min_containment": True,
+    }
+    assert data["candidate"] and data["same_cluster"]
+
+
+def test_boilerplate_needs_context_and_then_weighs_nothing():
+    # Two Radio Vell stories on different events share only the station's web chrome.
+    alone = json.loads(run("explain", RADIO_FLOODS, RADIO_BUSES, "--format", "json").stdout)
+    assert alone["linked"] and not alone["boilerplate"]["judged"]
+    judged = run(
+        "explain", RADIO_FLOODS, RADIO_BUSES, "--context", str(SAMPLES), "--format", "json"
+    )
+    assert judged.exit_code == 0, judged.output
+    data = json.loads(judged.stdout)
+    assert data["boilerplate"]["judged"] and data["boilerplate"]["context_stories"] > 40
+    discounted = data["boilerplate"]["paragraphs"]
+    assert {p["side"] for p in discounted} == {"A", "B"}
+    assert all("radio vell" in p["reason"] for p in discounted)
+    assert data["all_text"]["shared"] == alone["shared"] > 0 and data["shared"] == 0
+    assert all(p["discounted"] == p["shingles"] for p in data["passages"])
+    assert data["verdict"] == "not linked: no shared shingles once boilerplate is taken out"
+    assert data["same_cluster"] is None
+    text = run("explain", RADIO_FLOODS, RADIO_BUSES, "--context", str(SAMPLES)).output
+    assert "Listen to Radio Vell live" in text and "radio vell repeats it" in text
+
+
+def test_a_linked_pair_in_context_names_the_scan_cluster():
+    scanned = json.loads(run("scan", str(SAMPLES), "--format", "json").stdout)
+    cluster = next(c for c in scanned["clusters"] if c["origin"] == "mna-oss-floods")
+    data = json.loads(
+        run(
+            "explain", WIRE_FLOODS, RADIO_FLOODS, "--context", str(SAMPLES), "--format", "json"
+        ).stdout
+    )
+    assert data["kind"] == "partial" and data["same_cluster"] == cluster["id"]
+    radio = next(m for m in cluster["members"] if m["id"] == "radiovell-oss-floods")
+    assert data["shared"] == radio["shared"]  # the scan's own evidence, reproduced
+    assert data["verdict"].startswith("linked: partial reuse (0.39 of the smaller story")
+
+
+def test_same_topic_stories_are_not_linked_and_the_verdict_says_why():
+    mine = [str(SAMPLES / "ebc/mine-families.txt"), str(SAMPLES / "dravik-herald/mine-rescue.txt")]
+    result = run("explain", *mine, "--context", str(SAMPLES))
+    assert result.exit_code == 0, result.output
+    verdict = result.output.splitlines()[-1]
+    assert verdict.startswith("not linked: resemblance 0.02 < 0.5")
+    assert "shingles < 30" in verdict and "of the smaller story < 0.15" in verdict
+    looser = run(
+        "explain", *mine, "--min-shared", "5", "--min-containment", "0.04", "--format", "json"
+    )
+    assert json.loads(looser.stdout)["kind"] == "partial"  # the settings options apply
+
+
+def test_record_selection_and_context_arguments(tmp_path, seeds):
+    feed = tmp_path / "feed.jsonl"
+    records = [
+        {"id": n, "body": p.read_text(encoding="utf-8")} for n, p in zip(("ap", "cbs"), seeds)
+    ]
+    feed.write_text("\n".join(json.dumps(r) for r in records))
+    by_id = run("explain", f"{feed}#ap", f"{feed}#2", "--format", "json")
+    assert by_id.exit_code == 0, by_id.output
+    assert json.loads(by_id.stdout)["shared"] == 103
+    several = run(
+        "explain",
+        RADIO_FLOODS,
+        RADIO_BUSES,
+        "--context",
+        str(SAMPLES / "radio-vell"),
+        str(SAMPLES / "wire"),
+        "--format",
+        "json",
+    )
+    assert several.exit_code == 0, several.output
+    # A and B, found again in the radio station's folder, are not counted twice.
+    context, _ = load([str(SAMPLES / "radio-vell"), str(SAMPLES / "wire")])
+    assert json.loads(several.stdout)["boilerplate"]["context_stories"] == len(context) - 2
+    stray = run("explain", RADIO_FLOODS, RADIO_BUSES, str(SAMPLES))
+    assert stray.exit_code == exitcodes.USAGE and "--context" in stray.output
+    missing = run("explain", RADIO_FLOODS, RADIO_BUSES, "--context", str(tmp_path / "gone.txt"))
+    assert missing.exit_code == exitcodes.INPUT and "gone.txt" in missing.output

@@ -1,0 +1,220 @@
+"""The cluster map (``dedup show``), the HTML report file, and terminal care: width, pager,
+colour, plain output in pipes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import SAMPLES, make_story, paragraphs
+from rich.console import Console
+
+from dedup import exitcodes, scan
+from dedup.align import align
+from dedup.cli import cli
+from dedup.html import report_html, write_file
+from dedup.render import cluster_map_view, diff_view
+from dedup.views import ScanSource, cluster_map, find_cluster
+
+COLOUR = re.compile(r"\x1b\[[0-9;]*(?:3[0-7]|38;[0-9;]+|9[0-7])m")
+"""An SGR sequence that sets a foreground colour (bold or dim alone are not colour)."""
+
+
+def run(*args: str, env: dict[str, str | None] | None = None):
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+@pytest.fixture(scope="module")
+def samples_scan():
+    return scan([str(SAMPLES)])
+
+
+def test_show_json_agrees_with_scan_and_diff(samples_scan):
+    result = run("show", "radiovell-oss-floods", str(SAMPLES), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    cluster = find_cluster(samples_scan.clusters, "radiovell-oss-floods")
+    assert data["cluster"]["id"] == cluster.id and data["cluster"]["origin"] == "mna-oss-floods"
+    origin_paragraphs = len(data["origin"]["paragraphs"])
+    assert [c["id"] for c in data["copies"]] == [m.id for m in cluster.members[1:]]
+    for copy in data["copies"]:
+        assert len(copy["cells"]) == origin_paragraphs
+        assert copy["kept"] + copy["reworded"] + copy["cut"] == origin_paragraphs
+        assert {cell["mark"] for cell in copy["cells"]} <= {"kept", "reworded", "cut"}
+        assert copy["added"] == len(copy["additions"])
+    # The radio station's partial rewrite, cell by cell, is the pairwise diff of the two.
+    radio = next(c for c in data["copies"] if c["id"] == "radiovell-oss-floods")
+    diff = run(
+        "diff",
+        str(SAMPLES / "wire/meridian/oss-floods.txt"),
+        str(SAMPLES / "radio-vell/oss-floods.txt"),
+        "--format",
+        "json",
+    )
+    pairs = json.loads(diff.stdout)["a"]["paragraphs"]
+    marks = {"shared": "kept", "changed": "reworded", "unique": "cut"}
+    assert [(c["mark"], c["counterparts"]) for c in radio["cells"]] == [
+        (marks[p["status"]], p["counterparts"]) for p in pairs
+    ]
+    assert radio["kept"] >= 3 and radio["added"] >= 10
+    # Timeline: who published when, origin first, the rest after it.
+    timeline = data["timeline"]
+    assert timeline[0]["role"] == "origin" and timeline[0]["after_origin_seconds"] == 0
+    assert [t["date"] for t in timeline] == sorted(t["date"] for t in timeline)
+    assert all(t["after_origin_seconds"] > 0 for t in timeline[1:])
+
+
+def test_show_on_the_seed_pair_reads_the_correspondence_table(seeds):
+    ap, cbs = map(str, seeds)
+    result = run("show", "ap-original.txt", ap, cbs, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["origin"]["id"] == "ap-original.txt" and data["timeline"] == []
+    cells = {n: c for n, c in enumerate(data["copies"][0]["cells"], start=1)}
+    assert [(cells[n]["mark"], cells[n]["counterparts"]) for n in (4, 7, 9)] == [
+        ("kept", [10]),
+        ("kept", [11]),
+        ("kept", [6]),
+    ]
+    assert cells[1]["how"] == cells[3]["how"] == "merged" and cells[1]["counterparts"] == [9]
+    assert [cells[n]["mark"] for n in (2, 5, 6, 8, 10)] == ["cut"] * 5
+    text = run("show", "cbs-rewrite.txt", ap, cbs, "--additions")
+    assert text.exit_code == 0 and "added by 1 cbs-rewrite.txt" in text.output
+    assert "Watch CBSN Live" in text.output  # the copy's own web chrome, listed as added
+
+
+def test_show_finds_clusters_by_id_and_says_what_it_cannot_find(samples_scan):
+    cluster = find_cluster(samples_scan.clusters, "mna-oss-floods")
+    by_id = run("show", cluster.id, str(SAMPLES), "--format", "json")
+    assert json.loads(by_id.stdout)["cluster"]["id"] == cluster.id
+    missing = run("show", "no-such-story", str(SAMPLES))
+    assert missing.exit_code == exitcodes.USAGE and "no cluster 'no-such-story'" in missing.output
+    assert run("show", cluster.id).exit_code == exitcodes.USAGE  # nothing to scan
+
+
+def test_show_and_diff_are_plain_and_stable_when_piped(seeds):
+    ap, cbs = map(str, seeds)
+    for command in (["show", "ap-original.txt", ap, cbs], ["diff", ap, cbs]):
+        first, again, paged = run(*command), run(*command), run(*command, "--pager")
+        assert first.exit_code == 0, first.output
+        assert "\x1b[" not in first.output and "━" not in first.output
+        assert first.output == again.output == paged.output  # no pager outside a terminal
+    assert "= kept" in run("show", "ap-original.txt", ap, cbs).output
+
+
+def test_color_and_no_color(seeds):
+    ap, cbs = map(str, seeds)
+    args = ("show", "ap-original.txt", ap, cbs)
+    coloured = run(*args, "--color", env={"NO_COLOR": None})
+    assert "who ran it" in coloured.output and COLOUR.search(coloured.output)
+    honoured = run(*args, "--color", env={"NO_COLOR": "1"})
+    assert "who ran it" in honoured.output and not COLOUR.search(honoured.output)
+    plain = run(*args, "--no-color", env={"NO_COLOR": None})
+    assert "\x1b[" not in plain.output and plain.output == run(*args).output
+    diff = run("diff", ap, cbs, "--color", env={"NO_COLOR": "1"})
+    assert diff.exit_code == 0 and not COLOUR.search(diff.output)
+
+
+def test_pager_is_used_on_request_only(seeds, monkeypatch):
+    ap, cbs = map(str, seeds)
+    paged: list[str] = []
+    monkeypatch.setattr("pydoc.pager", paged.append)
+    run("show", "ap-original.txt", ap, cbs, "--color")
+    run("diff", ap, cbs, "--color")
+    assert paged == []
+    run("show", "ap-original.txt", ap, cbs, "--color", "--pager")
+    run("diff", ap, cbs, "--color", "--pager")
+    assert len(paged) == 2 and "who ran it" in paged[0] and "appear in" in paged[1]
+
+
+def _lines(console: Console) -> list[str]:
+    return console.export_text().splitlines()
+
+
+def test_diff_is_side_by_side_when_wide_and_stacked_when_narrow(seeds):
+    from dedup.read import read_file
+
+    alignment = align(*(next(read_file(str(p))) for p in seeds))
+    wide = Console(width=160, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    diff_view(alignment, wide)
+    lines = _lines(wide)
+    assert any("A  ap-original.txt" in line and "B  cbs-rewrite.txt" in line for line in lines)
+    assert any("A4 " in line and "B10 " in line for line in lines)  # one row, two columns
+    assert max(map(len, lines)) <= 160
+    narrow = Console(width=60, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    diff_view(alignment, narrow)
+    lines = _lines(narrow)
+    assert max(map(len, lines)) <= 60
+    assert not any("A4 " in line and "B10 " in line for line in lines)
+    assert any(line.startswith("A4 ") for line in lines)
+    assert any(line.startswith("B10 ") for line in lines)
+
+
+def test_cluster_map_fits_the_terminal(samples_scan):
+    source = ScanSource(samples_scan)
+    cmap = cluster_map(find_cluster(source.clusters(), "mna-oss-floods"), source.stories())
+    for width in (60, 100, 160):
+        console = Console(width=width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+        cluster_map_view(cmap, console, additions=True)
+        lines = _lines(console)
+        assert max(map(len, lines)) <= width, width
+        text = "\n".join(lines)
+        assert "who ran it" in text and "added by 2 Radio Vell" in text
+        if width >= 100:
+            assert "kept ¶" in text and "Vellmar Courier" in text
+        for column in range(1, len(cmap.columns) + 1):  # every copy keeps its column
+            header = next(line for line in lines if line.lstrip().startswith("¶"))
+            assert f" {column} " in header + " "
+
+
+def test_report_writes_one_self_contained_file_and_never_overwrites(tmp_path, samples_scan):
+    out = tmp_path / "out.html"
+    result = run("report", "--html", str(out), str(SAMPLES))
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    for cluster in samples_scan.clusters:
+        assert (
+            f'<a href="#{cluster.id}">' in page
+            and f'<section class="cluster" id="{cluster.id}"' in page
+        )
+    assert page.count('<details class="diff"') == sum(c.size - 1 for c in samples_scan.clusters)
+    # Nothing is fetched: no stylesheet, script or image from elsewhere.
+    assert not re.search(r"<link|<img|<iframe|\bsrc=|@import|url\(", page)
+    assert "@media print" in page and "@media (max-width" in page and 'name="viewport"' in page
+
+    out.write_text("keep me")
+    refused = run("report", "--html", str(out), str(SAMPLES))
+    assert refused.exit_code == exitcodes.USAGE and "--force" in refused.output
+    assert out.read_text() == "keep me"
+    forced = run("report", "--html", str(out), "--force", str(SAMPLES))
+    assert forced.exit_code == 0 and out.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.html"]  # no temporary left
+    assert run("report", "--html", str(tmp_path / "no" / "x.html"), str(SAMPLES)).exit_code == 2
+
+
+def test_report_escapes_story_text(tmp_path):
+    shared = paragraphs(1, 4)
+    hostile = '<script>alert("x")</script> & <b>bold</b>'
+    stories = [
+        make_story("a<b>", [*shared, hostile], outlet="Evil & Co"),
+        make_story("b", [*shared, paragraphs(2, 1)[0]], outlet="Plain"),
+    ]
+    page = report_html(scan(stories))
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+    assert "Evil &amp; Co" in page and 'id="a<b>' not in page
+    assert page.count("<script>") == 1  # the report's own print helper only
+
+
+def test_write_file_is_atomic_and_refuses_to_clobber(tmp_path: Path):
+    target = tmp_path / "r.html"
+    write_file(str(target), "one")
+    with pytest.raises(FileExistsError):
+        write_file(str(target), "two")
+    assert target.read_text() == "one"
+    write_file(str(target), "three", force=True)
+    assert target.read_text() == "three"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
