@@ -17,7 +17,7 @@ import click
 from . import exitcodes, output
 from .align import align
 from .pipeline import ScanResult, load, scan_stories
-from .read import Fields
+from .read import INPUT_FORMATS, Fields, input_format
 from .records import InputProblem, Story
 from .settings import DEFAULT, Settings
 
@@ -114,6 +114,25 @@ field_option = click.option(
     help="JSON field holding a story part, e.g. body=story_text or id=guid (repeatable). "
     "NAME is one of id, headline, body, date, outlet, url.",
 )
+
+
+def _use_input_format(ctx: click.Context, _param: click.Parameter, value: str) -> None:
+    """The readers take the format from context for the command's run, so ``load`` and
+    ``scan`` keep their signatures."""
+    ctx.with_resource(input_format(value))
+
+
+input_format_option = click.option(
+    "--input-format",
+    type=click.Choice(INPUT_FORMATS),
+    default="auto",
+    show_default=True,
+    expose_value=False,
+    callback=_use_input_format,
+    help="auto: each file's format from its extension and content (text, markdown, json, "
+    "jsonl, newsml for NewsML-G2, nitf, html, rss for RSS and Atom, parquet; gz, bz2 and xz "
+    "compressed too); any other value reads every input as that format.",
+)
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No summary or progress on stderr.")
 color_option = click.option(
     "--color/--no-color",
@@ -130,7 +149,18 @@ def cli() -> None:
 
 
 @cli.command(epilog=exitcodes.HELP)
-@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, required=False, metavar="[INPUT...]")
+@click.option(
+    "--db",
+    metavar="PATH|URL",
+    help="Scan the stories a persistent index holds instead of INPUT (see dedup ingest); "
+    "without INPUT, $DEDUP_DB or a .dedup.toml names the index.",
+)
+@click.option(
+    "--since",
+    metavar="DURATION",
+    help="With an index: only stories dated (else ingested) within this span, e.g. 24h.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -150,17 +180,53 @@ def cli() -> None:
     help="Processes for fingerprinting; 0 means all cores. Results do not depend on it.",
 )
 @field_option
+@input_format_option
 @quiet_option
 @color_option
+@click.option(
+    "--engine",
+    type=click.Choice(("local", "spark")),
+    default="local",
+    show_default=True,
+    help="local: this machine; spark: Apache Spark for archives (pip install "
+    "'wire-dedup[spark]'), JSON Lines or Parquet in, files in --output DIR out.",
+)
+@click.option(
+    "--output",
+    "output_dir",
+    metavar="DIR",
+    help="With --engine spark (required): folder or URI for the member rows, cluster "
+    "summaries, problems and summary.json.",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(("jsonl", "parquet")),
+    default="jsonl",
+    show_default=True,
+    help="With --engine spark: format of the files written to --output.",
+)
+@click.option(
+    "--master",
+    metavar="URL",
+    default=None,
+    help="With --engine spark: Spark master URL [default: local[*], unless spark-submit, "
+    "SPARK_SUBMIT_ARGS or PYSPARK_SUBMIT_ARGS name one].",
+)
 @settings_options
 def scan(
     inputs: tuple[str, ...],
+    db: str | None,
+    since: str | None,
     fmt: str,
     singletons: bool,
     jobs: int,
     field_specs: tuple[str, ...],
     quiet: bool,
     color: bool | None,
+    engine: str,
+    output_dir: str | None,
+    output_format: str,
+    master: str | None,
     **values: Any,
 ) -> None:
     """Cluster the copies of the same story among INPUT files, folders (read recursively),
@@ -169,9 +235,32 @@ def scan(
     Stories are plain text or Markdown (first short line = headline, paragraphs separated by
     blank lines, optional '---' front matter) and JSON / JSON Lines records.
     """
+    if db is not None or since is not None or not inputs:
+        from .cli_index import scan_index
+
+        result = scan_index(db, since, inputs, values)
+        _print_scan(result, fmt, singletons, color, Reporter(quiet, color))
+        sys.exit(exitcodes.OK)
     settings = build_settings(values)
     fields = parse_fields(field_specs)
     reporter = Reporter(quiet, color)
+    if engine == "spark":
+        from .spark import scan_command
+
+        sys.exit(
+            scan_command(
+                inputs,
+                output_dir,
+                output_format=output_format,
+                master=master,
+                settings=settings,
+                fields=fields,
+                singletons=singletons,
+                reporter=reporter,
+            )
+        )
+    if output_dir or master:
+        raise click.UsageError("--output and --master go with --engine spark")
     stories, problems = _load(inputs, fields, reporter)
     result = scan_stories(stories, settings, jobs=jobs, progress=reporter.progress())
     result.problems = problems
@@ -235,11 +324,19 @@ def _print_scan(
     show_default=True,
     help="text: side by side on a terminal, stacked otherwise.",
 )
+@click.option("--pager", is_flag=True, help="Page the output (through $PAGER, else less).")
 @field_option
+@input_format_option
 @quiet_option
 @color_option
 def diff(
-    a: str, b: str, fmt: str, field_specs: tuple[str, ...], quiet: bool, color: bool | None
+    a: str,
+    b: str,
+    fmt: str,
+    pager: bool,
+    field_specs: tuple[str, ...],
+    quiet: bool,
+    color: bool | None,
 ) -> None:
     """Show, paragraph by paragraph, what stories A and B share, what changed (reworded,
     trimmed, merged or split) and what is unique to each.
@@ -256,9 +353,13 @@ def diff(
 
         click.echo(json.dumps(output.diff_json(alignment), ensure_ascii=False, indent=2))
     elif _wants_rich(color):
-        from .render import diff_view
+        from .render import diff_view, paged
 
-        diff_view(alignment, _console(color))
+        console = _console(color)
+        with paged(console, pager):
+            diff_view(alignment, console)
+    elif pager:
+        click.echo_via_pager(output.diff_text(alignment).rstrip("\n"), color=False)
     else:
         click.echo(output.diff_text(alignment), nl=False)
 
@@ -285,25 +386,60 @@ def _one_story(spec: str, fields: Fields, reporter: Reporter) -> Story:
 
 @cli.command(name="eval", epilog=exitcodes.HELP)
 @click.argument("inputs", nargs=-1, metavar="[INPUT...]")
-@click.option("--labels", "labels_path", type=click.Path(dir_okay=False), required=True,
-              help="True clusters: JSON Lines {\"id\", \"cluster\"} or CSV with id,cluster.")
-@click.option("--pairs", "pairs_path", type=click.Path(dir_okay=False),
-              help="Also score judged pairs: JSON Lines {\"a\", \"b\", \"label\"} or CSV a,b,label.")
-@click.option("--predicted", "predicted_path", type=click.Path(dir_okay=False),
-              help="Score these clusters (dedup scan --format jsonl/csv output, or id,cluster "
-              "labels) instead of scanning INPUT; labelled ids absent from it are singletons.")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
-              show_default=True)
-@click.option("--errors", "error_limit", type=int, default=10, show_default=True,
-              help="How many of the worst errors to list.")
-@click.option("--jobs", "-j", type=int, default=0, show_default=True,
-              help="Processes for fingerprinting; 0 means all cores.")
+@click.option(
+    "--labels",
+    "labels_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help='True clusters: JSON Lines {"id", "cluster"} or CSV with id,cluster.',
+)
+@click.option(
+    "--pairs",
+    "pairs_path",
+    type=click.Path(dir_okay=False),
+    help='Also score judged pairs: JSON Lines {"a", "b", "label"} or CSV a,b,label.',
+)
+@click.option(
+    "--predicted",
+    "predicted_path",
+    type=click.Path(dir_okay=False),
+    help="Score these clusters (dedup scan --format jsonl/csv output, or id,cluster "
+    "labels) instead of scanning INPUT; labelled ids absent from it are singletons.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
+@click.option(
+    "--errors",
+    "error_limit",
+    type=int,
+    default=10,
+    show_default=True,
+    help="How many of the worst errors to list.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Processes for fingerprinting; 0 means all cores.",
+)
 @field_option
 @quiet_option
 @settings_options
-def evaluate_command(inputs: tuple[str, ...], labels_path: str, pairs_path: str | None,
-                     predicted_path: str | None, fmt: str, error_limit: int, jobs: int,
-                     field_specs: tuple[str, ...], quiet: bool, **values: Any) -> None:
+def evaluate_command(
+    inputs: tuple[str, ...],
+    labels_path: str,
+    pairs_path: str | None,
+    predicted_path: str | None,
+    fmt: str,
+    error_limit: int,
+    jobs: int,
+    field_specs: tuple[str, ...],
+    quiet: bool,
+    **values: Any,
+) -> None:
     """Score a clustering against ground truth: pairwise precision, recall and F1, Adjusted
     Rand Index, B-cubed, and the worst errors (false merges, missed pairs) with headlines.
 
@@ -365,11 +501,15 @@ def _scores_text(scores: Any, errors: list[Any], pair_scores: Any) -> str:
     if scores.unlabelled:
         lines.append(f"found but not labelled: {len(scores.unlabelled)}")
     if pair_scores is not None:
-        lines.append(f"judged pairs          P {pair_scores.precision:.4f}  R {pair_scores.recall:.4f}"
-                     f"  F1 {pair_scores.f1:.4f}")
+        lines.append(
+            f"judged pairs          P {pair_scores.precision:.4f}  R {pair_scores.recall:.4f}"
+            f"  F1 {pair_scores.f1:.4f}"
+        )
         for row in pair_scores.rows:
-            lines.append(f"  {row.label:<20} {row.linked:>6} of {row.pairs:<6} linked "
-                         f"({row.share_linked:.1%})")
+            lines.append(
+                f"  {row.label:<20} {row.linked:>6} of {row.pairs:<6} linked "
+                f"({row.share_linked:.1%})"
+            )
     if errors:
         lines.append("worst errors:")
         for error in errors:
@@ -396,3 +536,7 @@ def main() -> None:
             raise
         click.echo(f"dedup: internal error: {type(err).__name__}: {err}", err=True)
         sys.exit(exitcodes.INTERNAL)
+
+
+from . import cli_index  # noqa: E402,F401  (registers ingest, check, prune, stats)
+from . import cli_views  # noqa: E402,F401  (registers show, report, explain)

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import SAMPLES
+
 from dedup import exitcodes
 from dedup.cli import cli
 from dedup.evaluate import read_labels, score
@@ -67,8 +67,15 @@ def test_unreadable_input_is_reported_skipped_and_exit_code_says_so(tmp_path, se
     broken.write_text('{"id": "x", "body": "truncated')
     binary = tmp_path / "blob.txt"
     binary.write_bytes(b"\x00\x01\x02binary")
-    result = run("scan", *map(str, seeds), str(broken), str(binary), str(tmp_path / "missing.txt"),
-                 "--format", "json")
+    result = run(
+        "scan",
+        *map(str, seeds),
+        str(broken),
+        str(binary),
+        str(tmp_path / "missing.txt"),
+        "--format",
+        "json",
+    )
     assert result.exit_code == exitcodes.INPUT
     data = json.loads(result.stdout)
     assert data["summary"]["clusters"] == 1  # the good inputs still ran
@@ -80,7 +87,9 @@ def test_unreadable_input_is_reported_skipped_and_exit_code_says_so(tmp_path, se
 
 def test_jsonl_on_stdin_with_configurable_fields(seeds):
     ap, cbs = (p.read_text(encoding="utf-8") for p in seeds)
-    lines = "\n".join(json.dumps({"guid": n, "story_text": t}) for n, t in (("ap", ap), ("cbs", cbs)))
+    lines = "\n".join(
+        json.dumps({"guid": n, "story_text": t}) for n, t in (("ap", ap), ("cbs", cbs))
+    )
     result = run("scan", "-", "--field", "body=story_text", "--format", "jsonl", input=lines)
     assert result.exit_code == 0, result.output
     assert {json.loads(line)["id"] for line in result.stdout.splitlines()} == {"ap", "cbs"}
@@ -111,8 +120,9 @@ def test_diff_text_and_record_selection(tmp_path, seeds):
     text = run("diff", *map(str, seeds))
     assert text.exit_code == 0 and "appear in cbs-rewrite.txt" in text.output
     feed = tmp_path / "feed.jsonl"
-    records = [{"id": name, "body": p.read_text(encoding="utf-8")}
-               for name, p in zip(("ap", "cbs"), seeds)]
+    records = [
+        {"id": name, "body": p.read_text(encoding="utf-8")} for name, p in zip(("ap", "cbs"), seeds)
+    ]
     feed.write_text("\n".join(json.dumps(r) for r in records))
     by_id = run("diff", f"{feed}#ap", f"{feed}#cbs", "--format", "json")
     assert by_id.exit_code == 0, by_id.output
@@ -131,10 +141,17 @@ def test_help_documents_exit_codes():
 def test_real_subprocess_keeps_stdout_for_results_and_stderr_for_problems(module, tmp_path, seeds):
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{not json}\n")
-    command = [sys.executable, "-m", "dedup"] if module else [
-        os.path.join(os.path.dirname(sys.executable), "dedup")]
-    proc = subprocess.run([*command, "scan", *map(str, seeds), str(bad), "--format", "jsonl"],
-                          capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    command = (
+        [sys.executable, "-m", "dedup"]
+        if module
+        else [os.path.join(os.path.dirname(sys.executable), "dedup")]
+    )
+    proc = subprocess.run(
+        [*command, "scan", *map(str, seeds), str(bad), "--format", "jsonl"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     assert proc.returncode == exitcodes.INPUT
     assert len(proc.stdout.splitlines()) == 2
     assert all(json.loads(line)["cluster"] for line in proc.stdout.splitlines())
@@ -150,7 +167,8 @@ def test_eval_scores_a_scan_and_a_saved_prediction(tmp_path):
     saved.write_text(run("scan", str(SAMPLES), "--format", "jsonl").stdout)
     replay = run("eval", "--labels", str(SAMPLES / "labels.csv"), "--predicted", str(saved))
     assert replay.exit_code == 0 and "pairwise F1           1.0000" in replay.output
-    strict = run("eval", "--labels", str(SAMPLES / "labels.csv"), str(SAMPLES),
-                 "--min-containment", "0.6")
+    strict = run(
+        "eval", "--labels", str(SAMPLES / "labels.csv"), str(SAMPLES), "--min-containment", "0.6"
+    )
     assert "missed pair" in strict.output and "radiovell-oss-floods" in strict.output
     assert run("eval", "--labels", str(tmp_path / "none.csv"), str(SAMPLES)).exit_code == 2

@@ -174,9 +174,15 @@ def test_candidates_come_from_lsh_not_all_pairs():
 
 def test_languages_without_spaces_are_matched_by_characters():
     rng = random.Random(5)
-    chars = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研"
+    chars = (
+        "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所"
+        "民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日"
+        "那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想"
+        "已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指"
+        "几九区强放决西被干做必战先回则任取据处理府研"
+    )
     base = ["".join(rng.choice(chars) for _ in range(60)) + "。" for _ in range(8)]
-    copy = base[:6] + ["".join(rng.choice(chars) for _ in range(40)) + "。"]
+    copy = [*base[:6], "".join(rng.choice(chars) for _ in range(40)) + "。"]
     other = ["".join(rng.choice(chars) for _ in range(60)) + "。" for _ in range(8)]
     result = scan_stories(
         [make_story("zh1", base), make_story("zh2", copy), make_story("zh3", other)]
@@ -199,7 +205,7 @@ def test_vectorised_signatures_equal_datasketch_minhash():
     from dedup.fingerprint import Fingerprinter
 
     fingerprinter = Fingerprinter()
-    story = make_story("s", paragraphs(4, 6) + ["Too short to index."])
+    story = make_story("s", [*paragraphs(4, 6), "Too short to index."])
     fingerprint = fingerprinter(story)
     assert fingerprint.passages.tolist() == [0, 1, 2, 3, 4, 5]
     rows = fingerprinter.signatures(fingerprint)
@@ -225,7 +231,7 @@ def test_fingerprints_round_trip_through_bytes():
 
     from dedup.fingerprint import Fingerprint, Fingerprinter
 
-    original = Fingerprinter()(make_story("s", paragraphs(9, 5) + ["short line"]))
+    original = Fingerprinter()(make_story("s", [*paragraphs(9, 5), "short line"]))
     copy = Fingerprint.from_bytes("s", original.to_bytes())
     for name in ("flat", "offsets", "exact", "passages", "bands"):
         assert np.array_equal(getattr(copy, name), getattr(original, name)), name

@@ -52,7 +52,7 @@ def test_lines_in_a_block_are_paragraphs_unless_hard_wrapped():
     links = "Intro.\n\nFirst link headline\nSecond link headline\nThird one"
     assert len(split_paragraphs(links)) == 4
     wrapped = "This sentence is wrapped\nacross two lines of text.\n\nNext."
-    assert [p.text for p in split_paragraphs(wrapped)][0].endswith("lines of text.")
+    assert next(p.text for p in split_paragraphs(wrapped)).endswith("lines of text.")
     assert len(split_paragraphs(wrapped)) == 2
 
 
