@@ -143,9 +143,22 @@ color_option = click.option(
 
 @click.group(epilog=exitcodes.HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wire-dedup", prog_name="dedup")
-def cli() -> None:
+@click.option(
+    "--verbose", "-v", is_flag=True,
+    help="Also log notes on stderr (encodings guessed, feed entries with a summary only, "
+    "superseded NewsML versions).",
+)
+def cli(verbose: bool) -> None:
     """Find the copies of the same wire story across outlets, and show what each copy kept,
     changed and added."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("dedup: %(message)s"))
+    logger = logging.getLogger("dedup")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
 
 
 @cli.command(epilog=exitcodes.HELP)
@@ -233,7 +246,8 @@ def scan(
     glob patterns, or - for JSON Lines on standard input.
 
     Stories are plain text or Markdown (first short line = headline, paragraphs separated by
-    blank lines, optional '---' front matter) and JSON / JSON Lines records.
+    blank lines, optional '---' front matter), JSON / JSON Lines / Parquet records,
+    NewsML-G2, NITF, HTML pages and RSS / Atom feeds, compressed or not.
     """
     if db is not None or since is not None or not inputs:
         from .cli_index import scan_index
@@ -538,5 +552,5 @@ def main() -> None:
         sys.exit(exitcodes.INTERNAL)
 
 
-from . import cli_index  # noqa: E402,F401  (registers ingest, check, prune, stats)
+from . import cli_index  # noqa: E402,F401,I001  (registers ingest, check, prune, stats)
 from . import cli_views  # noqa: E402,F401  (registers show, report, explain)

@@ -746,7 +746,7 @@ class _Latest:
             return
         newer = (item.version, item.created) >= (kept.version, kept.created)
         old, new = (kept, item) if newer else (item, kept)
-        log.debug(
+        log.info(
             "%s: version %s of %s set aside for version %s (%s)",
             old.story.key,
             old.version,

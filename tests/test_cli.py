@@ -172,3 +172,11 @@ def test_eval_scores_a_scan_and_a_saved_prediction(tmp_path):
     )
     assert "missed pair" in strict.output and "radiovell-oss-floods" in strict.output
     assert run("eval", "--labels", str(tmp_path / "none.csv"), str(SAMPLES)).exit_code == 2
+
+
+def test_verbose_logs_reader_notes_on_stderr():
+    formats = SAMPLES / "formats"
+    quiet = run("scan", str(formats), "--format", "jsonl")
+    loud = run("-v", "scan", str(formats), "--format", "jsonl")
+    assert quiet.stdout == loud.stdout
+    assert "dedup: " in loud.stderr and len(loud.stderr) > len(quiet.stderr)
