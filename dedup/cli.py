@@ -552,5 +552,4 @@ def main() -> None:
         sys.exit(exitcodes.INTERNAL)
 
 
-from . import cli_index  # noqa: E402,F401,I001  (registers ingest, check, prune, stats)
 from . import cli_views  # noqa: E402,F401  (registers show, report, explain)
