@@ -249,7 +249,9 @@ def scan(
     blank lines, optional '---' front matter), JSON / JSON Lines / Parquet records,
     NewsML-G2, NITF, HTML pages and RSS / Atom feeds, compressed or not.
     """
-    if db is not None or since is not None or not inputs:
+    if not inputs and db is None:
+        raise click.UsageError("Missing argument 'INPUT...'")
+    if db is not None or since is not None:
         from .cli_index import scan_index
 
         result = scan_index(db, since, inputs, values)

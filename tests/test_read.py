@@ -362,7 +362,7 @@ def test_only_the_latest_version_of_a_guid_is_kept_in_a_run(tmp_path, caplog, or
     [story] = found
     assert "seven weeks" in story.body and story.key.endswith("-v2.xml")
     [note] = [r for r in caplog.records if "set aside" in r.message]
-    assert note.levelno == logging.DEBUG and "version 1" in note.message
+    assert note.levelno == logging.INFO and "version 1" in note.message
 
 
 def test_versions_inside_one_delivery_and_on_the_command_line(tmp_path):
