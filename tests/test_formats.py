@@ -318,12 +318,12 @@ def test_format_samples_cluster_as_labelled():
     assert scores.pairwise_precision == scores.pairwise_recall == 1.0
     origins = {c["origin"] for c in data["clusters"]}
     assert all(origin.startswith("urn:newsml:halden-press.example") for origin in origins)
-    assert len(truth) == data["summary"]["stories"] == 8
+    assert len(truth) == data["summary"]["stories"] == 10
 
 
 def test_format_samples_cover_every_format():
     suffixes = {path.suffix for path in SAMPLES.iterdir()}
-    assert {".xml", ".html", ".rss", ".atom"} <= suffixes
+    assert {".xml", ".html", ".rss", ".atom", ".parquet"} <= suffixes
     roots = {
         path.read_text(encoding="utf-8").split("-->", 1)[1].lstrip()[:12]
         for path in SAMPLES.glob("*.xml")
