@@ -249,9 +249,7 @@ def scan(
     blank lines, optional '---' front matter), JSON / JSON Lines / Parquet records,
     NewsML-G2, NITF, HTML pages and RSS / Atom feeds, compressed or not.
     """
-    if not inputs and db is None:
-        raise click.UsageError("Missing argument 'INPUT...'")
-    if db is not None or since is not None:
+    if db is not None or since is not None or not inputs:
         from .cli_index import scan_index
 
         result = scan_index(db, since, inputs, values)
@@ -554,4 +552,5 @@ def main() -> None:
         sys.exit(exitcodes.INTERNAL)
 
 
+from . import cli_index  # noqa: E402,F401,I001  (registers ingest, check, prune, stats)
 from . import cli_views  # noqa: E402,F401  (registers show, report, explain)

@@ -1,0 +1,248 @@
+"""The persistent index through its Python API, on real SQLite files."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES, make_story, paragraphs
+
+from dedup import output
+from dedup.index import (
+    COPY,
+    INDEXED,
+    NEW,
+    UPDATED,
+    ConfigProblem,
+    IndexBusy,
+    IndexUnusable,
+    open_index,
+    parse_duration,
+    resolve_location,
+)
+from dedup.pipeline import load, scan_stories
+
+DAY = 86400.0
+
+
+def _samples() -> list:
+    stories, _ = load([str(SAMPLES)])
+    unique = {}
+    for story in stories:
+        unique.setdefault(story.id, story)
+    return list(unique.values())
+
+
+def _neighbours(result) -> dict[str, set[str]]:
+    """Ids each story is matched with in a scan."""
+    ids = {story.key: story.id for story in result.stories}
+    found: dict[str, set[str]] = {}
+    for match in result.matches:
+        found.setdefault(ids[match.a], set()).add(ids[match.b])
+        found.setdefault(ids[match.b], set()).add(ids[match.a])
+    return found
+
+
+def test_samples_ingested_in_shuffled_batches_cluster_exactly_like_scan(tmp_path):
+    stories = _samples()
+    random.Random(5).shuffle(stories)
+    db = str(tmp_path / "wire.db")
+    statuses = []
+    for start in range(0, len(stories), 20):  # separate runs, as cron would make them
+        with open_index(db, create=True, window=None) as index:
+            statuses += [v.status for v in index.ingest(stories[start : start + 20], batch=7)]
+    assert set(statuses) <= {NEW, COPY} and COPY in statuses
+    expected = scan_stories(stories)
+    with open_index(db, window=None) as index:
+        got = index.scan()
+        assert output.scan_json(got, singletons=True) == output.scan_json(expected, True)
+        # check gives, for every story, exactly the links the scan verified for it
+        neighbours = _neighbours(expected)
+        for verdict in index.check(stories):
+            assert verdict.status == INDEXED
+            assert set(verdict.matches) == neighbours.get(verdict.story.id, set())
+
+
+def test_check_reads_nothing_it_does_not_need(tmp_path):
+    """A check touches the rows of its candidates, not the index: count SQLite's row reads
+    through a progress handler on a bigger and a smaller index."""
+    a = paragraphs(1, 8)
+    filler = [make_story(f"f{i}", paragraphs(100 + i, 6)) for i in range(150)]
+    db = str(tmp_path / "wire.db")
+    with open_index(db, create=True, window=None) as index:
+        list(index.ingest([make_story("wire", a), *filler[:30]]))
+    steps = []
+
+    def count() -> int:
+        steps[-1] += 1
+        return 0
+
+    for extra in (None, filler[30:]):
+        with open_index(db, create=True, window=None) as index:
+            if extra:
+                list(index.ingest(extra))
+            steps.append(0)
+            index.store.db.set_progress_handler(count, 100)
+            (verdict,) = index.check([make_story("copy", a[:6] + paragraphs(9, 2))])
+            assert verdict.status == COPY and verdict.copies == "wire"
+    assert steps[1] <= steps[0] * 1.5 + 20  # 5x the stories, about the same work
+
+
+def test_same_story_twice_is_indexed_once_and_an_update_replaces_it(tmp_path):
+    db = str(tmp_path / "wire.db")
+    story = make_story("a1", paragraphs(1, 6), outlet="Agency", date="2025-03-01T10:00:00Z")
+    with open_index(db, create=True) as index:
+        assert [v.status for v in index.ingest([story])] == [NEW]
+        again = list(index.ingest([story]))
+        assert [v.status for v in again] == [INDEXED] and again[0].indexed_as == "a1"
+        # the same text delivered again under another name by the same outlet
+        renamed = make_story(
+            "a1-resent", paragraphs(1, 6), outlet="Agency", date="2025-03-01T10:00:00Z"
+        )
+        (verdict,) = index.ingest([renamed])
+        assert verdict.status == INDEXED and verdict.indexed_as == "a1"
+        # the same text from another outlet is a copy, not a re-delivery
+        (other,) = index.ingest(
+            [make_story("b1", paragraphs(1, 6), outlet="Paper", date="2025-03-01T12:00:00Z")]
+        )
+        assert other.status == COPY and other.copies == "a1" and other.origin == "a1"
+        write_thru = make_story(
+            "a1", paragraphs(1, 6) + paragraphs(2, 1), outlet="Agency", date="2025-03-01T10:00:00Z"
+        )
+        (updated,) = index.ingest([write_thru])
+        assert updated.status == UPDATED and updated.copies == "b1"
+        assert index.story("a1").body == write_thru.body
+        assert index.stats()["stories"] == 2
+        rows = index.store.db.execute("SELECT count(*), count(DISTINCT id) FROM stories")
+        assert rows.fetchone() == (2, 2)
+
+
+def test_window_uses_the_story_date_else_the_ingest_time(tmp_path):
+    wire = paragraphs(3, 6)
+    first = make_story("w", wire, date="2025-03-01T08:00:00Z")
+    later = make_story("c", wire[:5], date="2025-03-05T08:00:00Z")  # four days on
+    for window, status in ((parse_duration("72h"), NEW), (parse_duration("7d"), COPY)):
+        db = str(tmp_path / f"dated-{window}.db")
+        with open_index(db, create=True, window=window) as index:
+            list(index.ingest([first]))
+            assert index.check([later])[0].status == status
+    undated = make_story("u", wire)
+    copy = make_story("v", wire[:5])
+    with open_index(str(tmp_path / "undated.db"), create=True) as index:
+        list(index.ingest([undated], now=1_000_000.0))
+        assert index.check([copy], now=1_000_000.0 + 4 * DAY)[0].status == NEW
+        assert index.check([copy], now=1_000_000.0 + 2 * DAY)[0].status == COPY
+        # a dated story is placed by its date, whatever the clock says
+        dated = make_story("d", wire[:5], date="1970-01-12T13:46:40Z")  # 1,000,000 s
+        assert index.check([dated], now=5e9)[0].status == COPY
+
+
+def test_prune_removes_old_stories_and_everything_about_them(tmp_path):
+    db = str(tmp_path / "wire.db")
+    old = make_story("old", paragraphs(4, 6), date="2025-01-01T00:00:00Z")
+    recent = make_story("recent", paragraphs(5, 6), date="2025-03-01T00:00:00Z")
+    now = parse_duration("59d") + old.date.timestamp()  # 59 days after the old one
+    with open_index(db, create=True) as index:
+        list(index.ingest([old, recent], now=now))
+        assert index.prune(parse_duration("14d"), now=now) == 1
+        assert index.stats()["stories"] == 1
+        assert index.story("old") is None and index.story("recent") is not None
+        db_ = index.store.db
+        for table in ("bands", "paragraphs", "prints", "texts"):
+            orphans = db_.execute(
+                f"SELECT count(*) FROM {table} t LEFT JOIN stories s ON s.sid = t."
+                + ("story" if table in ("bands", "paragraphs") else "sid")
+                + " WHERE s.sid IS NULL"
+            ).fetchone()[0]
+            assert orphans == 0, table
+        assert db_.execute("SELECT count(*) FROM bands").fetchone()[0] > 0
+        assert index.check([old], now=now)[0].status == NEW
+
+
+def test_schema_version_and_foreign_files_are_refused(tmp_path):
+    db = tmp_path / "wire.db"
+    with open_index(str(db), create=True) as index:
+        list(index.ingest([make_story("a", paragraphs(6, 4))]))
+    for version in (2, 0):
+        with sqlite3.connect(db) as raw:
+            raw.execute(f"PRAGMA user_version = {version}")
+        with pytest.raises(IndexUnusable, match=r"schema version 2|not a wire-dedup index"):
+            open_index(str(db))
+    with sqlite3.connect(db) as raw:
+        raw.execute("PRAGMA user_version = 1")
+    open_index(str(db)).close()
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not SQLite at all" * 100)
+    with pytest.raises(IndexUnusable):
+        open_index(str(junk), create=True)
+    with pytest.raises(IndexUnusable, match="no index"):
+        open_index(str(tmp_path / "missing.db"))
+
+
+def test_fingerprint_settings_must_match_the_index(tmp_path):
+    db = str(tmp_path / "wire.db")
+    open_index(db, create=True, changes={"shingle": 4, "min_shared": 20}).close()
+    with open_index(db) as index:  # the stored settings are the defaults of later runs
+        assert index.settings.shingle == 4 and index.settings.min_shared == 20
+    with open_index(db, changes={"min_shared": 40}) as index:
+        assert index.settings.min_shared == 40
+    with pytest.raises(IndexUnusable, match="--shingle 5"):
+        open_index(db, changes={"shingle": 5})
+
+
+def test_a_second_writer_waits_then_gives_up(tmp_path):
+    db = str(tmp_path / "wire.db")
+    with open_index(db, create=True, lock_timeout=0.2) as holder, holder.store.exclusive(1):
+        with open_index(db, lock_timeout=0.2) as other, pytest.raises(IndexBusy):
+            list(other.ingest([make_story("a", paragraphs(7, 3))]))
+        with open_index(db) as reader:  # readers never wait
+            assert reader.check([make_story("a", paragraphs(7, 3))])[0].status == NEW
+
+
+def test_location_precedence_option_env_local_then_user_config(tmp_path):
+    home, here = tmp_path / "home", tmp_path / "here"
+    user = home / ".config" / "wire-dedup"
+    user.mkdir(parents=True)
+    here.mkdir()
+    env = {"HOME": str(home)}
+    with pytest.raises(ConfigProblem):
+        resolve_location(None, env, here)
+    (user / "config.toml").write_text('db = "user.db"\n')
+    assert resolve_location(None, env, here) == (str(user / "user.db"), str(user / "config.toml"))
+    (here / ".dedup.toml").write_text('# local\ndb = "/srv/wire.db"\n')
+    assert resolve_location(None, env, here)[0] == "/srv/wire.db"
+    assert resolve_location(None, {**env, "DEDUP_DB": "env.db"}, here) == ("env.db", "$DEDUP_DB")
+    assert resolve_location("opt.db", {**env, "DEDUP_DB": "env.db"}, here)[0] == "opt.db"
+    xdg = tmp_path / "xdg" / "wire-dedup"
+    xdg.mkdir(parents=True)
+    (xdg / "config.toml").write_text('db = "redis://h:6379/1"')
+    (here / ".dedup.toml").unlink()
+    assert resolve_location(None, {**env, "XDG_CONFIG_HOME": str(xdg.parent)}, here)[0] == (
+        "redis://h:6379/1"
+    )
+    (here / ".dedup.toml").write_text("db = [broken")
+    with pytest.raises(ConfigProblem, match="TOML"):
+        resolve_location(None, env, here)
+
+
+def test_durations():
+    assert parse_duration("72h") == 72 * 3600 and parse_duration("14d") == 14 * DAY
+    assert parse_duration("1.5h") == 5400 and parse_duration("0") == 0
+    for bad in ("", "72", "3 years", "-1h"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+def test_stored_text_survives_the_source(tmp_path):
+    source = tmp_path / "story.txt"
+    source.write_text("Floods hit the valley\n\n" + "\n\n".join(paragraphs(8, 4)))
+    stories, _ = load([str(source)])
+    with open_index(str(tmp_path / "w.db"), create=True) as index:
+        list(index.ingest(stories))
+    source.unlink()
+    with open_index(str(tmp_path / "w.db")) as index:
+        stored = index.story("story.txt")
+    assert stored is not None and stored.body == stories[0].body
+    assert stored.headline == "Floods hit the valley" and Path(stored.path).name == "story.txt"

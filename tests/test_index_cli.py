@@ -1,0 +1,329 @@
+"""ingest, check, prune, stats and scan --db through the real CLI: CliRunner and processes."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, SAMPLES, paragraphs
+
+from dedup import exitcodes, synth
+from dedup.cli import cli
+from dedup.cli_index import place
+from dedup.index import open_index
+from dedup.pipeline import load, scan_stories
+
+WIRE = SAMPLES / "wire" / "meridian" / "oss-floods.txt"
+RADIO = SAMPLES / "radio-vell" / "oss-floods.txt"
+ENV = {"DEDUP_DB": "", "NO_COLOR": "1", "XDG_CONFIG_HOME": "/nonexistent/wire-dedup-tests"}
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(cli, list(args), env={**ENV, **(env or {})})
+
+
+def dedup(*args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "dedup", *args], env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs,
+    )  # fmt: skip
+
+
+def write_text(path: Path, headline: str, paras: list[str], meta: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    front = f"---\n{meta}\n---\n" if meta else ""
+    path.write_text(front + headline + "\n\n" + "\n\n".join(paras) + "\n")
+    return path
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    return path
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """2,000 generated stories, shuffled into four batch files, ingested one run each."""
+    folder = tmp_path_factory.mktemp("generated")
+    records = list(synth.generate(2000, seed=21, words=200))
+    for record in records:
+        record.pop("cluster")
+    random.Random(4).shuffle(records)
+    batches = [write_jsonl(folder / f"batch{i}.jsonl", records[i::4]) for i in range(4)]
+    db = str(folder / "wire.db")
+    for batch in random.Random(9).sample(batches, 4):
+        result = run("ingest", "--db", db, str(batch), "--quiet")
+        assert result.exit_code == 0, result.output
+    return db, batches
+
+
+def test_scan_over_the_index_equals_scan_of_the_files(generated):
+    db, batches = generated
+    files = [str(b) for b in batches]
+    scanned = run("scan", *files, "--format", "json", "--singletons")
+    indexed = run("scan", "--db", db, "--format", "json", "--singletons")
+    assert scanned.exit_code == indexed.exit_code == 0, indexed.output
+    expected, got = json.loads(scanned.stdout), json.loads(indexed.stdout)
+    assert got["summary"]["stories"] == 2000 and got["summary"]["clusters"] > 100
+    assert got["clusters"] == expected["clusters"]
+    assert got["singletons"] == expected["singletons"]
+
+
+def test_check_agrees_with_the_scan_links(generated):
+    """Asked about a story it holds, the index finds exactly the stories the scan linked it
+    with: same candidates, same boilerplate, same decision."""
+    db, batches = generated
+    stories, _ = load([str(b) for b in batches])
+    expected = scan_stories(stories)
+    ids = {story.key: story.id for story in stories}
+    linked: dict[str, set[str]] = {}
+    for match in expected.matches:
+        linked.setdefault(ids[match.a], set()).add(ids[match.b])
+        linked.setdefault(ids[match.b], set()).add(ids[match.a])
+    sample = random.Random(2).sample(stories, 150)
+    with open_index(db, window=None) as index:
+        verdicts = index.check(sample)
+    assert sum(bool(v.matches) for v in verdicts) > 100
+    for verdict in verdicts:
+        assert verdict.status == "indexed"
+        assert set(verdict.matches) == linked.get(verdict.story.id, set()), verdict.story.id
+
+
+def test_check_exit_codes_and_jsonl(tmp_path):
+    db = str(tmp_path / "wire.db")
+    assert run("ingest", "--db", db, str(WIRE), "--window", "0").exit_code == 0
+    copy = run("check", "--db", db, str(RADIO), "--window", "0")
+    assert copy.exit_code == exitcodes.COPY
+    assert copy.stdout.startswith("copy") and "copy of mna-oss-floods" in copy.stdout
+    new = run("check", "--db", db, str(SAMPLES / "channel9" / "hockey-final.md"))
+    assert new.exit_code == exitcodes.OK and new.stdout.startswith("new")
+    both = run("check", "--db", db, str(RADIO), str(SAMPLES / "channel9" / "hockey-final.md"),
+               "--window", "0", "--format", "jsonl")  # fmt: skip
+    rows = [json.loads(line) for line in both.stdout.splitlines()]
+    assert both.exit_code == exitcodes.COPY
+    assert [r["status"] for r in rows] == ["copy", "new"]
+    assert rows[0]["copies"] == rows[0]["origin"] == "mna-oss-floods"
+    assert rows[0]["kind"] == "partial" and rows[0]["shared"] > 30
+    missing = run("check", "--db", db, str(tmp_path / "gone.txt"))
+    assert missing.exit_code == exitcodes.INPUT and "gone.txt" in missing.stderr
+    assert run("check", "--db", db, str(WIRE)).exit_code == exitcodes.COPY  # already indexed
+    # nothing was written by check
+    with open_index(db) as index:
+        assert index.stats()["stories"] == 1
+
+
+def test_check_diff_uses_the_stored_text(tmp_path):
+    db = str(tmp_path / "wire.db")
+    original = write_text(tmp_path / "in" / "a.txt", "Storm closes port", paragraphs(31, 6),
+                          "id: storm-a")  # fmt: skip
+    assert run("ingest", "--db", db, str(original)).exit_code == 0
+    original.unlink()
+    kept = paragraphs(31, 4) + paragraphs(32, 2)
+    copy = write_text(tmp_path / "b.txt", "Port shut by storm", kept, "id: storm-b")
+    result = run("check", "--db", db, str(copy), "--diff")
+    assert result.exit_code == exitcodes.COPY, result.output
+    assert "copy of storm-a" in result.stdout and "shared" in result.stdout
+    assert paragraphs(31, 1)[0][:40] in result.stdout
+
+
+def test_ingest_emit_move_and_copy_never_overwrite(tmp_path):
+    db = str(tmp_path / "wire.db")
+    inbox = tmp_path / "inbox"
+    wire = paragraphs(41, 6)
+    write_text(inbox / "a.txt", "Bridge collapse", wire, "id: a\ndate: 2025-03-01T08:00:00Z")
+    write_text(inbox / "b.txt", "Bridge falls", wire[:5],
+               "id: b\noutlet: Paper\ndate: 2025-03-01T09:00:00Z")  # fmt: skip
+    write_text(inbox / "c.txt", "Choir wins", paragraphs(42, 5), "id: c")
+    moved, fresh = tmp_path / "moved", tmp_path / "fresh"
+    moved.mkdir()
+    (moved / "b.txt").write_text("already here")
+    result = run("ingest", "--db", db, str(inbox), "--emit", "all", "--format", "jsonl",
+                 "--move-copies", str(moved), "--copy-new", str(fresh))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert {k: r["status"] for k, r in rows.items()} == {"a": "new", "b": "copy", "c": "new"}
+    assert rows["b"]["copies"] == "a" and rows["b"]["moved_to"] == str(moved / "b.1.txt")
+    assert (moved / "b.txt").read_text() == "already here"
+    assert not (inbox / "b.txt").exists() and (moved / "b.1.txt").exists()
+    assert (fresh / "a.txt").read_bytes() == (inbox / "a.txt").read_bytes()
+    assert (inbox / "a.txt").exists() and (fresh / "c.txt").exists()
+    # a second run: what is left is already indexed; nothing new to emit or copy
+    again = run("ingest", "--db", db, str(inbox), "--emit", "new", "--copy-new", str(fresh))
+    assert again.exit_code == 0 and again.stdout == ""
+    assert sorted(p.name for p in fresh.iterdir()) == ["a.txt", "c.txt"]
+    # a new story with a taken name gets a suffix; plain --emit prints paths for xargs
+    other = write_text(tmp_path / "later" / "a.txt", "Fire drill", paragraphs(43, 5), "id: d")
+    emitted = run("ingest", "--db", db, str(other), "--emit", "new", "--copy-new", str(fresh))
+    assert emitted.stdout.splitlines() == [str(fresh / "a.1.txt")]
+    assert "1 story: 1 new" in emitted.stderr
+
+
+def test_stories_inside_a_shared_file_are_reported_not_moved(tmp_path):
+    db = str(tmp_path / "wire.db")
+    wire = paragraphs(44, 6)
+    feed = write_jsonl(tmp_path / "feed.jsonl", [
+        {"id": "w", "body": "\n\n".join(wire), "date": "2025-03-01T08:00:00Z"},
+        {"id": "c", "body": "\n\n".join(wire[:5]), "date": "2025-03-01T09:00:00Z"},
+    ])  # fmt: skip
+    result = run("ingest", "--db", db, str(feed), "--emit", "copies", "--move-copies",
+                 str(tmp_path / "moved"))  # fmt: skip
+    assert result.exit_code == exitcodes.INPUT and result.stdout.splitlines() == ["c"]
+    assert "one of several stories" in result.stderr and feed.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run("check", "--db", db, str(empty))
+    assert nothing.exit_code == exitcodes.INPUT and "no story" in nothing.stderr
+
+
+def test_place_is_atomic_and_suffixes_collisions(tmp_path, monkeypatch):
+    source = tmp_path / "feed.txt.gz"
+    source.write_bytes(b"data")
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "feed.txt.gz").write_bytes(b"old")
+    assert place(str(source), str(target), move=False) == str(target / "feed.1.txt.gz")
+    assert source.exists()
+
+    link = os.link
+
+    def other_device(src: str, dst: str) -> None:
+        if os.path.dirname(src) != os.path.dirname(dst):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        link(src, dst)
+
+    monkeypatch.setattr(os, "link", other_device)  # moving to another file system copies
+    assert place(str(source), str(target), move=True) == str(target / "feed.2.txt.gz")
+    assert not source.exists() and (target / "feed.2.txt.gz").read_bytes() == b"data"
+
+    def no_links(*_args: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)  # no hard links at all: reserve, then replace
+    source.write_bytes(b"more")
+    assert place(str(source), str(target), move=False) == str(target / "feed.3.txt.gz")
+    assert (target / "feed.3.txt.gz").read_bytes() == b"more"
+    assert (target / "feed.txt.gz").read_bytes() == b"old"
+    assert not [p for p in target.iterdir() if p.name.startswith(".")]
+
+
+def test_prune_and_stats(tmp_path):
+    db = str(tmp_path / "wire.db")
+    assert run("ingest", "--db", db, str(SAMPLES / "wire")).exit_code == 0
+    stats = json.loads(run("stats", "--db", db, "--format", "json").stdout)
+    assert stats["stories"] >= 9 and stats["schema"] == 1 and stats["backend"] == "sqlite"
+    assert stats["settings"]["shingle"] == 5 and stats["bytes"] > 0
+    text = run("stats", "--db", db)
+    assert text.exit_code == 0 and "stories" in text.stdout
+    # the samples are dated 2025: everything is older than a day
+    pruned = run("prune", "--db", db, "--older-than", "1d", "--vacuum")
+    assert pruned.exit_code == 0 and f"pruned {stats['stories']} stories" in pruned.stdout
+    assert json.loads(run("stats", "--db", db, "--format", "json").stdout)["stories"] == 0
+    assert run("prune", "--db", db, "--older-than", "soon").exit_code == exitcodes.USAGE
+
+
+def test_index_errors_are_one_line_with_their_exit_code(tmp_path):
+    db = tmp_path / "wire.db"
+    assert run("check", "--db", str(db), str(WIRE)).exit_code == exitcodes.INDEX  # not made
+    assert run("ingest", "--db", str(db), str(WIRE)).exit_code == 0
+    mismatch = run("ingest", "--db", str(db), str(RADIO), "--num-perm", "128")
+    assert mismatch.exit_code == exitcodes.INDEX and "--num-perm 128" in mismatch.stderr
+    assert run("check", "--db", str(db), str(RADIO), "--min-shared", "500").exit_code == 0
+    with sqlite3.connect(db) as raw:
+        raw.execute("PRAGMA user_version = 7")
+    refused = run("check", "--db", str(db), str(RADIO))
+    assert refused.exit_code == exitcodes.INDEX
+    assert "schema version 7" in refused.stderr and len(refused.stderr.splitlines()) == 1
+    assert "Traceback" not in refused.output
+    with open_index(str(tmp_path / "held.db"), create=True) as index, index.store.exclusive(1):
+        busy = run("ingest", "--db", str(tmp_path / "held.db"), str(WIRE), "--lock-timeout", "0.2")
+        assert busy.exit_code == exitcodes.BUSY and "busy" in busy.stderr
+    unset = run("stats")
+    assert unset.exit_code == exitcodes.USAGE and "DEDUP_DB" in unset.output
+
+
+def test_db_from_environment_and_local_config(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path(".dedup.toml").write_text('db = "local.db"\n')
+    assert run("ingest", str(WIRE)).exit_code == 0
+    assert (tmp_path / "local.db").exists()
+    assert run("ingest", str(WIRE), env={"DEDUP_DB": str(tmp_path / "env.db")}).exit_code == 0
+    assert (tmp_path / "env.db").exists()
+    assert run("ingest", "--db", "opt.db", str(WIRE), env={"DEDUP_DB": "env.db"}).exit_code == 0
+    assert (tmp_path / "opt.db").exists()
+    # without INPUT, scan runs over the configured index
+    scanned = run("scan", "--format", "json")
+    assert scanned.exit_code == 0 and json.loads(scanned.stdout)["summary"]["stories"] == 1
+    assert run("scan", "--since", "nonsense").exit_code == exitcodes.USAGE
+
+
+def test_two_runs_at_once_never_double_insert(tmp_path):
+    records = list(synth.generate(240, seed=31, words=150))
+    for record in records:
+        record.pop("cluster")
+    first = write_jsonl(tmp_path / "first.jsonl", records[:160])
+    second = write_jsonl(tmp_path / "second.jsonl", records[80:])
+    db = str(tmp_path / "wire.db")
+    options = ("--format", "jsonl", "--batch", "10", "--lock-timeout", "60", "--window", "0")
+    runs = [dedup("ingest", "--db", db, str(path), *options) for path in (first, second)]
+    outputs = [proc.communicate(timeout=120) for proc in runs]
+    assert [proc.returncode for proc in runs] == [0, 0], outputs
+    decided: dict[str, int] = {}
+    for stdout, _ in outputs:
+        for row in map(json.loads, stdout.splitlines()):
+            decided[row["id"]] = decided.get(row["id"], 0) + (row["status"] != "indexed")
+    assert len(decided) == 240 and set(decided.values()) == {1}  # judged once, by one run
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*), count(DISTINCT id) FROM stories").fetchone() == (
+            240,
+            240,
+        )
+
+
+def test_sigkill_during_ingest_leaves_an_index_the_next_run_completes(tmp_path):
+    records = list(synth.generate(700, seed=41, words=150))
+    for record in records:
+        record.pop("cluster")
+    feed = write_jsonl(tmp_path / "feed.jsonl", records)
+    db = tmp_path / "wire.db"
+    proc = dedup("ingest", "--db", str(db), str(feed), "--batch", "20", "--quiet")
+    deadline = time.monotonic() + 60
+    stored = 0
+    while time.monotonic() < deadline and stored < 60:
+        time.sleep(0.05)
+        if db.exists():
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as raw:
+                    stored = raw.execute("SELECT count(*) FROM stories").fetchone()[0]
+            except sqlite3.OperationalError:
+                stored = 0
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL and 60 <= stored < len(records)
+    again = run("ingest", "--db", str(db), str(feed), "--format", "jsonl")
+    assert again.exit_code == 0, again.output
+    statuses = [json.loads(line)["status"] for line in again.stdout.splitlines()]
+    assert statuses.count("indexed") >= stored and len(statuses) == len(records)
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert raw.execute("SELECT count(*), count(DISTINCT id) FROM stories").fetchone() == (
+            len(records),
+            len(records),
+        )
+        for table, column in (("prints", "sid"), ("texts", "sid"), ("bands", "story"),
+                              ("paragraphs", "story")):  # fmt: skip
+            orphans = raw.execute(
+                f"SELECT count(*) FROM {table} WHERE {column} NOT IN (SELECT sid FROM stories)"
+            ).fetchone()[0]
+            assert orphans == 0, table
+        assert raw.execute("SELECT count(*) FROM prints").fetchone()[0] == len(records)
