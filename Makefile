@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench bench-index bench-spark clean
 
 install: $(VENV)/.installed
 
@@ -25,8 +25,15 @@ lint: install
 	$(BIN)/ruff check dedup tests benchmarks
 	$(BIN)/ruff format --check dedup tests benchmarks
 
+## Benchmarks print a table to stdout (progress on stderr); see README, "Quality and performance".
 bench: install
 	$(BIN)/python benchmarks/scan_speed.py
+
+bench-index: install
+	$(BIN)/python benchmarks/index_speed.py
+
+bench-spark: install
+	$(BIN)/python benchmarks/spark_speed.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
