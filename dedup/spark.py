@@ -1,0 +1,1159 @@
+"""The Apache Spark engine: ``dedup scan --engine spark`` for archives one machine cannot hold.
+
+Spark only moves data between the functions the local engine uses, so both engines give the
+same clusters: stories are built by ``dedup.read``, fingerprinted by ``Fingerprinter``, paired
+by ``dedup.candidates``' ``widely_shared`` rule, judged by ``dedup.verify`` and clustered by
+``dedup.cluster.form_clusters``, all inside the executors. The steps:
+
+1. Read JSON Lines (line numbers restored per file from per-chunk counts, so keys and record
+   numbers are the local engine's) or Parquet (``_metadata.row_index``); fingerprint.
+2. Order stories by ``Story.sort_key`` and number them with increasing ids: "earliest" and
+   pair order then mean what they mean locally.
+3. Boilerplate over the whole input: paragraph exact keys grouped to count their carriers;
+   ``dedup.verify.is_boilerplate`` decides the per-outlet rule per paragraph.
+4. Candidates: passages grouped by exact key, LSH band keys grouped into buckets, the
+   ``widely_shared`` rule applied to each group.
+5. Verification: Spark counts the shingles each pair shares (boilerplate taken out) and
+   ``dedup.verify`` decides.
+6. Connected components of the matches by min-label propagation with pointer jumping, in
+   DataFrame joins; the driver only counts the labels that changed.
+7. ``form_clusters`` per component: centre clustering never looks outside a component.
+
+The driver holds the file list, per-chunk line counts and the sorted boilerplate shingles
+(bounded by the distinct boilerplate text, not by the archive); pairs never reach it.
+
+pyspark is imported only when a session is made, so the package works without it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+import numpy as np
+
+# Absolute imports: this file also runs as a script under spark-submit (see the end).
+from dedup import read
+from dedup.candidates import _pairs_within
+from dedup.cluster import form_clusters
+from dedup.fingerprint import Fingerprint, Fingerprinter
+from dedup.formats.encoding import is_binary
+from dedup.output import SCHEMA, member_record
+from dedup.read import DEFAULT_FIELDS, Fields, outlet_of
+from dedup.records import InputProblem, Match, Story
+from dedup.settings import DEFAULT, Settings
+from dedup.verify import Overlap, decide, is_boilerplate, without
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+MISSING = "the Spark engine needs pyspark: pip install 'wire-dedup[spark]'"
+INPUT_FORMATS = ("auto", "jsonl", "parquet")
+OUTPUT_FORMATS = ("jsonl", "parquet")
+SHOWN_PROBLEMS = 20
+"""Problems printed on stderr; all of them are in ``DIR/problems``."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_LOG4J = """\
+rootLogger.level = {level}
+rootLogger.appenderRef.stderr.ref = stderr
+appender.stderr.type = Console
+appender.stderr.name = stderr
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n%ex
+logger.native.name = org.apache.hadoop.util.NativeCodeLoader
+logger.native.level = error
+logger.host.name = org.apache.spark.util.Utils
+logger.host.level = error
+logger.spill.name = org.apache.spark.storage.memory.MemoryStore
+logger.spill.level = error
+logger.disk.name = org.apache.spark.storage.BlockManager
+logger.disk.level = error
+"""
+"""Spark's own logs on stderr, at WARN (the level Spark keeps for a Python session), without
+the notices of a normal run: no native Hadoop, a loopback host name, caches spilling to disk
+(which is what they are asked to do when memory runs short)."""
+
+# Stage A: one row per record read, a story or a problem.
+_READ_SCHEMA = (
+    "problem_source string, problem_reason string, key string, id string, stamp double, "
+    "date string, outlet string, url string, path string, record long, headline string, "
+    "outlet_key string, fp binary, paras array<long>, "
+    "passages array<struct<exact:long,bands:array<long>>>"
+)
+_MEMBER_SCHEMA = (
+    "cluster string, role string, id string, path string, record long, outlet string, "
+    "date string, headline string, url string, reuse double, kind string, shared long, "
+    "resemblance double, containment double"
+)
+_CLUSTER_SCHEMA = "id string, size long, origin string, centre string, headline string"
+_ROW_SCHEMA = (
+    "tag string, idx long, grp int, neg_size long, origin_idx long, position long, "
+    f"line string, {_MEMBER_SCHEMA}, "
+    + ", ".join("c_" + column for column in _CLUSTER_SCHEMA.split(", "))
+)
+_MEMBER_COLUMNS = [spec.split()[0] for spec in _MEMBER_SCHEMA.split(", ")]
+_CLUSTER_COLUMNS = [spec.split()[0] for spec in _CLUSTER_SCHEMA.split(", ")]
+
+
+class Reporter(Protocol):
+    """What the CLI's reporter offers: problems and the summary line go to stderr."""
+
+    def problem(self, problem: InputProblem) -> None: ...
+
+    def info(self, message: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SparkScanResult:
+    """Counts of a Spark scan; the clusters themselves are in ``output``."""
+
+    output: str
+    stories: int
+    problems: int
+    clusters: int
+    clustered: int
+    candidates: int
+    matches: int
+    boilerplate_paragraphs: int
+    rounds: int
+    """Label-propagation rounds the connected components took."""
+    first_problems: tuple[InputProblem, ...] = field(default=())
+
+    def summary(self) -> dict[str, int]:
+        """The same counts as ``dedup scan --format json``'s summary."""
+        return {
+            "stories": self.stories,
+            "clusters": self.clusters,
+            "clustered": self.clustered,
+            "singletons": self.stories - self.clustered,
+            "problems": self.problems,
+            "candidates": self.candidates,
+            "matches": self.matches,
+            "boilerplate_paragraphs": self.boilerplate_paragraphs,
+        }
+
+    def summary_line(self) -> str:
+        """Worded like the local engine's summary line."""
+        line = (
+            f"{_count(self.stories, 'story', 'stories')}: {_count(self.clusters, 'cluster')} "
+            f"of copies ({_count(self.clustered, 'story', 'stories')}), "
+            f"{_count(self.stories - self.clustered, 'singleton')}"
+        )
+        if self.problems:
+            line += f"; {_count(self.problems, 'input')} could not be read"
+        return f"{line}; results in {self.output}"
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
+
+
+# -- the session ---------------------------------------------------------------------------
+
+
+def require_pyspark() -> None:
+    """Raise ImportError with the install hint when pyspark is missing."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise ImportError(MISSING) from None
+
+
+@contextmanager
+def spark_session(
+    master: str | None = None,
+    *,
+    temp_dir: str | os.PathLike[str] | None = None,
+    conf: Mapping[str, str] | None = None,
+    log_level: str = "WARN",
+) -> Iterator[SparkSession]:
+    """The active session (spark-submit, a notebook, a test fixture), or a new one that is
+    stopped on exit.
+
+    A new session keeps stdout clean: Spark logs at ``log_level`` on stderr, without console
+    progress bars, and its scratch space (local dirs, JVM temp files) lives under
+    ``temp_dir``. The master is ``master``, else the one SPARK_SUBMIT_ARGS /
+    PYSPARK_SUBMIT_ARGS or spark-submit gives, else ``local[*]``.
+    """
+    require_pyspark()
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        _ship_package(active)
+        yield active
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="dedup-spark-", dir=temp_dir))
+    names = ("PYSPARK_SUBMIT_ARGS", "PYSPARK_PYTHON", "SPARK_LOCAL_DIRS")
+    saved = {name: os.environ.get(name) for name in names}
+    submit = _submit_args()
+    launched_here = "PYSPARK_GATEWAY_PORT" not in os.environ  # not already inside spark-submit
+    options = {
+        "spark.app.name": "wire-dedup",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.warehouse.dir": str(scratch / "warehouse"),
+        "spark.sql.debug.maxToStringFields": "200",
+    }
+    if master:
+        options["spark.master"] = master
+    elif launched_here and "--master" not in submit:
+        options["spark.master"] = "local[*]"
+    cores = _local_cores(options.get("spark.master", ""))
+    if cores and "spark.sql.shuffle.partitions" not in submit:
+        # Spark's 200 suits a cluster; on one machine each shuffle would cost 200 tasks.
+        options["spark.sql.shuffle.partitions"] = str(2 * cores)
+    if cores and launched_here and not re.search(r"driver[-.]memory", submit):
+        # In local mode the driver is the only executor: Spark's 1 GB would spill at once.
+        options["spark.driver.memory"] = f"{_half_the_memory()}m"
+    if launched_here:
+        os.environ.setdefault("SPARK_LOCAL_DIRS", str(scratch / "local"))
+        java = [f"-Djava.io.tmpdir={scratch}"]
+        if "log4j" not in submit:
+            config = scratch / "log4j2.properties"
+            config.write_text(_LOG4J.format(level=log_level.lower()), encoding="utf-8")
+            java.append(f"-Dlog4j2.configurationFile={config.as_uri()}")
+        options["spark.driver.extraJavaOptions"] = " ".join(java)
+        if cores and not os.environ.get("PYSPARK_PYTHON"):
+            os.environ["PYSPARK_PYTHON"] = sys.executable  # local workers import this dedup
+    options.update(conf or {})
+    builder = SparkSession.builder
+    for key, value in options.items():
+        builder = builder.config(key, value)
+    spark = None
+    try:
+        spark = builder.getOrCreate()
+        spark.sparkContext.setLogLevel(log_level)
+        _ship_package(spark)
+        yield spark
+    finally:
+        if spark is not None:
+            spark.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _local_cores(master: str) -> int:
+    """Cores of a ``local``, ``local[N]`` or ``local[*]`` master; 0 for any other."""
+    found = re.match(r"local(?:\[(\*|\d+)(?:,\d+)?\])?$", master)
+    if not found:
+        return 0
+    count = found.group(1) or "1"
+    return (os.cpu_count() or 1) if count == "*" else int(count)
+
+
+def _half_the_memory() -> int:
+    """Half of this machine's memory in MiB (at least 1 GiB), for a local master's JVM."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        total = 2048
+    return max(1024, total // 2)
+
+
+def _submit_args() -> str:
+    """PYSPARK_SUBMIT_ARGS, taken from SPARK_SUBMIT_ARGS when only that one is set (pyspark
+    reads the former; people write the latter)."""
+    own = os.environ.get("PYSPARK_SUBMIT_ARGS", "")
+    given = os.environ.get("SPARK_SUBMIT_ARGS", "").strip()
+    if not own and given:
+        own = given if given.endswith("pyspark-shell") else given + " pyspark-shell"
+        os.environ["PYSPARK_SUBMIT_ARGS"] = own
+    return own
+
+
+def _ship_package(spark: SparkSession) -> None:
+    """Send this dedup package to a cluster's executors (its dependencies must be installed
+    there); local masters import it from this Python."""
+    context = spark.sparkContext
+    if _local_cores(context.master) or context.applicationId in _SHIPPED:
+        return
+    package = Path(__file__).resolve().parent
+    folder = tempfile.mkdtemp(prefix="dedup-package-")
+    atexit.register(shutil.rmtree, folder, True)
+    target = Path(folder) / "dedup.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(package.rglob("*.py")):
+            archive.write(path, Path("dedup") / path.relative_to(package))
+    context.addPyFile(str(target))
+    _SHIPPED.add(context.applicationId)
+
+
+_SHIPPED: set[str] = set()
+
+
+# -- inputs --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Inputs:
+    """Files to hand Spark, by format, and how the local engine names each local file."""
+
+    jsonl: list[str] = field(default_factory=list)
+    parquet: list[str] = field(default_factory=list)
+    display: dict[str, str] = field(default_factory=dict)
+    problems: list[InputProblem] = field(default_factory=list)
+
+
+def _resolve(inputs: Iterable[str], input_format: str) -> _Inputs:
+    """Local files, folders and globs are expanded by dedup.read, as the local engine does,
+    so stories get the same keys; URIs go to Spark as they are."""
+    found = _Inputs()
+    for item in inputs:
+        if item == "-":
+            found.problems.append(
+                InputProblem("-", "the Spark engine cannot read standard input; save it to a file")
+            )
+            continue
+        if _URI.match(item):
+            kind = _kind(item, input_format) or "jsonl"
+            (found.parquet if kind == "parquet" else found.jsonl).append(item)
+            continue
+        for source, _root in read._expand([item]):
+            if isinstance(source, InputProblem):
+                found.problems.append(source)
+                continue
+            kind = _kind(source, input_format)
+            problem = _check_local(source, kind)
+            if problem:
+                found.problems.append(InputProblem(source, problem))
+                continue
+            absolute = os.path.abspath(source)
+            if absolute in found.display:
+                continue
+            found.display[absolute] = source
+            (found.parquet if kind == "parquet" else found.jsonl).append("file://" + absolute)
+    return found
+
+
+def _kind(path: str, input_format: str) -> str | None:
+    """``jsonl``, ``parquet`` or None (a format only the local engine reads)."""
+    if input_format != "auto":
+        return input_format
+    name = urlsplit(path).path if _URI.match(path) else path
+    suffixes = Path(name.lower()).suffixes
+    if suffixes[-1:] in ([".gz"], [".bz2"]):  # Spark decompresses these by extension
+        return "jsonl" if suffixes[-2:-1] in ([".jsonl"], [".ndjson"]) else None
+    kind = read.EXTENSION_FORMATS.get(suffixes[-1] if suffixes else "")
+    return kind if kind in ("jsonl", "parquet") else None
+
+
+def _check_local(path: str, kind: str | None) -> str | None:
+    """What the local engine would report about a whole file before reading its records."""
+    if kind is None:
+        return (
+            "not JSON Lines or Parquet, the formats the Spark engine reads "
+            "(use --engine local, or name the format with --input-format)"
+        )
+    try:
+        head = read._head(path)
+    except (OSError, EOFError, ValueError) as err:
+        return read._reason(err)
+    if not head.strip() and len(head) < 65536:
+        return "empty file"
+    if kind == "parquet" and not head.startswith(b"PAR1"):
+        return "invalid Parquet file: no Parquet header"
+    if kind == "jsonl" and is_binary(head):
+        return "binary file (contains NUL bytes), not JSON Lines"
+    if kind == "jsonl" and read._opener(path) and _kind(path, "auto") != "jsonl":
+        return "compressed without a .gz or .bz2 name, which Spark needs to read it: rename it"
+    return None
+
+
+def _display(file: str, display: Mapping[str, str]) -> str:
+    """The path the local engine would print for a file Spark names by URI."""
+    parts = urlsplit(file)
+    if parts.scheme in ("", "file"):
+        local = unquote(parts.path)
+        return display.get(local, local)
+    return unquote(file)
+
+
+def _nonblank_pattern() -> str:
+    """A Java regex finding a character Python's ``str.strip`` keeps: the local reader skips
+    lines that strip to nothing and numbers the others."""
+    spaces = [code for code in range(sys.maxunicode + 1) if chr(code).isspace()]
+    ranges: list[list[int]] = []
+    for code in spaces:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    parts = "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in ranges)
+    return f"[^{parts}]"
+
+
+# -- stage A: read and fingerprint (executors) ---------------------------------------------
+
+
+def _read_row(item: Story | InputProblem, fingerprinter: Fingerprinter) -> tuple:
+    """A story with its fingerprint in Spark's types (uint64 keys as int64), or a problem."""
+    if isinstance(item, InputProblem):
+        return (item.source, item.reason, *([None] * 13))
+    fingerprint = fingerprinter(item)
+    exact = fingerprint.exact.view(np.int64)
+    paras = np.unique(exact[fingerprint.exact != 0]).tolist()
+    passages = list(
+        zip(exact[fingerprint.passages].tolist(), fingerprint.bands.view(np.int64).tolist())
+    )
+    # Bands travel in ``passages``; the later stages need only shingles and exact keys.
+    slim = replace(fingerprint, bands=np.zeros((len(fingerprint.passages), 0), dtype=np.uint64))
+    date = item.date
+    return (
+        None,
+        None,
+        item.key,
+        item.id,
+        date.timestamp() if date else None,
+        date.isoformat() if date else None,
+        item.outlet,
+        item.url,
+        item.path,
+        item.record,
+        item.headline,
+        outlet_of(item),
+        slim.to_bytes(),
+        paras,
+        passages,
+    )
+
+
+def _jsonl_partition(
+    rows: Iterable[Any],
+    offsets: Any,
+    display: Any,
+    fields: Fields,
+    settings: Settings,
+) -> Iterator[tuple]:
+    """JSON Lines records of one partition, numbered as dedup.read numbers them: ``offsets``
+    gives, per (file, chunk start), the lines and records of the file before the chunk."""
+    fingerprinter = Fingerprinter(settings)
+    chunk = None
+    path, line_no, number = "", 0, 0
+    for file, start, line in rows:
+        if (file, start) != chunk:
+            chunk = (file, start)
+            line_no, number = offsets.value[chunk]
+            path = _display(file, display.value)
+        line_no += 1
+        if line_no == 1:
+            line = line.lstrip("\ufeff")
+        if not line.strip():
+            continue
+        number += 1
+        yield _read_row(_json_record(line, fields, path, number, line_no), fingerprinter)
+
+
+def _json_record(
+    line: str, fields: Fields, path: str, number: int, line_no: int
+) -> Story | InputProblem:
+    """One JSON Lines record, with dedup.read's messages for the lines it cannot use."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        return InputProblem(f"{path}:{line_no}", f"invalid JSON: {err.msg} (column {err.colno})")
+    except (ValueError, RecursionError) as err:
+        return InputProblem(f"{path}:{line_no}", f"invalid JSON: {read._json_reason(err)}")
+    return read._story_or_problem(record, fields, f"{path}#{number}", path, number, line_no)
+
+
+def _parquet_partition(
+    rows: Iterable[Any],
+    display: Any,
+    timestamps: Sequence[str],
+    fields: Fields,
+    settings: Settings,
+) -> Iterator[tuple]:
+    """Parquet rows, numbered by their row index in their file like dedup.read does."""
+    fingerprinter = Fingerprinter(settings)
+    for row in rows:
+        record = row.asDict(recursive=True)
+        path = _display(record.pop("__dedup_file"), display.value)
+        number = record.pop("__dedup_row") + 1
+        for name in timestamps:  # instants travel as microseconds: no time zone guessing
+            if record.get(name) is not None:
+                record[name] = _EPOCH + timedelta(microseconds=record[name])
+        story = read._story_or_problem(record, fields, f"{path}#{number}", path, number)
+        yield _read_row(story, fingerprinter)
+
+
+def _read(
+    spark: SparkSession, found: _Inputs, fields: Fields, settings: Settings
+) -> DataFrame | None:
+    """Stage A rows (``_READ_SCHEMA``) of every input, None when there is none. JSON Lines
+    lines are counted per file split first, so that each task numbers its records from
+    where the splits before it stopped."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampType
+
+    context = spark.sparkContext
+    display = context.broadcast(found.display)
+    parts = []
+    if found.jsonl:
+        lines = (
+            spark.read.option("lineSep", "\n")
+            .text(found.jsonl)
+            .select(
+                F.col("_metadata.file_path").alias("file"),
+                F.col("_metadata.file_block_start").alias("start"),
+                "value",
+            )
+        )
+        counts = (
+            lines.groupBy("file", "start")
+            .agg(
+                F.count(F.lit(1)).alias("lines"),
+                F.sum(F.col("value").rlike(_nonblank_pattern()).cast("long")).alias("records"),
+            )
+            .collect()
+        )
+        offsets: dict[tuple[str, int], tuple[int, int]] = {}
+        running: dict[str, tuple[int, int]] = {}
+        for row in sorted(counts, key=lambda row: (row.file, row.start)):
+            before = running.get(row.file, (0, 0))
+            offsets[(row.file, row.start)] = before
+            running[row.file] = (before[0] + row.lines, before[1] + (row.records or 0))
+        parts.append(
+            lines.rdd.mapPartitions(
+                partial(
+                    _jsonl_partition,
+                    offsets=context.broadcast(offsets),
+                    display=display,
+                    fields=fields,
+                    settings=settings,
+                )
+            )
+        )
+    if found.parquet:
+        table = spark.read.option("mergeSchema", "true").parquet(*found.parquet)
+        wanted = fields.names()
+        columns = [spec for spec in table.schema.fields if spec.name in wanted]
+        if not any(spec.name in fields.body for spec in columns):
+            reason = (
+                f"no story text column (looked for {'/'.join(fields.body)}; "
+                "name yours with --field body=COLUMN)"
+            )
+            found.problems.extend(
+                InputProblem(_display(path, found.display), reason) for path in found.parquet
+            )
+        else:
+            timestamps = [spec.name for spec in columns if isinstance(spec.dataType, TimestampType)]
+            selected = table.select(
+                *(
+                    F.unix_micros(spec.name).alias(spec.name)
+                    if spec.name in timestamps
+                    else F.col(spec.name)
+                    for spec in columns
+                ),
+                F.col("_metadata.file_path").alias("__dedup_file"),
+                F.col("_metadata.row_index").alias("__dedup_row"),
+            )
+            parts.append(
+                selected.rdd.mapPartitions(
+                    partial(
+                        _parquet_partition,
+                        display=display,
+                        timestamps=timestamps,
+                        fields=fields,
+                        settings=settings,
+                    )
+                )
+            )
+    if not parts:
+        return None
+    rows = parts[0] if len(parts) == 1 else context.union(parts)
+    return spark.createDataFrame(rows, _READ_SCHEMA, verifySchema=False)
+
+
+# -- stage C: boilerplate ------------------------------------------------------------------
+
+
+def _boilerplate(stories: DataFrame, settings: Settings) -> tuple[int, np.ndarray]:
+    """How many paragraphs are boilerplate, and all their shingles (sorted, distinct).
+
+    Carriers are counted over the whole input; ``dedup.verify.is_boilerplate`` decides the
+    paragraphs an outlet might repeat."""
+    from pyspark.sql import functions as F
+
+    spark = stories.sparkSession
+    para = stories.select("idx", "outlet_key", F.explode("paras").alias("exact")).persist()
+    carried = para.groupBy("exact").agg(F.count(F.lit(1)).alias("df"))
+    frequent = carried.where(F.col("df") > settings.boilerplate_max_df).select("exact")
+    maybe = carried.where(
+        (F.col("df") >= settings.boilerplate_min) & (F.col("df") <= settings.boilerplate_max_df)
+    ).select("exact")
+    # Only an outlet with boilerplate_min carriers can make such a paragraph boilerplate, so
+    # only those carriers' shingles travel; the others could not change the decision.
+    by_outlet = (
+        para.where(F.col("outlet_key") != "")
+        .join(maybe, "exact")
+        .groupBy("exact", "outlet_key")
+        .agg(F.collect_list("idx").alias("carriers"))
+        .where(F.size("carriers") >= settings.boilerplate_min)
+    )
+    carriers = (
+        by_outlet.select("exact", "outlet_key", F.explode("carriers").alias("idx"))
+        .join(stories.select("idx", "key", "fp"), "idx")
+        .groupBy("exact")
+        .agg(F.collect_list(F.struct("idx", "outlet_key", "key", "fp")).alias("carriers"))
+    )
+    repeated = carriers.rdd.mapPartitions(partial(_repeated, settings=settings))
+    found = frequent.union(spark.createDataFrame(repeated, "exact long")).distinct().persist()
+    count = found.count()
+    removed = _boilerplate_shingles(stories, para, found) if count else np.zeros(0, np.uint32)
+    found.unpersist()
+    para.unpersist()
+    return count, removed
+
+
+def _repeated(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int]]:
+    """Paragraphs an outlet repeats in enough of its own, mutually different, stories."""
+    for row in rows:
+        carriers = [
+            (carrier.outlet_key, Fingerprint.from_bytes(carrier.key, carrier.fp).shingles)
+            for carrier in sorted(row.carriers, key=lambda carrier: carrier.idx)
+        ]
+        if is_boilerplate(carriers, settings):
+            yield (row.exact,)
+
+
+def _boilerplate_shingles(
+    stories: DataFrame, para: DataFrame, boilerplate: DataFrame
+) -> np.ndarray:
+    """All shingles of the boilerplate paragraphs, sorted and distinct, read from one carrier
+    of each (equal exact keys, equal tokens, equal shingles)."""
+    from pyspark.sql import functions as F
+
+    first = para.join(boilerplate, "exact").groupBy("exact").agg(F.min("idx").alias("idx"))
+    carriers = (
+        first.groupBy("idx")
+        .agg(F.collect_list("exact").alias("exacts"))
+        .join(stories.select("idx", "key", "fp"), "idx")
+    )
+    parts = [
+        np.frombuffer(data, dtype="<u4")
+        for data in carriers.rdd.mapPartitions(_paragraph_shingles).collect()
+    ]
+    if not parts:
+        return np.zeros(0, dtype=np.uint32)
+    return np.unique(np.concatenate(parts)).astype(np.uint32)
+
+
+def _paragraph_shingles(rows: Iterable[Any]) -> Iterator[bytes]:
+    """One sorted array per partition: the driver unites a few arrays, not a row each."""
+    found = []
+    for row in rows:
+        fingerprint = Fingerprint.from_bytes(row.key, row.fp)
+        wanted = set(row.exacts)
+        for index, exact in enumerate(fingerprint.exact.view(np.int64).tolist()):
+            if exact in wanted:
+                found.append(fingerprint.paragraph(index))
+    if found:
+        yield np.unique(np.concatenate(found)).astype("<u4").tobytes()
+
+
+# -- stage D: candidates -------------------------------------------------------------------
+
+
+def _candidates(stories: DataFrame, settings: Settings) -> DataFrame:
+    """Candidate pairs ``(a, b)``, ``a < b``, as ``dedup.candidates.candidate_pairs`` finds
+    them: the carriers of each passage text, and the carriers of passage texts whose LSH
+    bands collide, each group paired by its ``widely_shared`` rule."""
+    from pyspark.sql import functions as F
+
+    spark = stories.sparkSession
+    passages = stories.select("idx", F.explode("passages").alias("p")).select(
+        "idx", F.col("p.exact").alias("exact"), F.col("p.bands").alias("bands")
+    )
+    texts = passages.groupBy("exact").agg(F.array_sort(F.collect_set("idx")).alias("carriers"))
+    texts = texts.persist()
+    # Equal exact keys, equal tokens, equal bands: a text's bands are any carrier's.
+    bands = passages.select("exact", F.explode("bands").alias("band")).distinct().persist()
+    colliding = (
+        bands.groupBy("band")
+        .agg(F.min("exact").alias("low"), F.max("exact").alias("high"))
+        .where(F.col("low") < F.col("high"))  # two texts or more: most bands have one
+        .select("band")
+    )
+    buckets = (
+        bands.join(colliding, "band")
+        .groupBy("band")
+        .agg(F.array_sort(F.collect_list("exact")).alias("texts"))
+        .select("texts")
+        .distinct()
+    )
+    neighbourhoods = (
+        buckets.select("texts", F.explode("texts").alias("exact"))
+        .join(texts, "exact")
+        .groupBy("texts")
+        .agg(
+            F.array_sort(F.array_distinct(F.flatten(F.collect_list("carriers")))).alias("carriers")
+        )
+        .select("carriers")
+    )
+    groups = texts.where(F.size("carriers") > 1).select("carriers").union(neighbourhoods)
+    made = groups.distinct().rdd.flatMap(partial(_pairs, limit=settings.widely_shared))
+    pairs = spark.createDataFrame(made, "a long, b long").distinct().persist()
+    pairs.count()
+    texts.unpersist()
+    bands.unpersist()
+    return pairs
+
+
+def _pairs(row: Any, limit: int) -> Iterable[tuple[int, int]]:
+    """dedup.candidates' own rule, on one group of carriers (sorted, earliest first)."""
+    return _pairs_within(list(row.carriers), limit)
+
+
+# -- stage E: verification -----------------------------------------------------------------
+
+
+def _content(rows: Iterable[Any], removed: Any) -> Iterator[tuple[int, list[int]]]:
+    """Each story's shingles without boilerplate, as the local engine compares them (as
+    int32, Spark's integer type; only equality matters to Spark)."""
+    boilerplate = removed.value
+    for row in rows:
+        shingles = Fingerprint.from_bytes(row.key, row.fp).shingles
+        yield row.idx, without(shingles, boilerplate).view(np.int32).tolist()
+
+
+def _shingles(values: Sequence[int]) -> np.ndarray:
+    """Back from Spark's int32 to sorted uint32 shingles."""
+    return np.array(values, dtype=np.int32).view(np.uint32)
+
+
+def _decide(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]:
+    """dedup.verify's decision on the overlap Spark measured (the size of the intersection
+    of two sets of shingles, as ``overlap`` counts it)."""
+    for row in rows:
+        found = Overlap(row.shared, row.size_a, row.size_b)
+        kind = decide(found, settings)
+        if kind:
+            yield row.a, row.b, found.shared, found.resemblance, found.containment, kind
+
+
+def _verify(pairs: DataFrame, content: DataFrame, settings: Settings) -> DataFrame:
+    """Matches among the candidate pairs. The shingles stay in the JVM: only the counts of
+    each pair travel to Python, where dedup.verify decides."""
+    from pyspark.sql import functions as F
+
+    a_side = content.select(F.col("idx").alias("a"), F.col("content").alias("ca"))
+    b_side = content.select(F.col("idx").alias("b"), F.col("content").alias("cb"))
+    measured = (
+        pairs.join(a_side, "a")
+        .join(b_side, "b")
+        .select(
+            "a",
+            "b",
+            F.size(F.array_intersect("ca", "cb")).alias("shared"),
+            F.size("ca").alias("size_a"),
+            F.size("cb").alias("size_b"),
+        )
+    )
+    return pairs.sparkSession.createDataFrame(
+        measured.rdd.mapPartitions(partial(_decide, settings=settings)),
+        "a long, b long, shared long, resemblance double, containment double, kind string",
+    )
+
+
+# -- stage F: connected components ---------------------------------------------------------
+
+
+def _components(matches: DataFrame) -> tuple[DataFrame, int]:
+    """``(v, comp)``: each matched story and the smallest id in its connected component.
+
+    Min-label propagation (each story takes the smallest label among its neighbours) with
+    pointer jumping (then the label of its label), so long chains converge in about log2 of
+    their length rounds. Labels only fall, so a round that changes none ends it; each round is
+    checkpointed to keep Spark's plan short.
+    """
+    from pyspark.sql import functions as F
+
+    edges = matches.select(F.col("a").alias("src"), F.col("b").alias("dst"))
+    both = edges.union(edges.select(F.col("dst").alias("src"), F.col("src").alias("dst")))
+    both = both.localCheckpoint()
+    labels = both.select(F.col("src").alias("v")).distinct().withColumn("l", F.col("v"))
+    rounds = 0
+    while True:
+        rounds += 1
+        hooked = both.join(labels.withColumnRenamed("v", "src"), "src").select(
+            F.col("dst").alias("v"), "l", F.lit(None).cast("long").alias("old")
+        )
+        step = (
+            labels.withColumn("old", F.col("l"))
+            .unionByName(hooked)
+            .groupBy("v")
+            .agg(F.min("l").alias("l"), F.max("old").alias("old"))
+        )
+        jumped = (
+            step.join(step.select(F.col("v").alias("l"), F.col("l").alias("next")), "l")
+            .select("v", F.least("l", "next").alias("l"), "old")
+            .localCheckpoint()
+        )
+        changed = jumped.where(F.col("l") < F.col("old")).count()
+        labels = jumped.select("v", "l")
+        if not changed:
+            return labels.withColumnRenamed("l", "comp"), rounds
+
+
+# -- stage G: clusters per component (executors) -------------------------------------------
+
+
+def _light_story(row: Any) -> Story:
+    """The story's metadata, all that clustering and the output rows use."""
+    return Story(
+        key=row.key,
+        id=row.id,
+        body="",
+        headline=row.headline or "",
+        date=datetime.fromisoformat(row.date) if row.date else None,
+        outlet=row.outlet or "",
+        url=row.url or "",
+        path=row.path,
+        record=row.record,
+    )
+
+
+def _member_row(
+    record: dict[str, Any], idx: int, grp: int, neg_size: int, origin: int, position: int
+) -> tuple:
+    """A member row: the local engine's JSON line and typed columns, with its sort keys."""
+    line = json.dumps(record, ensure_ascii=False)
+    typed = tuple(record[column] for column in _MEMBER_COLUMNS)
+    return ("m", idx, grp, neg_size, origin, position, line, *typed, *([None] * 5))
+
+
+def _cluster_component(row: Any) -> Iterator[tuple]:
+    """Centre clustering of one connected component with dedup.cluster.form_clusters."""
+    stories = [_light_story(story) for story in row.stories]
+    idx_of = {story.key: story.idx for story in row.stories}
+    key_of = {story.idx: story.key for story in row.stories}
+    content = {story.key: _shingles(story.content) for story in row.stories}
+    matches = [
+        Match(key_of[m.a], key_of[m.b], m.shared, m.resemblance, m.containment, m.kind)
+        for m in sorted(row.matches, key=lambda m: (m.a, m.b))
+    ]
+    for cluster in form_clusters(stories, matches, content):
+        origin = idx_of[cluster.origin]
+        by_key = {member.key: member for member in cluster.members}
+        for position, member in enumerate(cluster.members):
+            record = member_record(cluster, member)
+            yield _member_row(record, idx_of[member.key], 0, -cluster.size, origin, position)
+        summary = {
+            "id": cluster.id,
+            "size": cluster.size,
+            "origin": by_key[cluster.origin].id,
+            "centre": by_key[cluster.centre].id,
+            "headline": by_key[cluster.origin].headline or None,
+        }
+        line = json.dumps(summary, ensure_ascii=False)
+        yield (
+            "c",
+            origin,
+            0,
+            -cluster.size,
+            origin,
+            0,
+            line,
+            *([None] * len(_MEMBER_COLUMNS)),
+            *(summary[column] for column in _CLUSTER_COLUMNS),
+        )
+
+
+def _singleton_rows(rows: Iterable[Any]) -> Iterator[tuple]:
+    """Singletons come after every cluster, in story order, as the local engine lists them."""
+    for row in rows:
+        yield _member_row(member_record(None, _light_story(row)), row.idx, 1, 0, row.idx, 0)
+
+
+# -- the scan ------------------------------------------------------------------------------
+
+
+def scan_spark(
+    spark: SparkSession,
+    inputs: Iterable[str],
+    output: str,
+    settings: Settings = DEFAULT,
+    *,
+    fields: Fields = DEFAULT_FIELDS,
+    input_format: str = "auto",
+    output_format: str = "jsonl",
+    singletons: bool = False,
+) -> SparkScanResult:
+    """Cluster the copies among ``inputs`` (JSON Lines or Parquet files, folders, globs, or
+    URIs Spark reads) and write to the folder ``output``:
+
+    - ``members``: one row per clustered story (and per singleton with ``singletons``) with
+      the columns of ``dedup scan --format jsonl``, in the same order;
+    - ``clusters``: id, size, origin, centre and headline of each cluster;
+    - ``problems``: source and reason of each input that could not be read;
+    - ``summary.json``: the counts of ``dedup scan --format json`` and the settings.
+    """
+    from pyspark.sql import functions as F
+
+    if input_format not in INPUT_FORMATS:
+        raise ValueError(f"the Spark engine reads jsonl or parquet, not {input_format}")
+    if output_format not in OUTPUT_FORMATS:
+        raise ValueError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}")
+    output = output if _URI.match(output) else os.path.abspath(output)
+    existing = [name for name in _OUTPUTS if _exists(spark, f"{output}/{name}")]
+    if existing:
+        raise FileExistsError(f"{output} already holds {', '.join(existing)}; choose a new folder")
+
+    phase = spark.sparkContext.setJobDescription  # names the jobs in Spark's UI
+    phase("dedup: read and fingerprint")
+    stories, problems = _read_stories(spark, _resolve(inputs, input_format), fields, settings)
+    phase("dedup: boilerplate")
+    boilerplate_count, removed = _boilerplate(stories, settings)
+    phase("dedup: candidates")
+    pairs = _candidates(stories, settings)
+    phase("dedup: verify")
+    ends = pairs.select(F.col("a").alias("idx")).union(pairs.select(F.col("b").alias("idx")))
+    content = spark.createDataFrame(
+        stories.select("idx", "key", "fp")
+        .join(ends.distinct(), "idx", "left_semi")
+        .rdd.mapPartitions(partial(_content, removed=spark.sparkContext.broadcast(removed))),
+        "idx long, content array<int>",
+    ).persist()  # cached DataFrames spill to disk when memory runs short
+    matches = _verify(pairs, content, settings).persist()
+    match_count = matches.count()
+    phase("dedup: connected components")
+    labels, rounds = _components(matches) if match_count else (None, 0)
+    phase("dedup: clusters")
+    meta = stories.select("idx", "key", "id", "date", "outlet", "url", "path", "record", "headline")
+    rows = _cluster_rows(meta, content, matches, labels, singletons)
+    counts = {
+        row.tag: row["count"]
+        for row in rows.where(F.col("grp") == 0).groupBy("tag").count().collect()
+    }
+    phase("dedup: write")
+    _write_rows(rows, problems, output, output_format)
+    first_problems = tuple(
+        InputProblem(row.source, row.reason) for row in problems.limit(SHOWN_PROBLEMS).collect()
+    )
+    result = SparkScanResult(
+        output=output,
+        stories=stories.count(),
+        problems=problems.count(),
+        clusters=counts.get("c", 0),
+        clustered=counts.get("m", 0),
+        candidates=pairs.count(),
+        matches=match_count,
+        boilerplate_paragraphs=boilerplate_count,
+        rounds=rounds,
+        first_problems=first_problems,
+    )
+    summary = {
+        "schema": SCHEMA,
+        "engine": "spark",
+        "summary": result.summary(),
+        "settings": settings.as_dict(),
+        "format": output_format,
+        "files": {name: name for name in ("members", "clusters", "problems")},
+        "component_rounds": rounds,
+    }
+    _write_text(spark, f"{output}/summary.json", json.dumps(summary, indent=2) + "\n")
+    for frame in (rows, matches, content, pairs, problems, stories):
+        frame.unpersist()
+    phase(None)
+    return result
+
+
+def _read_stories(
+    spark: SparkSession, found: _Inputs, fields: Fields, settings: Settings
+) -> tuple[DataFrame, DataFrame]:
+    """Stories, fingerprinted, in ``Story.sort_key`` order with an increasing ``idx``; and
+    the problems met on the way (``source``, ``reason``). Both are cached."""
+    from pyspark.sql import functions as F
+
+    raw = _read(spark, found, fields, settings)
+    if raw is None:
+        raw = spark.createDataFrame([], _READ_SCHEMA)
+    raw = raw.persist()
+    raw.count()  # fingerprints are made once, here; sorting samples its input first
+    problems = (
+        spark.createDataFrame(
+            [(problem.source, problem.reason) for problem in found.problems],
+            "source string, reason string",
+        )
+        .union(
+            raw.where(F.col("problem_source").isNotNull()).select(
+                "problem_source", "problem_reason"
+            )
+        )
+        .persist()
+    )
+    stories = (
+        raw.where(F.col("problem_source").isNull())
+        .drop("problem_source", "problem_reason")
+        .orderBy(F.col("stamp").asc_nulls_last(), "id", "key")
+        .withColumn("idx", F.monotonically_increasing_id())  # increasing in sort_key order
+        .persist()
+    )
+    stories.count()
+    problems.count()
+    raw.unpersist()
+    return stories, problems
+
+
+def _cluster_rows(
+    meta: DataFrame,
+    content: DataFrame,
+    matches: DataFrame,
+    labels: DataFrame | None,
+    singletons: bool,
+) -> DataFrame:
+    """Output rows (``_ROW_SCHEMA``, cached): clusters formed per component, then the
+    singletons when asked for."""
+    from pyspark.sql import functions as F
+
+    spark = meta.sparkSession
+    rows = spark.createDataFrame([], _ROW_SCHEMA)
+    if labels is not None:
+        stories = (
+            labels.withColumnRenamed("v", "idx")
+            .join(meta, "idx")
+            .join(content, "idx")
+            .groupBy("comp")
+            .agg(F.collect_list(F.struct(*meta.columns, "content")).alias("stories"))
+        )
+        links = (
+            matches.join(labels.select(F.col("v").alias("a"), "comp"), "a")
+            .groupBy("comp")
+            .agg(F.collect_list(F.struct(*matches.columns)).alias("matches"))
+        )
+        made = stories.join(links, "comp").rdd.flatMap(_cluster_component)
+        rows = spark.createDataFrame(made, _ROW_SCHEMA)
+    rows = rows.persist()
+    if singletons:
+        placed = rows.where(F.col("tag") == "m").select("idx")
+        alone = meta.join(placed, "idx", "left_anti").rdd.mapPartitions(_singleton_rows)
+        rows = rows.union(spark.createDataFrame(alone, _ROW_SCHEMA)).persist()
+    return rows
+
+
+def _write_rows(rows: DataFrame, problems: DataFrame, output: str, output_format: str) -> None:
+    """Members and clusters in the local engine's order (largest first, then by origin),
+    and the problems, as JSON Lines (the local engine's exact lines) or Parquet."""
+    from pyspark.sql import functions as F
+
+    order = ["grp", "neg_size", "origin_idx", "position"]
+    members = rows.where(F.col("tag") == "m").orderBy(*order)
+    clusters = rows.where(F.col("tag") == "c").orderBy(*order)
+    if output_format == "jsonl":
+        members.select("line").write.mode("errorifexists").text(f"{output}/members")
+        clusters.select("line").write.mode("errorifexists").text(f"{output}/clusters")
+        problem_lines = problems.select(F.to_json(F.struct("source", "reason")))
+        problem_lines.write.mode("errorifexists").text(f"{output}/problems")
+        return
+    members.select(*_MEMBER_COLUMNS).write.mode("errorifexists").parquet(f"{output}/members")
+    clusters.select(
+        *(F.col("c_" + column).alias(column) for column in _CLUSTER_COLUMNS)
+    ).write.mode("errorifexists").parquet(f"{output}/clusters")
+    problems.write.mode("errorifexists").parquet(f"{output}/problems")
+
+
+_OUTPUTS = ("members", "clusters", "problems", "summary.json")
+
+
+def _hadoop_path(spark: SparkSession, path: str) -> tuple[Any, Any]:
+    jvm = spark.sparkContext._jvm
+    hadoop = jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop, hadoop.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+
+def _exists(spark: SparkSession, path: str) -> bool:
+    """Through Hadoop's file systems, so that any URI Spark writes to works."""
+    hadoop, fs = _hadoop_path(spark, path)
+    return bool(fs.exists(hadoop))
+
+
+def _write_text(spark: SparkSession, path: str, text: str) -> None:
+    """A small file written by the driver, wherever Spark writes (HDFS, S3, local)."""
+    hadoop, fs = _hadoop_path(spark, path)
+    stream = fs.create(hadoop, False)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def scan_command(
+    inputs: Sequence[str],
+    output: str | None,
+    *,
+    output_format: str,
+    master: str | None,
+    settings: Settings,
+    fields: Fields,
+    singletons: bool,
+    reporter: Reporter,
+) -> int:
+    """``dedup scan --engine spark``: run, report problems and the summary on stderr, and
+    return the exit code (3 when some input could not be read)."""
+    import click
+
+    from dedup import exitcodes
+
+    if not output:
+        raise click.UsageError("--engine spark writes its results to a folder: give --output DIR")
+    input_format = read._FORMAT.get()
+    if input_format not in INPUT_FORMATS:
+        raise click.BadParameter(
+            "the Spark engine reads JSON Lines and Parquet: use auto, jsonl or parquet",
+            param_hint="--input-format",
+        )
+    try:
+        require_pyspark()
+    except ImportError as err:
+        raise click.UsageError(str(err)) from None
+    with spark_session(master) as spark:
+        try:
+            result = scan_spark(
+                spark,
+                inputs,
+                output,
+                settings,
+                fields=fields,
+                input_format=input_format,
+                output_format=output_format,
+                singletons=singletons,
+            )
+        except FileExistsError as err:
+            raise click.BadParameter(str(err), param_hint="--output") from None
+    for problem in result.first_problems:
+        reporter.problem(problem)
+    if result.problems > len(result.first_problems):
+        more = result.problems - len(result.first_problems)
+        reporter.info(f"dedup: {more} more problems in {result.output}/problems")
+    reporter.info(result.summary_line())
+    return exitcodes.INPUT if result.problems else exitcodes.OK
+
+
+if __name__ == "__main__":  # spark-submit path/to/dedup/spark.py scan --engine spark ...
+    from dedup.cli import main
+
+    main()
