@@ -1130,6 +1130,18 @@ def scan_command(
         require_pyspark()
     except ImportError as err:
         raise click.UsageError(str(err)) from None
+    if not _URI.match(output):  # fail before Spark starts, which takes seconds
+        taken = [name for name in _OUTPUTS if os.path.exists(os.path.join(output, name))]
+        if taken:
+            raise click.BadParameter(
+                f"{output} already holds {', '.join(taken)}; choose a new folder",
+                param_hint="--output",
+            )
+    from pyspark.sql import SparkSession
+
+    starting = "PYSPARK_GATEWAY_PORT" not in os.environ and not SparkSession.getActiveSession()
+    if starting and not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        raise click.UsageError("Spark needs Java 17 or later: install a JDK or set JAVA_HOME")
     with spark_session(master) as spark:
         try:
             result = scan_spark(
