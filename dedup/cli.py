@@ -133,6 +133,28 @@ input_format_option = click.option(
     "jsonl, newsml for NewsML-G2, nitf, html, rss for RSS and Atom, parquet; gz, bz2 and xz "
     "compressed too); any other value reads every input as that format.",
 )
+pager_option = click.option(
+    "--pager", is_flag=True, help="Page the output (through $PAGER, else less) on a terminal."
+)
+jobs_option = click.option(
+    "--jobs",
+    "-j",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Processes for fingerprinting; 0 means all cores. Results do not depend on it.",
+)
+
+
+def echo(text: str, pager: bool) -> None:
+    """Plain text to stdout, through the pager only when asked (click pages only on a
+    terminal, so pipes and files get the text as it is; it adds the final newline)."""
+    if pager:
+        click.echo_via_pager(text.rstrip("\n"), color=False)
+    else:
+        click.echo(text, nl=False)
+
+
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No summary or progress on stderr.")
 color_option = click.option(
     "--color/--no-color",
@@ -144,7 +166,9 @@ color_option = click.option(
 @click.group(epilog=exitcodes.HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wire-dedup", prog_name="dedup")
 @click.option(
-    "--verbose", "-v", is_flag=True,
+    "--verbose",
+    "-v",
+    is_flag=True,
     help="Also log notes on stderr (encodings guessed, feed entries with a summary only, "
     "superseded NewsML versions).",
 )
@@ -184,14 +208,7 @@ def cli(verbose: bool) -> None:
     "jsonl / csv: one row per story.",
 )
 @click.option("--singletons", is_flag=True, help="Also list stories that are copies of nothing.")
-@click.option(
-    "--jobs",
-    "-j",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Processes for fingerprinting; 0 means all cores. Results do not depend on it.",
-)
+@jobs_option
 @field_option
 @input_format_option
 @quiet_option
@@ -338,7 +355,7 @@ def _print_scan(
     show_default=True,
     help="text: side by side on a terminal, stacked otherwise.",
 )
-@click.option("--pager", is_flag=True, help="Page the output (through $PAGER, else less).")
+@pager_option
 @field_option
 @input_format_option
 @quiet_option
@@ -372,10 +389,8 @@ def diff(
         console = _console(color)
         with paged(console, pager):
             diff_view(alignment, console)
-    elif pager:
-        click.echo_via_pager(output.diff_text(alignment).rstrip("\n"), color=False)
     else:
-        click.echo(output.diff_text(alignment), nl=False)
+        echo(output.diff_text(alignment), pager)
 
 
 def _one_story(spec: str, fields: Fields, reporter: Reporter) -> Story:
@@ -431,14 +446,7 @@ def _one_story(spec: str, fields: Fields, reporter: Reporter) -> Story:
     show_default=True,
     help="How many of the worst errors to list.",
 )
-@click.option(
-    "--jobs",
-    "-j",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Processes for fingerprinting; 0 means all cores.",
-)
+@jobs_option
 @field_option
 @quiet_option
 @settings_options

@@ -24,8 +24,11 @@ from .cli import (
     build_settings,
     cli,
     color_option,
+    echo,
     field_option,
     input_format_option,
+    jobs_option,
+    pager_option,
     parse_fields,
     quiet_option,
     settings_options,
@@ -37,18 +40,6 @@ from .settings import Settings
 from .views import ClusterSource, ScanSource
 
 FORMATS = ("text", "json")
-
-pager_option = click.option(
-    "--pager", is_flag=True, help="Page the output (through $PAGER, else less) on a terminal."
-)
-jobs_option = click.option(
-    "--jobs",
-    "-j",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Processes for fingerprinting; 0 means all cores. Results do not depend on it.",
-)
 
 
 def _scanned(
@@ -63,15 +54,6 @@ def _scanned(
     result = scan_stories(stories, settings, jobs=jobs, progress=reporter.progress())
     result.problems = problems
     return ScanSource(result), result, problems
-
-
-def _echo(text: str, pager: bool) -> None:
-    """Plain text to stdout, through the pager only when asked (click pages only on a
-    terminal, so pipes and files get the text as it is; it adds the final newline)."""
-    if pager:
-        click.echo_via_pager(text.rstrip("\n"), color=False)
-    else:
-        click.echo(text, nl=False)
 
 
 @cli.command(epilog=exitcodes.HELP)
@@ -130,7 +112,7 @@ def show(
         with paged(console, pager):
             cluster_map_view(cmap, console, additions)
     else:
-        _echo(map_text(cmap, additions), pager)
+        echo(map_text(cmap, additions), pager)
     sys.exit(exitcodes.INPUT if problems else exitcodes.OK)
 
 
