@@ -5,86 +5,86 @@ Two passages are candidates when any of their LSH bands agree (the band keys of
 Grouping equal keys is a sort over all keys at once; the same keys are what the persistent
 index stores and what the Spark engine groups by, so every engine finds the same candidates.
 
-No pair of stories is compared unless a band (or an identical paragraph) brings them
-together, so the cost grows with the number of stories, not with its square. Identical
-paragraphs are grouped first; a passage found in more than ``widely_shared`` stories (a
-boilerplate footer, a story picked up everywhere) yields pairs with its earliest story only.
+No pair of stories is compared unless a band brings them together (identical paragraphs
+have identical bands), so the cost grows with the number of stories, not with its square. A
+band found in more than ``widely_shared`` stories (a story picked up everywhere) yields pairs
+with its earliest story only, and boilerplate passages bring no pairs at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from itertools import combinations
 
 import numpy as np
 
-from .fingerprint import Fingerprint
+from .fingerprint import Fingerprint, distinct
 from .settings import DEFAULT, Settings
 
 Pair = tuple[int, int]
 
 
-def candidate_pairs(prints: Sequence[Fingerprint], settings: Settings = DEFAULT) -> set[Pair]:
+def candidate_pairs(
+    prints: Sequence[Fingerprint],
+    settings: Settings = DEFAULT,
+    boilerplate: Collection[int] = (),
+) -> set[Pair]:
     """Pairs ``(i, j)``, ``i < j``, of indexes into ``prints`` worth verifying.
 
     ``prints`` must be in ``Story.sort_key`` order, so that "earliest" is the lowest index and
-    the result does not depend on the order the inputs were read in.
+    the result does not depend on the order the inputs were read in. Passages whose exact
+    key is in ``boilerplate`` carry no weight in verification and bring no pairs either.
     """
     with_passages = [(i, f) for i, f in enumerate(prints) if len(f.passages)]
     if not with_passages:
         return set()
-    story = np.concatenate([np.full(len(f.passages), i) for i, f in with_passages])
-    exact = np.concatenate([f.exact[f.passages] for _, f in with_passages])
     bands = np.concatenate([f.bands for _, f in with_passages])
-
-    # Distinct passage texts and the stories that carry each (sorted, earliest first).
-    texts, first, text_of = np.unique(exact, return_index=True, return_inverse=True)
-    carried = np.unique(np.stack((text_of, story), axis=1), axis=0)
-    bounds = np.searchsorted(carried[:, 0], np.arange(len(texts) + 1))
-    carriers = [carried[bounds[t] : bounds[t + 1], 1] for t in range(len(texts))]
-
-    pairs: set[Pair] = set()
-    for stories in carriers:
-        if len(stories) > 1:
-            pairs.update(_pairs_within(stories.tolist(), settings.widely_shared))
-    single = np.array([len(stories) == 1 for stories in carriers])
-    only = np.array([stories[0] for stories in carriers])
-    for group in _buckets(bands[first]):
-        if len(group) == 2 and single[group].all():  # the common case, without a union
-            low, high = sorted(only[group].tolist())
-            if low != high:
-                pairs.add((low, high))
-            continue
-        neighbourhood = np.unique(np.concatenate([carriers[t] for t in group]))
-        pairs.update(_pairs_within(neighbourhood.tolist(), settings.widely_shared))
-    return pairs
+    story = np.repeat(
+        np.array([i for i, _ in with_passages], dtype=np.int64),
+        [len(f.passages) for _, f in with_passages],
+    )
+    if len(boilerplate):
+        exact = np.concatenate([f.exact[f.passages] for _, f in with_passages])
+        usable = ~np.isin(exact, np.fromiter(boilerplate, dtype=np.uint64, count=len(boilerplate)))
+        bands, story = bands[usable], story[usable]
+    low, high = sharing(bands.ravel(), np.repeat(story, bands.shape[1]), settings.widely_shared)
+    return set(zip(low.tolist(), high.tolist()))
 
 
-def _buckets(bands: np.ndarray) -> Iterator[np.ndarray]:
-    """Groups of two or more rows (passage texts) that share a band key, each group once."""
-    keys = bands.ravel()
-    rows = np.repeat(np.arange(len(bands)), bands.shape[1])
-    order = np.argsort(keys, kind="stable")
-    keys, rows = keys[order], rows[order]
-    edges = np.flatnonzero(np.diff(keys)) + 1
-    starts = np.concatenate(([0], edges))
-    ends = np.concatenate((edges, [len(keys)]))
-    sizes = ends - starts
-    # Pairs (most buckets) are deduplicated with numpy; larger groups one by one.
-    two = starts[sizes == 2]
-    if len(two):
-        couples = np.sort(np.stack((rows[two], rows[two + 1]), axis=1), axis=1)
-        couples = couples[couples[:, 0] != couples[:, 1]]
-        yield from np.unique(couples, axis=0)
-    seen: set[tuple[int, ...]] = set()
-    for start, end in zip(starts[sizes > 2], ends[sizes > 2]):
-        group = tuple(sorted(set(rows[start:end].tolist())))
-        if len(group) > 1 and group not in seen:
-            seen.add(group)
-            yield np.array(group)
+def sharing(keys: np.ndarray, owners: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct pairs ``(low, high)`` of owners (earliest first) that share a key, every pair
+    of a group of at most ``limit`` owners, the earliest with each other one in a larger
+    group. Most keys have a single owner and are dropped after one sort; the rest are pairs,
+    made with numpy, and a few larger groups."""
+    order = np.argsort(keys)
+    keys, owners = keys[order], owners[order]
+    repeated = keys[1:] == keys[:-1]
+    shared = np.zeros(len(keys), dtype=bool)
+    shared[1:] = repeated
+    shared[:-1] |= repeated
+    # Each shared key becomes its rank, packed above its owner: one plain sort then orders
+    # every group's owners and brings an owner's repeats of a key together.
+    rank = np.cumsum(np.concatenate(([False], ~repeated))[shared])
+    packed = distinct((rank.astype(np.int64) << 32) | owners[shared])
+    ranks, owners = packed >> 32, packed & 0xFFFFFFFF
+    starts = np.flatnonzero(np.concatenate(([True], ranks[1:] != ranks[:-1])))
+    sizes = np.diff(np.append(starts, len(owners)))
+    group = np.repeat(np.arange(len(starts)), sizes)
+    position = np.arange(len(owners)) - starts[group]
+    small = sizes[group] <= limit
+    # In a small group each owner pairs with every later one; in a large group every owner
+    # pairs with the first (owners are sorted, so the earliest comes first).
+    later = np.where(small, sizes[group] - 1 - position, 0)
+    first = np.repeat(np.arange(len(owners)), later)
+    step = np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later)
+    star = np.flatnonzero(~small & (position > 0))
+    low = np.concatenate((owners[first], owners[starts[group[star]]]))
+    high = np.concatenate((owners[first + 1 + step], owners[star]))
+    pairs = distinct((low << 32) | high)
+    return pairs >> 32, pairs & 0xFFFFFFFF
 
 
-def _pairs_within(stories: list[int], limit: int) -> Iterable[Pair]:
+def pairs_within(stories: list[int], limit: int) -> Iterable[Pair]:
     """Every pair of a small group; the earliest story against each other one in a large
     group, which keeps a widely shared passage from costing a quadratic number of checks."""
     if len(stories) <= limit:

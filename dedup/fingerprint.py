@@ -13,9 +13,8 @@ and cross process boundaries cheaply.
 
 from __future__ import annotations
 
-import hashlib
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -24,7 +23,7 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from .records import Story
 from .settings import DEFAULT, Settings
-from .text import paragraph_tokens
+from .text import PARAGRAPH_BREAK, joined_tokens
 
 # Odd 64-bit multipliers, one per position in a shingle or a band (polynomial hashing).
 _MULTIPLIERS = np.array(
@@ -69,7 +68,7 @@ class Fingerprint:
     @cached_property
     def shingles(self) -> np.ndarray:
         """Sorted distinct shingle hashes of the whole story."""
-        return _distinct(self.flat)
+        return distinct(self.flat)
 
     @property
     def size(self) -> int:
@@ -124,73 +123,109 @@ class Fingerprint:
 
 
 def _hash_tokens(words: list[str]) -> np.ndarray:
-    """A stable 33-bit hash per token (CRC-32 plus a set bit, so never 0), cached because
-    news vocabulary repeats; Python's own str hash differs between processes."""
+    """A stable 33-bit hash per token (CRC-32 plus a set bit, so never 0; a paragraph break
+    is 0), cached because news vocabulary repeats; Python's own str hash differs between
+    processes."""
     cache = _token_hashes
     if len(cache) > 2_000_000:
         cache.clear()
-    values = list(map(cache.get, words))
-    if None in values:
-        for position, word in enumerate(words):
-            if values[position] is None:
-                value = cache.get(word)
-                if value is None:
-                    value = zlib.crc32(word.encode("utf-8", "surrogatepass")) | 1 << 32
-                    cache[word] = value
-                values[position] = value
-    return np.array(values, dtype=np.uint64)
-
-
-def _combine(token_hashes: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
-    """Polynomial hash of ``width`` tokens from each start, as uint32 (the high bits)."""
-    combined = np.zeros(len(starts), dtype=np.uint64)
-    for offset in range(width):
-        combined += token_hashes[starts + offset] * _MULTIPLIERS[offset % len(_MULTIPLIERS)]
-    return (combined >> np.uint64(32)).astype(np.uint32)
+    if not cache:
+        cache[PARAGRAPH_BREAK] = 0
+    try:
+        return np.fromiter(map(cache.get, words), dtype=np.uint64, count=len(words))
+    except TypeError:  # a word not seen before (cache.get gave None)
+        pass
+    for word in words:
+        if word not in cache:
+            cache[word] = zlib.crc32(word.encode("utf-8", "surrogatepass")) | 1 << 32
+    return np.fromiter(map(cache.get, words), dtype=np.uint64, count=len(words))
 
 
 def shingle_hashes(words: list[str], size: int) -> np.ndarray:
     """Distinct hashes of every run of ``size`` consecutive tokens, as sorted uint32; a text
     shorter than one shingle counts as a single shingle of all its tokens."""
-    flat, _ = _paragraph_shingles([words], size)
+    hashes = _hash_tokens(words)
+    flat, _ = _paragraph_shingles(hashes, np.zeros(len(words), dtype=np.int64), 1, size)
     return flat
 
 
-def _paragraph_shingles(paragraphs: list[list[str]], size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Shingles of several paragraphs in one vectorised pass: (flat, offsets). Windows are
-    hashed over the story's whole token stream with array slices, then those that cross a
-    paragraph boundary are dropped."""
-    lengths = np.fromiter((len(words) for words in paragraphs), dtype=np.int64)
-    count = len(paragraphs)
-    total = int(lengths.sum())
+def _paragraph_shingles(
+    hashes: np.ndarray, owner: np.ndarray, count: int, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shingles of ``count`` paragraphs in one vectorised pass: (flat, offsets). ``hashes``
+    are the tokens of all paragraphs one after the other and ``owner`` the paragraph of each.
+    Windows are hashed over the whole token stream with array slices, then those that cross
+    a paragraph boundary are dropped; a paragraph shorter than a shingle is one shingle."""
+    total = len(hashes)
     if not total:
         return _EMPTY32, np.zeros(count + 1, dtype=np.int64)
-    token_hashes = _hash_tokens([word for words in paragraphs for word in words])
-    owner_of_token = np.repeat(np.arange(count), lengths)
-    windows = total - size + 1
-    if windows > 0:
-        combined = token_hashes[:windows] * _MULTIPLIERS[0]
-        for offset in range(1, size):
-            combined += token_hashes[offset : offset + windows] * _MULTIPLIERS[offset % 8]
-        inside = owner_of_token[:windows] == owner_of_token[size - 1 :]
-        owner = owner_of_token[:windows][inside]
-        values = (combined[inside] >> np.uint64(32)).astype(np.uint32)
-    else:
-        owner, values = np.zeros(0, dtype=np.int64), _EMPTY32
-    # Short paragraphs: one shingle of all their tokens.
+    windows = max(total - size + 1, 0)
+    combined = hashes[:windows] * _MULTIPLIERS[0]
+    for offset in range(1, size):
+        combined += hashes[offset : offset + windows] * _MULTIPLIERS[offset % 8]
+    inside = owner[:windows] == owner[size - 1 : size - 1 + windows]
+    owners, values = [owner[:windows][inside]], [combined[inside]]
+    lengths = np.bincount(owner, minlength=count)
     short = np.flatnonzero((lengths > 0) & (lengths < size))
     if len(short):
-        first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        extra = [_combine(token_hashes, first[i : i + 1], int(lengths[i])) for i in short]
-        owner = np.concatenate((owner, short))
-        values = np.concatenate((values, *extra))
-    keyed = _distinct((owner.astype(np.uint64) << np.uint64(32)) | values.astype(np.uint64))
+        first = (np.cumsum(lengths) - lengths)[short]
+        whole = np.zeros(len(short), dtype=np.uint64)
+        for offset in range(size - 1):
+            reach = lengths[short] > offset
+            whole[reach] += hashes[first[reach] + offset] * _MULTIPLIERS[offset % 8]
+        owners.append(short)
+        values.append(whole)
+    keyed = (np.concatenate(owners).astype(np.uint64) << np.uint64(32)) | (
+        np.concatenate(values) >> np.uint64(32)
+    )
+    keyed = distinct(keyed)
     offsets = np.searchsorted(keyed >> np.uint64(32), np.arange(count + 1, dtype=np.uint64))
     return (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets.astype(np.int64)
 
 
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values; cheaper than np.unique for the small arrays of one story."""
+def _exact_keys(hashes: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
+    """A 64-bit key per paragraph from its token hashes (a polynomial hash, mixed with the
+    length): equal tokens, equal key; 0 for a paragraph without tokens."""
+    keys = np.zeros(count, dtype=np.uint64)
+    if not len(hashes):
+        return keys
+    lengths = np.bincount(owner, minlength=count)
+    starts = np.cumsum(lengths) - lengths
+    position = np.arange(len(hashes)) - starts[owner]
+    terms = hashes * _powers(int(lengths.max()))[position]
+    filled = np.flatnonzero(lengths)
+    sums = np.add.reduceat(terms, starts[filled])
+    mixed = _fmix64(sums ^ (lengths[filled].astype(np.uint64) * _MULTIPLIERS[1]))
+    mixed[mixed == 0] = 1
+    keys[filled] = mixed
+    return keys
+
+
+def _powers(count: int) -> np.ndarray:
+    """Powers of an odd 64-bit multiplier (wrapping), for ``_exact_keys``; grown as needed."""
+    global _POWERS
+    if len(_POWERS) < count:
+        size = max(count, 2 * len(_POWERS))
+        powers = np.full(size, _MULTIPLIERS[2], dtype=np.uint64)
+        powers[0] = 1
+        _POWERS = np.cumprod(powers, dtype=np.uint64)
+    return _POWERS
+
+
+_POWERS = np.ones(0, dtype=np.uint64)
+
+
+def _fmix64(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer: spreads a polynomial hash's bits."""
+    values = values ^ (values >> np.uint64(33))
+    values = values * np.uint64(0xFF51AFD7ED558CCD)
+    values = values ^ (values >> np.uint64(33))
+    values = values * np.uint64(0xC4CEB9FE1A85EC53)
+    return values ^ (values >> np.uint64(33))
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values; cheaper than np.unique, which also counts and indexes."""
     if len(values) < 2:
         return values.copy()
     ordered = np.sort(values)
@@ -242,13 +277,25 @@ class Fingerprinter:
 
     def signatures(self, fingerprint: Fingerprint) -> np.ndarray:
         """MinHash values of a fingerprint's passages: one row of ``num_perm`` per passage."""
-        passages = [fingerprint.paragraph(int(i)) for i in fingerprint.passages]
-        if not passages:
-            return np.zeros((0, self.settings.num_perm), dtype=np.uint32)
-        stacked = _fmix32(np.concatenate(passages))
-        permuted = stacked[:, None] * self._a[None, :] + self._b[None, :]
-        starts = np.cumsum([0] + [len(p) for p in passages[:-1]])
-        return np.minimum.reduceat(permuted, starts, axis=0)
+        return self._signatures(
+            *_passage_shingles(fingerprint.flat, fingerprint.offsets, fingerprint.passages)
+        )
+
+    def _signatures(self, stacked: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Signatures of consecutive passages: ``stacked`` holds their shingles one after
+        the other and ``lengths`` says how many each has (at least one)."""
+        count = len(lengths)
+        result = np.empty((count, self.settings.num_perm), dtype=np.uint32)
+        if not count:
+            return result
+        mixed = _fmix32(stacked)
+        starts = np.cumsum(lengths) - lengths
+        permuted = np.empty(len(mixed), dtype=np.uint32)
+        for column, (a, b) in enumerate(zip(self._a, self._b)):
+            np.multiply(mixed, a, out=permuted)
+            permuted += b
+            result[:, column] = np.minimum.reduceat(permuted, starts)
+        return result
 
     def minhashes(self, fingerprint: Fingerprint) -> Iterator[tuple[int, LeanMinHash]]:
         """(paragraph index, datasketch signature) for each passage, e.g. for datasketch's
@@ -272,18 +319,62 @@ class Fingerprinter:
         return keys ^ (keys >> np.uint64(31))
 
     def __call__(self, story: Story) -> Fingerprint:
-        words = paragraph_tokens([paragraph.text for paragraph in story.paragraphs])
-        flat, offsets = _paragraph_shingles(words, self.settings.shingle)
-        exact = np.array([_exact_key(w) if w else 0 for w in words], dtype=np.uint64)
-        passages = np.flatnonzero(np.diff(offsets) >= self.settings.min_passage)
-        fingerprint = Fingerprint(story.key, flat, offsets, exact, passages, _NO_BANDS)
-        bands = self.band_keys(self.signatures(fingerprint))
-        return Fingerprint(story.key, flat, offsets, exact, passages, bands)
+        return self.batch([story])[0]
+
+    def batch(self, stories: Sequence[Story]) -> list[Fingerprint]:
+        """Fingerprints of several stories, computed together: every numpy step runs once
+        over all their tokens, shingles and passages, so the per-story cost is the Python
+        work of tokenising alone. The result is the same whatever the batch."""
+        return self.texts([s.key for s in stories], [_texts(s) for s in stories])
+
+    def texts(self, keys: Sequence[str], texts: Sequence[list[str]]) -> list[Fingerprint]:
+        """``batch`` for stories given as their keys and paragraph texts (what processes
+        send each other instead of whole stories)."""
+        counts = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        words: list[str] = []
+        for paragraphs in texts:
+            if paragraphs:
+                words += joined_tokens(paragraphs)
+                words.append(PARAGRAPH_BREAK)
+        hashes = _hash_tokens(words)
+        breaks = hashes == 0
+        owner = np.cumsum(breaks)[~breaks]
+        hashes = hashes[~breaks]
+        total = int(counts.sum())
+        flat, offsets = _paragraph_shingles(hashes, owner, total, self.settings.shingle)
+        exact = _exact_keys(hashes, owner, total)
+        sizes = np.diff(offsets)
+        passages = np.flatnonzero(sizes >= self.settings.min_passage)
+        bands = self.band_keys(self._signatures(*_passage_shingles(flat, offsets, passages)))
+
+        firsts = np.concatenate(([0], np.cumsum(counts)))
+        cuts = np.searchsorted(passages, firsts)
+        prints = []
+        for number, key in enumerate(keys):
+            low, high = int(firsts[number]), int(firsts[number + 1])
+            start, stop = cuts[number], cuts[number + 1]
+            prints.append(
+                Fingerprint(
+                    key,
+                    flat[offsets[low] : offsets[high]],
+                    offsets[low : high + 1] - offsets[low],
+                    exact[low:high],
+                    passages[start:stop] - low,
+                    bands[start:stop],
+                )
+            )
+        return prints
 
 
-_NO_BANDS = np.zeros((0, 0), dtype=np.uint64)
+def _passage_shingles(
+    flat: np.ndarray, offsets: np.ndarray, passages: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The shingles of the chosen paragraphs one after the other, and how many each has."""
+    sizes = np.diff(offsets)
+    chosen = np.zeros(len(sizes), dtype=bool)
+    chosen[passages] = True
+    return flat[np.repeat(chosen, sizes)], sizes[passages]
 
 
-def _exact_key(words: list[str]) -> int:
-    digest = hashlib.blake2b("\x1f".join(words).encode("utf-8", "surrogatepass"), digest_size=8)
-    return int.from_bytes(digest.digest(), "big") or 1
+def _texts(story: Story) -> list[str]:
+    return [paragraph.text for paragraph in story.paragraphs]

@@ -100,7 +100,7 @@ def cluster_fingerprints(
     boilerplate = boilerplate_paragraphs(prints, outlets, settings)
     removed = boilerplate_shingles(prints, boilerplate)
     content = [without(fingerprint.shingles, removed) for fingerprint in prints]
-    pairs = candidate_pairs(prints, settings)
+    pairs = candidate_pairs(prints, settings, boilerplate)
     keys = [story.key for story in stories]
     matches = verify(pairs, keys, content, settings)
     clusters = form_clusters(stories, matches, dict(zip(keys, content)))
@@ -122,17 +122,18 @@ def fingerprint_all(
     progress: Progress | None = None,
     chunk: int = 500,
 ) -> list[Fingerprint]:
-    """Fingerprints in input order, on ``jobs`` processes when there is enough work to be
-    worth it. The result is the same whatever ``jobs`` is."""
+    """Fingerprints in input order, ``chunk`` stories at a time (``Fingerprinter.batch``),
+    on ``jobs`` processes when there is enough work to be worth it. The result is the same
+    whatever ``jobs`` and ``chunk`` are."""
     jobs = resolve_jobs(jobs)
     total = len(stories)
     if jobs <= 1 or total < 2 * chunk:
         fingerprinter = Fingerprinter(settings)
         prints = []
-        for done, story in enumerate(stories, start=1):
-            prints.append(fingerprinter(story))
-            if progress and (done % chunk == 0 or done == total):
-                progress("fingerprint", done, total)
+        for start in range(0, total, chunk):
+            prints += fingerprinter.batch(stories[start : start + chunk])
+            if progress:
+                progress("fingerprint", len(prints), total)
         return prints
     # Workers are forked with the stories already in memory, so only slice bounds go out and
     # compact fingerprints come back.
@@ -156,8 +157,7 @@ _FORKED_STORIES: Sequence[Story] = ()
 
 
 def _fingerprint_slice(bounds: tuple[int, int], settings: Settings) -> list[Fingerprint]:
-    fingerprinter = Fingerprinter(settings)
-    return [fingerprinter(story) for story in _FORKED_STORIES[bounds[0] : bounds[1]]]
+    return Fingerprinter(settings).batch(_FORKED_STORIES[bounds[0] : bounds[1]])
 
 
 def resolve_jobs(jobs: int) -> int:

@@ -48,7 +48,7 @@ import numpy as np
 
 # Absolute imports: this file also runs as a script under spark-submit (see the end).
 from dedup import read
-from dedup.candidates import _pairs_within
+from dedup.candidates import pairs_within
 from dedup.cluster import form_clusters
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.formats.encoding import is_binary
@@ -588,8 +588,9 @@ def _read(
 # -- stage C: boilerplate ------------------------------------------------------------------
 
 
-def _boilerplate(stories: DataFrame, settings: Settings) -> tuple[int, np.ndarray]:
-    """How many paragraphs are boilerplate, and all their shingles (sorted, distinct).
+def _boilerplate(stories: DataFrame, settings: Settings) -> tuple[DataFrame, np.ndarray]:
+    """The exact keys of the boilerplate paragraphs (persisted; the caller unpersists), and
+    all their shingles (sorted, distinct).
 
     Carriers are counted over the whole input; ``dedup.verify.is_boilerplate`` decides the
     paragraphs an outlet might repeat."""
@@ -621,9 +622,8 @@ def _boilerplate(stories: DataFrame, settings: Settings) -> tuple[int, np.ndarra
     found = frequent.union(spark.createDataFrame(repeated, "exact long")).distinct().persist()
     count = found.count()
     removed = _boilerplate_shingles(stories, para, found) if count else np.zeros(0, np.uint32)
-    found.unpersist()
     para.unpersist()
-    return count, removed
+    return found, removed
 
 
 def _repeated(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int]]:
@@ -675,15 +675,18 @@ def _paragraph_shingles(rows: Iterable[Any]) -> Iterator[bytes]:
 # -- stage D: candidates -------------------------------------------------------------------
 
 
-def _candidates(stories: DataFrame, settings: Settings) -> DataFrame:
+def _candidates(stories: DataFrame, boilerplate: DataFrame, settings: Settings) -> DataFrame:
     """Candidate pairs ``(a, b)``, ``a < b``, as ``dedup.candidates.candidate_pairs`` finds
     them: the carriers of each passage text, and the carriers of passage texts whose LSH
-    bands collide, each group paired by its ``widely_shared`` rule."""
+    bands collide, each group paired by its ``widely_shared`` rule; boilerplate passages
+    bring no pairs."""
     from pyspark.sql import functions as F
 
     spark = stories.sparkSession
-    passages = stories.select("idx", F.explode("passages").alias("p")).select(
-        "idx", F.col("p.exact").alias("exact"), F.col("p.bands").alias("bands")
+    passages = (
+        stories.select("idx", F.explode("passages").alias("p"))
+        .select("idx", F.col("p.exact").alias("exact"), F.col("p.bands").alias("bands"))
+        .join(boilerplate, "exact", "left_anti")
     )
     texts = passages.groupBy("exact").agg(F.array_sort(F.collect_set("idx")).alias("carriers"))
     texts = texts.persist()
@@ -722,7 +725,7 @@ def _candidates(stories: DataFrame, settings: Settings) -> DataFrame:
 
 def _pairs(row: Any, limit: int) -> Iterable[tuple[int, int]]:
     """dedup.candidates' own rule, on one group of carriers (sorted, earliest first)."""
-    return _pairs_within(list(row.carriers), limit)
+    return pairs_within(list(row.carriers), limit)
 
 
 # -- stage E: verification -----------------------------------------------------------------
@@ -924,9 +927,11 @@ def scan_spark(
     phase("dedup: read and fingerprint")
     stories, problems = _read_stories(spark, _resolve(inputs, input_format), fields, settings)
     phase("dedup: boilerplate")
-    boilerplate_count, removed = _boilerplate(stories, settings)
+    boilerplate, removed = _boilerplate(stories, settings)
+    boilerplate_count = boilerplate.count()
     phase("dedup: candidates")
-    pairs = _candidates(stories, settings)
+    pairs = _candidates(stories, boilerplate, settings)
+    boilerplate.unpersist()
     phase("dedup: verify")
     ends = pairs.select(F.col("a").alias("idx")).union(pairs.select(F.col("b").alias("idx")))
     content = spark.createDataFrame(

@@ -120,9 +120,14 @@ def _drop_symbols(text: str) -> str:
     return text
 
 
-def paragraph_tokens(texts: list[str]) -> list[list[str]]:
-    """``tokens`` of several paragraphs in one pass: the hot path of fingerprinting, so
-    normalisation and tokenising run once per story rather than per paragraph."""
+PARAGRAPH_BREAK = _BREAK
+"""The token ``joined_tokens`` puts between two paragraphs."""
+
+
+def joined_tokens(texts: list[str]) -> list[str]:
+    """``tokens`` of several paragraphs in one pass, one list with ``PARAGRAPH_BREAK``
+    between paragraphs: the hot path of fingerprinting, so normalisation and tokenising run
+    once per story rather than once per paragraph, and no list is built per paragraph."""
     joined = f" {_BREAK} ".join(strip_dateline(text).replace(_BREAK, " ") for text in texts)
     if not unicodedata.is_normalized("NFKC", joined):
         joined = unicodedata.normalize("NFKC", joined)
@@ -130,10 +135,14 @@ def paragraph_tokens(texts: list[str]) -> list[list[str]]:
     if not folded.isascii():
         folded = _drop_symbols(folded)
     if folded.isascii():
-        found = folded.translate(_ASCII_WORDS).split()
-    else:
-        pattern = _TOKEN_OR_BREAK if _NO_SPACE.search(folded) else _WORD_OR_BREAK
-        found = pattern.findall(folded)
+        return folded.translate(_ASCII_WORDS).split()
+    pattern = _TOKEN_OR_BREAK if _NO_SPACE.search(folded) else _WORD_OR_BREAK
+    return pattern.findall(folded)
+
+
+def paragraph_tokens(texts: list[str]) -> list[list[str]]:
+    """``tokens`` of several paragraphs, one list per paragraph."""
+    found = joined_tokens(texts)
     result: list[list[str]] = []
     start = 0
     for _ in range(len(texts) - 1):
