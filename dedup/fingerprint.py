@@ -40,7 +40,7 @@ _MULTIPLIERS = np.array(
     dtype=np.uint64,
 )
 _EMPTY32 = np.zeros(0, dtype=np.uint32)
-_FORMAT = 1
+_FORMAT = 2
 """Version of ``Fingerprint.to_bytes``; bump it whenever fingerprints change meaning."""
 _token_hashes: dict[str, int] = {}
 

@@ -50,7 +50,7 @@ from .settings import DEFAULT, Settings
 from .text import split_paragraphs, tokens
 from .verify import decide, is_boilerplate, overlap, without
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Layout of the stored index; an index with another number is refused, never misread."""
 DEFAULT_WINDOW = 72 * 3600.0
 """Seconds two stories may lie apart and still be matched: wire copies follow within hours

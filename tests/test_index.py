@@ -14,6 +14,7 @@ from dedup.index import (
     COPY,
     INDEXED,
     NEW,
+    SCHEMA_VERSION,
     UPDATED,
     ConfigProblem,
     IndexBusy,
@@ -165,13 +166,13 @@ def test_schema_version_and_foreign_files_are_refused(tmp_path):
     db = tmp_path / "wire.db"
     with open_index(str(db), create=True) as index:
         list(index.ingest([make_story("a", paragraphs(6, 4))]))
-    for version in (2, 0):
+    for version in (SCHEMA_VERSION + 1, SCHEMA_VERSION - 1, 0):
         with sqlite3.connect(db) as raw:
             raw.execute(f"PRAGMA user_version = {version}")
-        with pytest.raises(IndexUnusable, match=r"schema version 2|not a wire-dedup index"):
+        with pytest.raises(IndexUnusable, match=rf"schema version {version}|not a wire-dedup"):
             open_index(str(db))
     with sqlite3.connect(db) as raw:
-        raw.execute("PRAGMA user_version = 1")
+        raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     open_index(str(db)).close()
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not SQLite at all" * 100)

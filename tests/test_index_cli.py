@@ -20,7 +20,7 @@ from conftest import ROOT, SAMPLES, paragraphs
 from dedup import exitcodes, synth
 from dedup.cli import cli
 from dedup.cli_index import place
-from dedup.index import open_index
+from dedup.index import SCHEMA_VERSION, open_index
 from dedup.pipeline import load, scan_stories
 
 WIRE = SAMPLES / "wire" / "meridian" / "oss-floods.txt"
@@ -221,7 +221,9 @@ def test_prune_and_stats(tmp_path):
     db = str(tmp_path / "wire.db")
     assert run("ingest", "--db", db, str(SAMPLES / "wire")).exit_code == 0
     stats = json.loads(run("stats", "--db", db, "--format", "json").stdout)
-    assert stats["stories"] >= 9 and stats["schema"] == 1 and stats["backend"] == "sqlite"
+    assert (
+        stats["stories"] >= 9 and stats["schema"] == SCHEMA_VERSION and stats["backend"] == "sqlite"
+    )
     assert stats["settings"]["shingle"] == 5 and stats["bytes"] > 0
     text = run("stats", "--db", db)
     assert text.exit_code == 0 and "stories" in text.stdout
