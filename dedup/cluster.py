@@ -112,8 +112,10 @@ def _cluster(
         origin,
         *sorted((k for k in member_keys if k != origin), key=lambda k: by_key[k].sort_key),
     ]
+    linked = {m.b if m.a == origin else m.a: m for m in matches if origin in (m.a, m.b)}
     members = tuple(
-        _member(by_key[key], _reuse(key, origin, member_keys, content)) for key in ordered
+        _member(by_key[key], _reuse(key, origin, member_keys, content, linked.get(key)))
+        for key in ordered
     )
     return Cluster(
         id=cluster_id(by_key[centre]),
@@ -125,17 +127,31 @@ def _cluster(
 
 
 def _reuse(
-    key: str, origin: str, member_keys: list[str], content: Mapping[str, np.ndarray]
+    key: str,
+    origin: str,
+    member_keys: list[str],
+    content: Mapping[str, np.ndarray],
+    match: Match | None,
 ) -> float:
-    """Share of a member's text found in the origin; for the origin, found in any copy."""
+    """Share of a member's text found in the origin; for the origin, found in any copy.
+    ``match`` is the member's match with the origin when there is one: it has the count."""
     mine = content[key]
     if not mine.size:
         return 0.0
+    if match is not None and key != origin:
+        return match.shared / mine.size
     if key == origin:
         others = [content[k] for k in member_keys if k != key]
-        source = np.unique(np.concatenate(others)) if others else mine[:0]
-    else:
-        source = content[origin]
+        if not others:
+            return 0.0
+        # Look every copy's shingles up in the origin's and mark the ones found.
+        values = np.concatenate(others)
+        places = np.searchsorted(mine, values)
+        places[places == mine.size] = 0
+        found = np.zeros(mine.size, dtype=bool)
+        found[places[mine[places] == values]] = True
+        return float(np.count_nonzero(found) / mine.size)
+    source = content[origin]
     return float(np.count_nonzero(contains(source, mine)) / mine.size)
 
 

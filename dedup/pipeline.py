@@ -21,7 +21,7 @@ from .fingerprint import Fingerprint, Fingerprinter
 from .read import DEFAULT_FIELDS, Fields, outlet_of, read_inputs
 from .records import Cluster, InputProblem, Match, Story
 from .settings import DEFAULT, Settings
-from .verify import boilerplate_paragraphs, boilerplate_shingles, verify, without
+from .verify import boilerplate_paragraphs, boilerplate_shingles, content_sets, verify
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; the CLI draws it, the API ignores it."""
@@ -99,7 +99,7 @@ def cluster_fingerprints(
     outlets = [outlet_of(story) for story in stories]
     boilerplate = boilerplate_paragraphs(prints, outlets, settings)
     removed = boilerplate_shingles(prints, boilerplate)
-    content = [without(fingerprint.shingles, removed) for fingerprint in prints]
+    content = content_sets(prints, removed)
     pairs = candidate_pairs(prints, settings, boilerplate)
     keys = [story.key for story in stories]
     matches = verify(pairs, keys, content, settings)

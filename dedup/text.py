@@ -161,6 +161,9 @@ def split_paragraphs(body: str) -> tuple[Paragraph, ...]:
     block is hard-wrapped prose, recognised by a line that continues a sentence (starts with
     a lower-case letter).
     """
+    quick = _simple_layout(body)
+    if quick is not None:
+        return quick
     paragraphs: list[Paragraph] = []
 
     def add(start: int, end: int) -> None:
@@ -182,6 +185,29 @@ def split_paragraphs(body: str) -> tuple[Paragraph, ...]:
         if cut:
             start = cut.end()
     return tuple(paragraphs)
+
+
+def _simple_layout(body: str) -> tuple[Paragraph, ...] | None:
+    """``split_paragraphs`` for the common layout, exactly one blank line between blocks and
+    no stray white space (as most feeds and JSON bodies come), without regular expressions;
+    None when the body is laid out otherwise."""
+    if "\r" in body:
+        return None
+    found: list[Paragraph] = []
+    start = 0
+    for block in body.split("\n\n"):
+        if not block or block.strip() != block:
+            return None
+        lines = block.split("\n") if "\n" in block else [block]
+        if any(not line or line.strip() != line for line in lines):
+            return None
+        if len(lines) > 1 and _hard_wrapped(lines):
+            lines = [block]
+        for line in lines:
+            found.append(Paragraph(len(found), line, start, start + len(line)))
+            start += len(line) + 1
+        start += 1
+    return tuple(found)
 
 
 def _hard_wrapped(lines: list[str]) -> bool:
