@@ -40,48 +40,76 @@ def candidate_pairs(
         return set()
     bands = np.concatenate([f.bands for _, f in with_passages])
     story = np.repeat(
-        np.array([i for i, _ in with_passages], dtype=np.int64),
+        np.array([i for i, _ in with_passages], dtype=np.int32),
         [len(f.passages) for _, f in with_passages],
     )
     if len(boilerplate):
         exact = np.concatenate([f.exact[f.passages] for _, f in with_passages])
-        usable = ~np.isin(exact, np.fromiter(boilerplate, dtype=np.uint64, count=len(boilerplate)))
+        wanted = np.fromiter(boilerplate, dtype=np.uint64, count=len(boilerplate))
+        usable = ~np.isin(exact, wanted)
+        del exact
         bands, story = bands[usable], story[usable]
-    low, high = sharing(bands.ravel(), np.repeat(story, bands.shape[1]), settings.widely_shared)
+    width = bands.shape[1]
+    low, high = sharing(bands.ravel(), np.repeat(story, width), settings.widely_shared)
     return set(zip(low.tolist(), high.tolist()))
 
 
 def sharing(keys: np.ndarray, owners: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct pairs ``(low, high)`` of owners (earliest first) that share a key, every pair
     of a group of at most ``limit`` owners, the earliest with each other one in a larger
-    group. Most keys have a single owner and are dropped after one sort; the rest are pairs,
-    made with numpy, and a few larger groups."""
+    group (the rule of ``pairs_within``). Keys are taken a quarter at a time (by their top
+    bits) and pairs made a slice of groups at a time, so the work arrays stay a fraction of
+    the keys' own size."""
+    found = [np.zeros(0, dtype=np.int64)]
+    quarter = (keys >> np.uint64(62)).astype(np.uint8)
+    for part in range(4):
+        chosen = np.flatnonzero(quarter == part)
+        found.append(_sharing_part(keys[chosen], owners[chosen], limit))
+    pairs = distinct(np.concatenate(found))
+    return pairs >> 32, pairs & 0xFFFFFFFF
+
+
+def _sharing_part(
+    keys: np.ndarray, owners: np.ndarray, limit: int, budget: int = 1 << 20
+) -> np.ndarray:
+    """``sharing`` for some of the keys, as distinct pairs packed ``low << 32 | high``."""
     order = np.argsort(keys)
     keys, owners = keys[order], owners[order]
     repeated = keys[1:] == keys[:-1]
     shared = np.zeros(len(keys), dtype=bool)
     shared[1:] = repeated
     shared[:-1] |= repeated
-    # Each shared key becomes its rank, packed above its owner: one plain sort then orders
-    # every group's owners and brings an owner's repeats of a key together.
+    # Most keys have a single owner and are dropped here. Each shared key becomes its rank,
+    # packed above its owner: one plain sort then orders every group's owners and brings an
+    # owner's repeats of a key together.
     rank = np.cumsum(np.concatenate(([False], ~repeated))[shared])
     packed = distinct((rank.astype(np.int64) << 32) | owners[shared])
     ranks, owners = packed >> 32, packed & 0xFFFFFFFF
     starts = np.flatnonzero(np.concatenate(([True], ranks[1:] != ranks[:-1])))
     sizes = np.diff(np.append(starts, len(owners)))
+    made = np.where(sizes <= limit, sizes * (sizes - 1) // 2, sizes - 1)
+    cuts = np.searchsorted(np.cumsum(made), np.arange(budget, made.sum(), budget))
+    found = [np.zeros(0, dtype=np.int64)]
+    for groups in np.split(np.arange(len(starts)), np.unique(cuts)):
+        if len(groups):
+            low, high = starts[groups[0]], starts[groups[-1]] + sizes[groups[-1]]
+            found.append(_pairs(owners[low:high], starts[groups] - low, sizes[groups], limit))
+    return distinct(np.concatenate(found))
+
+
+def _pairs(owners: np.ndarray, starts: np.ndarray, sizes: np.ndarray, limit: int) -> np.ndarray:
+    """The pairs of consecutive groups of sorted owners, packed ``low << 32 | high``: in a
+    small group each owner with every later one, in a large group each with the first."""
     group = np.repeat(np.arange(len(starts)), sizes)
     position = np.arange(len(owners)) - starts[group]
     small = sizes[group] <= limit
-    # In a small group each owner pairs with every later one; in a large group every owner
-    # pairs with the first (owners are sorted, so the earliest comes first).
     later = np.where(small, sizes[group] - 1 - position, 0)
     first = np.repeat(np.arange(len(owners)), later)
     step = np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later)
     star = np.flatnonzero(~small & (position > 0))
     low = np.concatenate((owners[first], owners[starts[group[star]]]))
     high = np.concatenate((owners[first + 1 + step], owners[star]))
-    pairs = distinct((low << 32) | high)
-    return pairs >> 32, pairs & 0xFFFFFFFF
+    return distinct((low << 32) | high)
 
 
 def pairs_within(stories: list[int], limit: int) -> Iterable[Pair]:

@@ -17,6 +17,7 @@ import click
 from . import exitcodes, output
 from .align import align
 from .pipeline import ScanResult, load, scan_stories
+from .pipeline import scan as scan_inputs
 from .read import INPUT_FORMATS, Fields, input_format
 from .records import InputProblem, Story
 from .settings import DEFAULT, Settings
@@ -49,7 +50,8 @@ class Reporter:
         state: dict[str, Any] = {}
 
         def update(stage: str, done: int, total: int) -> None:
-            if total < 5000:
+            """``total`` 0 means not known yet (input still being read)."""
+            if max(total, done) < 5000 and "progress" not in state:
                 return
             if "progress" not in state:
                 from rich.console import Console
@@ -57,10 +59,10 @@ class Reporter:
 
                 bar = Progress(console=Console(stderr=True), transient=True)
                 bar.start()
-                state["progress"], state["task"] = bar, bar.add_task(stage, total=total)
+                state["progress"], state["task"] = bar, bar.add_task(stage, total=None)
             bar = state["progress"]
-            bar.update(state["task"], completed=done, description=stage)
-            if done >= total:
+            bar.update(state["task"], completed=done, total=total or None, description=stage)
+            if total and done >= total:
                 bar.stop()
 
         return update
@@ -292,11 +294,17 @@ def scan(
         )
     if output_dir or master:
         raise click.UsageError("--output and --master go with --engine spark")
-    stories, problems = _load(inputs, fields, reporter)
-    result = scan_stories(stories, settings, jobs=jobs, progress=reporter.progress())
-    result.problems = problems
+    result = scan_inputs(
+        list(inputs),
+        settings,
+        fields=fields,
+        jobs=jobs,
+        progress=reporter.progress(),
+        keep_text=False,
+        on_problem=reporter.problem,
+    )
     _print_scan(result, fmt, singletons, color, reporter)
-    sys.exit(exitcodes.INPUT if problems else exitcodes.OK)
+    sys.exit(exitcodes.INPUT if result.problems else exitcodes.OK)
 
 
 def _load(

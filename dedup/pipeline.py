@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from .candidates import candidate_pairs
@@ -65,14 +66,25 @@ def scan(
     fields: Fields = DEFAULT_FIELDS,
     jobs: int = 1,
     progress: Progress | None = None,
+    keep_text: bool = True,
+    on_problem: Callable[[InputProblem], None] | None = None,
 ) -> ScanResult:
-    """Cluster the copies among ``inputs`` (paths, folders, globs, or Story records)."""
+    """Cluster the copies among ``inputs`` (paths, folders, globs, or Story records).
+
+    Stories are fingerprinted as they are read, a chunk at a time. With ``keep_text=False``
+    a story keeps only its metadata once fingerprinted (``Story.without_text``), so memory
+    holds fingerprints, not the text read; the clusters are the same. ``on_problem`` hears of
+    each input problem as it is found (they are all in ``ScanResult.problems`` too)."""
     items = list(inputs)
     if all(isinstance(item, Story) for item in items):
-        stories, problems = list(items), []
+        source: Iterable[Story | InputProblem] = items
     else:
-        stories, problems = load([str(item) for item in items], fields)
-    result = scan_stories(stories, settings, jobs=jobs, progress=progress)
+        source = read_inputs([str(item) for item in items], fields)
+    stories, prints, problems = fingerprint_stream(
+        source, settings, jobs=jobs, progress=progress, keep_text=keep_text, on_problem=on_problem
+    )
+    order = sorted(range(len(stories)), key=lambda i: stories[i].sort_key)
+    result = cluster_fingerprints([stories[i] for i in order], [prints[i] for i in order], settings)
     result.problems = problems
     return result
 
@@ -88,6 +100,78 @@ def scan_stories(
     ordered = sorted(stories, key=lambda story: story.sort_key)
     prints = fingerprint_all(ordered, settings, jobs=jobs, progress=progress)
     return cluster_fingerprints(ordered, prints, settings)
+
+
+def fingerprint_stream(
+    items: Iterable[Story | InputProblem],
+    settings: Settings = DEFAULT,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    keep_text: bool = True,
+    on_problem: Callable[[InputProblem], None] | None = None,
+    chunk: int = 500,
+) -> tuple[list[Story], list[Fingerprint], list[InputProblem]]:
+    """Stories, their fingerprints and the input problems, in reading order, fingerprinting
+    ``chunk`` stories at a time while reading goes on: on ``jobs`` processes, the reading
+    process sends each chunk's paragraph texts and gets its fingerprints back."""
+    stories: list[Story] = []
+    prints: list[Fingerprint] = []
+    problems: list[InputProblem] = []
+    jobs = resolve_jobs(jobs)
+    fingerprinter = Fingerprinter(settings)
+    pending: deque[Future[list[Fingerprint]]] = deque()
+
+    def collect(batch: list[Fingerprint]) -> None:
+        prints.extend(batch)
+        if progress:
+            progress("read and fingerprint", len(prints), 0)
+
+    def chunks() -> Iterator[list[Story]]:
+        batch: list[Story] = []
+        for item in items:
+            if isinstance(item, InputProblem):
+                problems.append(item)
+                if on_problem:
+                    on_problem(item)
+                continue
+            batch.append(item)
+            stories.append(item if keep_text else item.without_text())
+            if len(batch) == chunk:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    if jobs <= 1:
+        for batch in chunks():
+            collect(fingerprinter.batch(batch))
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for batch in chunks():
+                keys = [story.key for story in batch]
+                texts = [[p.text for p in story.paragraphs] for story in batch]
+                pending.append(pool.submit(_fingerprint_texts, settings, keys, texts))
+                while len(pending) > 2 * jobs or (pending and pending[0].done()):
+                    collect(pending.popleft().result())
+            while pending:
+                collect(pending.popleft().result())
+    if progress:
+        progress("read and fingerprint", len(prints), len(prints))
+    return stories, prints, problems
+
+
+def _fingerprint_texts(
+    settings: Settings, keys: list[str], texts: list[list[str]]
+) -> list[Fingerprint]:
+    """A worker's task; its Fingerprinter is made once per process and settings."""
+    if settings not in _WORKER_FINGERPRINTERS:
+        _WORKER_FINGERPRINTERS[settings] = Fingerprinter(settings)
+    return _WORKER_FINGERPRINTERS[settings].texts(keys, texts)
+
+
+_WORKER_FINGERPRINTERS: dict[Settings, Fingerprinter] = {}
 
 
 def cluster_fingerprints(
@@ -122,42 +206,9 @@ def fingerprint_all(
     progress: Progress | None = None,
     chunk: int = 500,
 ) -> list[Fingerprint]:
-    """Fingerprints in input order, ``chunk`` stories at a time (``Fingerprinter.batch``),
-    on ``jobs`` processes when there is enough work to be worth it. The result is the same
-    whatever ``jobs`` and ``chunk`` are."""
-    jobs = resolve_jobs(jobs)
-    total = len(stories)
-    if jobs <= 1 or total < 2 * chunk:
-        fingerprinter = Fingerprinter(settings)
-        prints = []
-        for start in range(0, total, chunk):
-            prints += fingerprinter.batch(stories[start : start + chunk])
-            if progress:
-                progress("fingerprint", len(prints), total)
-        return prints
-    # Workers are forked with the stories already in memory, so only slice bounds go out and
-    # compact fingerprints come back.
-    global _FORKED_STORIES
-    _FORKED_STORIES = stories
-    bounds = [(start, min(start + chunk, total)) for start in range(0, total, chunk)]
-    prints = []
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            for batch in pool.map(_fingerprint_slice, bounds, [settings] * len(bounds)):
-                prints.extend(batch)
-                if progress:
-                    progress("fingerprint", len(prints), total)
-    finally:
-        _FORKED_STORIES = ()
-    return prints
-
-
-_FORKED_STORIES: Sequence[Story] = ()
-
-
-def _fingerprint_slice(bounds: tuple[int, int], settings: Settings) -> list[Fingerprint]:
-    return Fingerprinter(settings).batch(_FORKED_STORIES[bounds[0] : bounds[1]])
+    """Fingerprints of stories already read, in their order (see ``fingerprint_stream``).
+    The result is the same whatever ``jobs`` and ``chunk`` are."""
+    return fingerprint_stream(stories, settings, jobs=jobs, progress=progress, chunk=chunk)[1]
 
 
 def resolve_jobs(jobs: int) -> int:

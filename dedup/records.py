@@ -6,11 +6,11 @@ one vocabulary and none of them needs click or rich to use another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paragraph:
     """One paragraph of a story, as displayed, with its place in the body."""
 
@@ -22,7 +22,7 @@ class Paragraph:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Story:
     """A story as read from its source, before any matching."""
 
@@ -40,6 +40,11 @@ class Story:
     """1-based record number inside a multi-record file (JSON array, JSON Lines)."""
     paragraphs: tuple[Paragraph, ...] = ()
 
+    def without_text(self) -> Story:
+        """The same story with only its metadata: what a scan keeps once it is
+        fingerprinted, so memory does not grow with the text read."""
+        return replace(self, body="", paragraphs=())
+
     @property
     def sort_key(self) -> tuple:
         """Order used wherever a tie must be broken: earliest first, then by id and key, so
@@ -48,7 +53,7 @@ class Story:
         return (stamp, self.id, self.key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InputProblem:
     """An input that could not be read; reported, skipped, and reflected in the exit code."""
 
@@ -60,7 +65,7 @@ class InputProblem:
         return f"{self.source}: {self.reason}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     """A verified link between two stories: they share enough text to be copies."""
 
@@ -77,7 +82,7 @@ class Match:
     """"near-duplicate" or "partial" (one reuses a passage of the other)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     """A story's place in a cluster."""
 
@@ -94,7 +99,7 @@ class Member:
     url: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cluster:
     """Copies of one story, formed around a centre every member is directly linked to."""
 

@@ -162,8 +162,11 @@ def split_paragraphs(body: str) -> tuple[Paragraph, ...]:
     a lower-case letter).
     """
     quick = _simple_layout(body)
-    if quick is not None:
-        return quick
+    return quick if quick is not None else _split_blocks(body)
+
+
+def _split_blocks(body: str) -> tuple[Paragraph, ...]:
+    """``split_paragraphs`` for any layout."""
     paragraphs: list[Paragraph] = []
 
     def add(start: int, end: int) -> None:

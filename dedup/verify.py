@@ -191,7 +191,7 @@ def boilerplate_shingles(prints: Sequence[Fingerprint], boilerplate: set[int]) -
 
 
 def content_sets(
-    prints: Sequence[Fingerprint], removed: np.ndarray, chunk: int = 4096
+    prints: Sequence[Fingerprint], removed: np.ndarray, chunk: int = 1024
 ) -> list[np.ndarray]:
     """Each story's distinct shingles with the boilerplate taken out (what ``without`` gives
     for ``Fingerprint.shingles``), computed ``chunk`` stories at a time."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 from conftest import make_story, paragraphs
 
 from dedup import Settings, load, scan_stories
@@ -237,3 +238,68 @@ def test_fingerprints_round_trip_through_bytes():
         assert np.array_equal(getattr(copy, name), getattr(original, name)), name
     with pytest.raises(ValueError):
         Fingerprint.from_bytes("s", original.to_bytes() + b"x")
+
+
+def test_a_batch_fingerprints_each_story_as_it_would_alone():
+    from dedup.fingerprint import Fingerprinter
+    from dedup.records import Story
+
+    stories = [make_story(f"s{n}", paragraphs(300 + n, 1 + n % 5)) for n in range(12)]
+    stories.insert(3, Story(key="empty", id="empty", body=""))  # no paragraphs at all
+    stories.insert(5, make_story("short", ["Tiny.", "", "A b c"]))
+    fingerprinter = Fingerprinter()
+    together = fingerprinter.batch(stories)
+    for story, batched in zip(stories, together, strict=True):
+        alone = fingerprinter(story)
+        assert alone.key == batched.key == story.key
+        for name in ("flat", "offsets", "exact", "passages", "bands"):
+            assert np.array_equal(getattr(alone, name), getattr(batched, name)), name
+    same = [p for p in together[6].exact if p] + [p for p in together[7].exact if p]
+    assert len(set(same)) == len(same)  # different paragraphs, different keys
+    twin = fingerprinter(make_story("twin", paragraphs(306, 2)))
+    assert twin.exact.tolist() == together[8].exact[:2].tolist()  # equal text, equal key
+
+
+def test_boilerplate_passages_bring_no_candidates():
+    footer = paragraphs(77, 1)[0]
+    stories = [make_story(f"s{n}", [*paragraphs(900 + n, 3), footer]) for n in range(4)]
+    prints = fingerprint_all(stories)
+    assert len(candidate_pairs(prints)) == 6  # every pair shares the footer's bands
+    footer_key = int(prints[0].exact[3])
+    assert candidate_pairs(prints, boilerplate={footer_key}) == set()
+
+
+def test_decide_all_is_decide_for_every_pair():
+    from dedup.verify import KINDS, Overlap, decide, decide_all
+
+    rng = random.Random(4)
+    cases = [(0, 0, 0), (0, 10, 10), (30, 200, 200), (29, 100, 100), (5, 5, 5), (15, 30, 40)]
+    cases += [
+        (s, s + rng.randint(0, 300), s + rng.randint(0, 300))
+        for s in (rng.randint(0, 120) for _ in range(300))
+    ]
+    shared, size_a, size_b = (np.array(column) for column in zip(*cases))
+    codes = decide_all(shared, size_a, size_b)
+    for (s, a, b), code in zip(cases, codes.tolist(), strict=True):
+        found = Overlap(s, a, b)
+        expected = None
+        if s and found.resemblance >= 0.5:
+            expected = "near-duplicate"
+        elif s >= 30 and found.containment >= 0.15:
+            expected = "partial"
+        assert KINDS[code] == decide(found) == expected
+
+
+def test_a_scan_without_text_finds_the_same_clusters(tmp_path):
+    from dedup.pipeline import scan
+
+    base = paragraphs(40, 6)
+    stories = [make_story(f"c{n}", base[n:] + paragraphs(60 + n, 2)) for n in range(3)]
+    stories += [make_story(f"x{n}", paragraphs(80 + n, 5)) for n in range(30)]
+    with_text = scan(stories)
+    light = scan(stories, keep_text=False, jobs=2)
+    assert [c.id for c in with_text.clusters] == [c.id for c in light.clusters]
+    assert [c.members for c in with_text.clusters] == [c.members for c in light.clusters]
+    assert with_text.matches == light.matches and len(with_text.clusters) == 1
+    assert all(s.body == "" and s.paragraphs == () for s in light.stories)
+    assert [s.key for s in light.stories] == [s.key for s in with_text.stories]

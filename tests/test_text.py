@@ -84,3 +84,24 @@ def test_symbols_outside_ascii_do_not_change_tokens():
 
     texts = ["© 2026 Channel Nine • All rights reserved", "Café • crème", "a©b"]
     assert paragraph_tokens(texts) == [_TOKEN.findall(normalise(t)) for t in texts]
+
+
+def test_the_quick_paragraph_split_agrees_with_the_general_one():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from dedup.text import _simple_layout, _split_blocks
+
+    pieces = st.sampled_from(["Alpha beta.", "gamma", " ", "\n", "\n\n", "\t", "\r", "\u2028", "é"])
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(pieces, max_size=12).map("".join))
+    def agree(body):
+        quick = _simple_layout(body)
+        if quick is not None:
+            assert quick == _split_blocks(body)
+
+    agree()
+    body = "Headline\n\nFirst paragraph.\n\nRelated:\n• one\n• two\n\nwrapped line\ncontinues here"
+    assert _simple_layout(body) == _split_blocks(body) == split_paragraphs(body)
+    assert [p.text for p in split_paragraphs(body)][-3:] == ["• one", "• two", body[-27:]]
