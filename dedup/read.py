@@ -117,6 +117,11 @@ record at ``feed.xml#3`` was only a summary. See ``is_summary_only``."""
 _FORMAT: ContextVar[str] = ContextVar("dedup_input_format", default="auto")
 
 
+def current_input_format() -> str:
+    """The format chosen by the innermost ``input_format`` block, else ``auto``."""
+    return _FORMAT.get()
+
+
 def is_summary_only(story: Story) -> bool:
     """True for a story read from a feed entry that carried only its summary: it is short
     by nature, so its low overlap with the full story says little."""
@@ -195,7 +200,7 @@ def read_inputs(
     """
     fmt, limit = _choices(input_format, max_bytes)
     latest = _Latest()
-    for source, root in _expand(inputs):
+    for source, root in expand_inputs(inputs):
         if isinstance(source, InputProblem):
             yield source
             continue
@@ -251,7 +256,7 @@ def max_file_bytes() -> int:
     return MAX_FILE_BYTES
 
 
-def _expand(inputs: Iterable[str]) -> Iterator[tuple[Any, str | None]]:
+def expand_inputs(inputs: Iterable[str]) -> Iterator[tuple[Any, str | None]]:
     """Resolve arguments to files in a stable order; folders are walked recursively (story
     files only, hidden entries skipped), globs are expanded when the shell did not."""
     for item in inputs:
@@ -318,9 +323,9 @@ def _read_path(
         return
     chosen = fmt if fmt != "auto" else EXTENSION_FORMATS.get(_story_suffix(path))
     try:
-        head = _head(path)
+        head = file_head(path)
     except _FILE_ERRORS as err:
-        yield InputProblem(path, _reason(err))
+        yield InputProblem(path, error_reason(err))
         return
     if not head.strip() and len(head) < _HEAD:
         yield InputProblem(path, "empty file")
@@ -335,7 +340,7 @@ def _read_path(
         else:
             yield from _stream_jsonl(path, fields, limit)
         return
-    if chosen == "parquet" and _opener(path) is None:
+    if chosen == "parquet" and opener_for(path) is None:
         yield from _read_parquet(path, path, fields)
         return
     try:
@@ -344,7 +349,7 @@ def _read_path(
         yield InputProblem(path, _too_big(err.size, limit))
         return
     except _FILE_ERRORS as err:
-        yield InputProblem(path, _reason(err))
+        yield InputProblem(path, error_reason(err))
         return
     if chosen != "parquet" and is_binary(head):
         yield InputProblem(path, "binary file (contains NUL bytes), not a story")
@@ -388,13 +393,13 @@ def _read_data(
         yield _read_text(text, path, default_id)
 
 
-def _head(path: str) -> bytes:
+def file_head(path: str) -> bytes:
     """The first bytes of a file, decompressed: enough to detect its format."""
     with _open(path) as handle:
         return handle.read(_HEAD)
 
 
-def _opener(path: str) -> Callable[..., Any] | None:
+def opener_for(path: str) -> Callable[..., Any] | None:
     """How to decompress ``path``: by its extension, else by its first bytes (an archive
     that lost its ``.gz``)."""
     opener = COMPRESSED.get(Path(path.lower()).suffix)
@@ -406,14 +411,14 @@ def _opener(path: str) -> Callable[..., Any] | None:
 
 
 def _open(path: str) -> BinaryIO:
-    opener = _opener(path)
+    opener = opener_for(path)
     return opener(path, "rb") if opener is not None else open(path, "rb")
 
 
 def _read_bytes(path: str, limit: int) -> bytes:
     """The whole (decompressed) file, refusing more than ``limit`` bytes without reading
     them: by its size on disk, or by decompressing one byte past the limit."""
-    if _opener(path) is None:
+    if opener_for(path) is None:
         size = os.path.getsize(path)
         if size > limit:
             raise _TooBig(size)
@@ -454,7 +459,8 @@ def _sniff(head: bytes) -> tuple[str | None, str]:
     return None, ""
 
 
-def _reason(err: BaseException) -> str:
+def error_reason(err: BaseException) -> str:
+    """A short reason for a read error, fit for ``InputProblem.reason``."""
     if isinstance(err, OSError) and err.strerror:
         return err.strerror.lower()
     return str(err) or type(err).__name__
@@ -486,7 +492,7 @@ def _read_stdin(
     try:
         data = source.read(limit + 1)
     except (OSError, UnicodeDecodeError) as err:
-        yield InputProblem("-", _reason(err))
+        yield InputProblem("-", error_reason(err))
         return
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -548,16 +554,17 @@ def _read_json(text: str, path: str, fields: Fields) -> Iterator[Story | InputPr
         yield InputProblem(f"{path}:{err.lineno}", f"invalid JSON: {err.msg} (column {err.colno})")
         return
     except (ValueError, RecursionError) as err:
-        yield InputProblem(path, f"invalid JSON: {_json_reason(err)}")
+        yield InputProblem(path, f"invalid JSON: {json_error_reason(err)}")
         return
     records = data if isinstance(data, list) else [data]
     many = isinstance(data, list)
     for number, record in enumerate(records, start=1):
         where = f"{path}#{number}" if many else path
-        yield _story_or_problem(record, fields, where, path, number if many else None)
+        yield record_story(record, fields, where, path, number if many else None)
 
 
-def _json_reason(err: BaseException) -> str:
+def json_error_reason(err: BaseException) -> str:
+    """Why a JSON document could not be decoded, when json's own message says little."""
     if isinstance(err, RecursionError):
         return "nested too deeply"
     return str(err) or type(err).__name__
@@ -589,7 +596,7 @@ def _stream_jsonl(path: str, fields: Fields, limit: int) -> Iterator[Story | Inp
     try:
         handle = _open(path)
     except _FILE_ERRORS as err:
-        yield InputProblem(path, _reason(err))
+        yield InputProblem(path, error_reason(err))
         return
     with handle:
         yield from _read_jsonl_lines(_bounded_lines(handle, limit), path, fields, limit)
@@ -617,7 +624,7 @@ def _read_jsonl_lines(
             )
             return
         except _FILE_ERRORS as err:  # damaged compressed data
-            yield InputProblem(f"{path}:{line_no + 1}", f"{_reason(err)}; the rest is skipped")
+            yield InputProblem(f"{path}:{line_no + 1}", f"{error_reason(err)}; the rest is skipped")
             return
         line_no += 1
         if isinstance(line, _TooLong):
@@ -646,14 +653,16 @@ def _read_jsonl_lines(
             yield InputProblem(f"{path}:{line_no}", f"invalid JSON: {err.msg} (column {err.colno})")
             continue
         except (ValueError, RecursionError) as err:
-            yield InputProblem(f"{path}:{line_no}", f"invalid JSON: {_json_reason(err)}")
+            yield InputProblem(f"{path}:{line_no}", f"invalid JSON: {json_error_reason(err)}")
             continue
-        yield _story_or_problem(record, fields, f"{path}#{number}", path, number, line_no)
+        yield record_story(record, fields, f"{path}#{number}", path, number, line_no)
 
 
-def _story_or_problem(
+def record_story(
     record: Any, fields: Fields, key: str, path: str, number: int | None, line_no: int | None = None
 ) -> Story | InputProblem:
+    """The story in one decoded JSON record (or Parquet row), or the problem with it; every
+    engine reads records through this."""
     where = f"{path}:{line_no}" if line_no else key
     if not isinstance(record, dict):
         return InputProblem(where, f"expected a JSON object, found {type(record).__name__}")
@@ -714,7 +723,7 @@ def _read_parquet(
     number = 0
     try:
         for number, row in enumerate(parquet_rows(source, fields.names(), fields.body), start=1):
-            yield _story_or_problem(row, fields, f"{path}#{number}", path, number)
+            yield record_story(row, fields, f"{path}#{number}", path, number)
     except FormatError as err:
         yield InputProblem(f"{path}#{number + 1}" if number else path, str(err))
 

@@ -329,7 +329,7 @@ def _resolve(inputs: Iterable[str], input_format: str) -> _Inputs:
             kind = _kind(item, input_format) or "jsonl"
             (found.parquet if kind == "parquet" else found.jsonl).append(item)
             continue
-        for source, _root in read._expand([item]):
+        for source, _root in read.expand_inputs([item]):
             if isinstance(source, InputProblem):
                 found.problems.append(source)
                 continue
@@ -366,16 +366,16 @@ def _check_local(path: str, kind: str | None) -> str | None:
             "(use --engine local, or name the format with --input-format)"
         )
     try:
-        head = read._head(path)
+        head = read.file_head(path)
     except (OSError, EOFError, ValueError) as err:
-        return read._reason(err)
+        return read.error_reason(err)
     if not head.strip() and len(head) < 65536:
         return "empty file"
     if kind == "parquet" and not head.startswith(b"PAR1"):
         return "invalid Parquet file: no Parquet header"
     if kind == "jsonl" and is_binary(head):
         return "binary file (contains NUL bytes), not JSON Lines"
-    if kind == "jsonl" and read._opener(path) and _kind(path, "auto") != "jsonl":
+    if kind == "jsonl" and read.opener_for(path) and _kind(path, "auto") != "jsonl":
         return "compressed without a .gz or .bz2 name, which Spark needs to read it: rename it"
     return None
 
@@ -473,8 +473,8 @@ def _json_record(
     except json.JSONDecodeError as err:
         return InputProblem(f"{path}:{line_no}", f"invalid JSON: {err.msg} (column {err.colno})")
     except (ValueError, RecursionError) as err:
-        return InputProblem(f"{path}:{line_no}", f"invalid JSON: {read._json_reason(err)}")
-    return read._story_or_problem(record, fields, f"{path}#{number}", path, number, line_no)
+        return InputProblem(f"{path}:{line_no}", f"invalid JSON: {read.json_error_reason(err)}")
+    return read.record_story(record, fields, f"{path}#{number}", path, number, line_no)
 
 
 def _parquet_partition(
@@ -493,7 +493,7 @@ def _parquet_partition(
         for name in timestamps:  # instants travel as microseconds: no time zone guessing
             if record.get(name) is not None:
                 record[name] = _EPOCH + timedelta(microseconds=record[name])
-        story = read._story_or_problem(record, fields, f"{path}#{number}", path, number)
+        story = read.record_story(record, fields, f"{path}#{number}", path, number)
         yield _read_row(story, fingerprinter)
 
 
@@ -1125,7 +1125,7 @@ def scan_command(
 
     if not output:
         raise click.UsageError("--engine spark writes its results to a folder: give --output DIR")
-    input_format = read._FORMAT.get()
+    input_format = read.current_input_format()
     if input_format not in INPUT_FORMATS:
         raise click.BadParameter(
             "the Spark engine reads JSON Lines and Parquet: use auto, jsonl or parquet",
