@@ -43,36 +43,30 @@ def candidate_pairs(
         np.array([i for i, _ in with_passages], dtype=np.int32),
         [len(f.passages) for _, f in with_passages],
     )
+    # Keys are taken a quarter at a time (by their top bits), so the work arrays stay a
+    # fraction of the keys' own size; boilerplate passages' keys go in no quarter.
+    width = bands.shape[1]
+    keys = bands.ravel()
+    quarter = (keys >> np.uint64(62)).astype(np.uint8)
     if len(boilerplate):
         exact = np.concatenate([f.exact[f.passages] for _, f in with_passages])
         wanted = np.fromiter(boilerplate, dtype=np.uint64, count=len(boilerplate))
-        usable = ~np.isin(exact, wanted)
-        del exact
-        bands, story = bands[usable], story[usable]
-    width = bands.shape[1]
-    low, high = sharing(bands.ravel(), np.repeat(story, width), settings.widely_shared)
-    return set(zip(low.tolist(), high.tolist()))
-
-
-def sharing(keys: np.ndarray, owners: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct pairs ``(low, high)`` of owners (earliest first) that share a key, every pair
-    of a group of at most ``limit`` owners, the earliest with each other one in a larger
-    group (the rule of ``pairs_within``). Keys are taken a quarter at a time (by their top
-    bits) and pairs made a slice of groups at a time, so the work arrays stay a fraction of
-    the keys' own size."""
+        quarter[np.repeat(np.isin(exact, wanted), width)] = 4
     found = [np.zeros(0, dtype=np.int64)]
-    quarter = (keys >> np.uint64(62)).astype(np.uint8)
     for part in range(4):
         chosen = np.flatnonzero(quarter == part)
-        found.append(_sharing_part(keys[chosen], owners[chosen], limit))
+        found.append(_sharing_part(keys[chosen], story[chosen // width], settings.widely_shared))
     pairs = distinct(np.concatenate(found))
-    return pairs >> 32, pairs & 0xFFFFFFFF
+    return set(zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist()))
 
 
 def _sharing_part(
-    keys: np.ndarray, owners: np.ndarray, limit: int, budget: int = 1 << 20
+    keys: np.ndarray, owners: np.ndarray, limit: int, budget: int = 1 << 18
 ) -> np.ndarray:
-    """``sharing`` for some of the keys, as distinct pairs packed ``low << 32 | high``."""
+    """Distinct pairs of owners that share a key, packed ``low << 32 | high`` (earliest
+    first): every pair of a group of at most ``limit`` owners, the earliest with each other
+    one in a larger group (the rule of ``pairs_within``). Pairs are made a slice of groups
+    at a time, at most about ``budget`` per slice."""
     order = np.argsort(keys)
     keys, owners = keys[order], owners[order]
     repeated = keys[1:] == keys[:-1]

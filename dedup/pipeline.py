@@ -110,7 +110,7 @@ def fingerprint_stream(
     progress: Progress | None = None,
     keep_text: bool = True,
     on_problem: Callable[[InputProblem], None] | None = None,
-    chunk: int = 500,
+    chunk: int = 128,
 ) -> tuple[list[Story], list[Fingerprint], list[InputProblem]]:
     """Stories, their fingerprints and the input problems, in reading order, fingerprinting
     ``chunk`` stories at a time while reading goes on: on ``jobs`` processes, the reading
@@ -204,7 +204,7 @@ def fingerprint_all(
     *,
     jobs: int = 1,
     progress: Progress | None = None,
-    chunk: int = 500,
+    chunk: int = 128,
 ) -> list[Fingerprint]:
     """Fingerprints of stories already read, in their order (see ``fingerprint_stream``).
     The result is the same whatever ``jobs`` and ``chunk`` are."""

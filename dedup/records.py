@@ -6,7 +6,7 @@ one vocabulary and none of them needs click or rich to use another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -43,7 +43,17 @@ class Story:
     def without_text(self) -> Story:
         """The same story with only its metadata: what a scan keeps once it is
         fingerprinted, so memory does not grow with the text read."""
-        return replace(self, body="", paragraphs=())
+        return Story(
+            key=self.key,
+            id=self.id,
+            body="",
+            headline=self.headline,
+            date=self.date,
+            outlet=self.outlet,
+            url=self.url,
+            path=self.path,
+            record=self.record,
+        )
 
     @property
     def sort_key(self) -> tuple:

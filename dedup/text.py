@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 from .records import Paragraph
 
@@ -102,6 +103,10 @@ _ASCII_WORDS = "".join(
 )
 """For ASCII text, \\w+ runs are what remains after every other character becomes a space;
 str.translate and str.split find them three times faster than the regular expression."""
+_ASCII_LOWER_WORDS = _ASCII_WORDS.lower()
+"""The same, case folded in the same step."""
+_DATELINE_HINT = re.compile("[(—–]")
+"""A dateline needs one of these near the start of a paragraph (see ``strip_dateline``)."""
 
 
 def _fold(text: str) -> str:
@@ -128,12 +133,19 @@ def joined_tokens(texts: list[str]) -> list[str]:
     """``tokens`` of several paragraphs in one pass, one list with ``PARAGRAPH_BREAK``
     between paragraphs: the hot path of fingerprinting, so normalisation and tokenising run
     once per story rather than once per paragraph, and no list is built per paragraph."""
-    joined = f" {_BREAK} ".join(strip_dateline(text).replace(_BREAK, " ") for text in texts)
+    hint = _DATELINE_HINT.search
+    parts = [strip_dateline(text) if hint(text, 0, _DATELINE_REACH) else text for text in texts]
+    joined = f" {_BREAK} ".join(parts)
+    if joined.count(_BREAK) >= len(parts):  # a text holds the break character itself
+        joined = f" {_BREAK} ".join(part.replace(_BREAK, " ") for part in parts)
+    if joined.isascii():  # already NFKC, and no folded quote or dash is part of a word
+        return joined.translate(_ASCII_LOWER_WORDS).split()
     if not unicodedata.is_normalized("NFKC", joined):
         joined = unicodedata.normalize("NFKC", joined)
-    folded = _fold(joined).casefold()
-    if not folded.isascii():
-        folded = _drop_symbols(folded)
+    folded = _drop_symbols(_fold(joined))
+    if folded.isascii():  # the usual case: curly quotes, dashes and symbols were all it had
+        return folded.translate(_ASCII_LOWER_WORDS).split()
+    folded = folded.casefold()
     if folded.isascii():
         return folded.translate(_ASCII_WORDS).split()
     pattern = _TOKEN_OR_BREAK if _NO_SPACE.search(folded) else _WORD_OR_BREAK
@@ -199,13 +211,12 @@ def _simple_layout(body: str) -> tuple[Paragraph, ...] | None:
     found: list[Paragraph] = []
     start = 0
     for block in body.split("\n\n"):
-        if not block or block.strip() != block:
-            return None
-        lines = block.split("\n") if "\n" in block else [block]
-        if any(not line or line.strip() != line for line in lines):
-            return None
+        lines = block.split("\n") if "\n" in block else (block,)
+        for line in lines:
+            if not line or line.strip() != line:
+                return None
         if len(lines) > 1 and _hard_wrapped(lines):
-            lines = [block]
+            lines = (block,)
         for line in lines:
             found.append(Paragraph(len(found), line, start, start + len(line)))
             start += len(line) + 1
@@ -213,7 +224,7 @@ def _simple_layout(body: str) -> tuple[Paragraph, ...] | None:
     return tuple(found)
 
 
-def _hard_wrapped(lines: list[str]) -> bool:
+def _hard_wrapped(lines: Sequence[str]) -> bool:
     return any(line.lstrip()[:1].islower() for line in lines[1:])
 
 

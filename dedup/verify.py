@@ -122,11 +122,13 @@ def boilerplate_paragraphs(
     repeated = np.unique(by_outlet[0][by_outlet[1] >= settings.boilerplate_min] >> 32)
     crowded = np.flatnonzero(sizes > settings.boilerplate_max_df)
     found: set[int] = set()
+    shingles: dict[int, np.ndarray] = {}  # for this call only: the prints stay as they are
     for g in np.union1d(repeated, crowded).tolist():
-        carriers = [
-            (outlets[i], prints[i].shingles)
-            for i in story[starts[g] : starts[g] + sizes[g]].tolist()
-        ]
+        carriers = []
+        for i in story[starts[g] : starts[g] + sizes[g]].tolist():
+            if i not in shingles:
+                shingles[i] = distinct(prints[i].flat)
+            carriers.append((outlets[i], shingles[i]))
         if is_boilerplate(carriers, settings):
             found.add(int(exact[starts[g]]))
     return found
