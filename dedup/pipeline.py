@@ -9,11 +9,13 @@ This is the Python API the CLI is a thin layer over; it needs neither click nor 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .candidates import candidate_pairs
@@ -80,13 +82,35 @@ def scan(
         source: Iterable[Story | InputProblem] = items
     else:
         source = read_inputs([str(item) for item in items], fields)
-    stories, prints, problems = fingerprint_stream(
-        source, settings, jobs=jobs, progress=progress, keep_text=keep_text, on_problem=on_problem
-    )
-    order = sorted(range(len(stories)), key=lambda i: stories[i].sort_key)
-    result = cluster_fingerprints([stories[i] for i in order], [prints[i] for i in order], settings)
+    with cycle_collector_paused():
+        stories, prints, problems = fingerprint_stream(
+            source,
+            settings,
+            jobs=jobs,
+            progress=progress,
+            keep_text=keep_text,
+            on_problem=on_problem,
+        )
+        order = sorted(range(len(stories)), key=lambda i: stories[i].sort_key)
+        ordered = [stories[i] for i in order]
+        result = cluster_fingerprints(ordered, [prints[i] for i in order], settings)
     result.problems = problems
     return result
+
+
+@contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for a block. A scan keeps millions of objects alive and
+    makes no reference cycles of its own, so each collection would walk every story and
+    fingerprint read so far for nothing (about a sixth of a large scan's time); memory is
+    still freed as usual when objects are no longer used."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def scan_stories(
@@ -97,9 +121,10 @@ def scan_stories(
     progress: Progress | None = None,
 ) -> ScanResult:
     """The pipeline proper, on stories already read."""
-    ordered = sorted(stories, key=lambda story: story.sort_key)
-    prints = fingerprint_all(ordered, settings, jobs=jobs, progress=progress)
-    return cluster_fingerprints(ordered, prints, settings)
+    with cycle_collector_paused():
+        ordered = sorted(stories, key=lambda story: story.sort_key)
+        prints = fingerprint_all(ordered, settings, jobs=jobs, progress=progress)
+        return cluster_fingerprints(ordered, prints, settings)
 
 
 def fingerprint_stream(
