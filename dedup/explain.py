@@ -99,8 +99,8 @@ class Explanation:
     passages: list[Passage]
     boilerplate: list[Boilerplate]
     candidate: bool
-    """Whether a passage of each lands in the same LSH bucket: a scan only compares
-    stories that do."""
+    """Whether a passage of each lands in the same LSH bucket (boilerplate passages do not
+    count): a scan only compares stories that do."""
     clusters: list[Cluster] = field(default_factory=list)
     """The clusters a scan of A, B and the context forms."""
     alignment_summary: str = ""
@@ -171,7 +171,7 @@ def explain(
     context = [story for story in context if story.key not in (a.key, b.key)]
     stories = [a, b, *context]
     fingerprinter = Fingerprinter(settings)
-    prints = [fingerprinter(story) for story in stories]
+    prints = fingerprinter.batch(stories)
     judged = bool(context)
     if judged:
         keys = boilerplate_paragraphs(prints, [outlet_of(s) for s in stories], settings)
@@ -181,7 +181,7 @@ def explain(
     whole = overlap(prints[0].shingles, prints[1].shingles)
     found = overlap(without(prints[0].shingles, removed), without(prints[1].shingles, removed))
     pair = sorted((0, 1), key=lambda i: stories[i].sort_key)
-    candidate = bool(candidate_pairs([prints[i] for i in pair], settings))
+    candidate = bool(candidate_pairs([prints[i] for i in pair], settings, keys))
     result = scan_stories(stories, settings)
     return Explanation(
         a=a,
@@ -432,8 +432,8 @@ def explain_lines(found: Explanation, passages: int = 12) -> list[tuple[str, str
         lines.append(
             (
                 "bad",
-                "candidates: no passage of one collides with one of the other, so "
-                "a scan never compares them",
+                "candidates: no passage of one collides with one of the other "
+                "(boilerplate aside), so a scan never compares them",
             )
         )
     together = found.together

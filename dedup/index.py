@@ -1363,7 +1363,7 @@ class Index:
                 yield from self._ingest_batch(pending, now)
 
     def _ingest_batch(self, stories: list[Story], now: float) -> list[Verdict]:
-        prints = [self.fingerprinter(story) for story in stories]
+        prints = self.fingerprinter.batch(stories)
         verdicts = []
         with self.store.writing():
             for story, fingerprint in zip(stories, prints):
