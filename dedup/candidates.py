@@ -22,6 +22,8 @@ from .fingerprint import Fingerprint, distinct
 from .settings import DEFAULT, Settings
 
 Pair = tuple[int, int]
+_PARTS = 8
+"""Band keys are grouped in this many parts, by their top three bits."""
 
 
 def candidate_pairs(
@@ -43,18 +45,18 @@ def candidate_pairs(
         np.array([i for i, _ in with_passages], dtype=np.int32),
         [len(f.passages) for _, f in with_passages],
     )
-    # Keys are taken a quarter at a time (by their top bits), so the work arrays stay a
-    # fraction of the keys' own size; boilerplate passages' keys go in no quarter.
+    # Keys are taken an eighth at a time (by their top bits), so the work arrays stay a
+    # fraction of the keys' own size; boilerplate passages' keys go in no part.
     width = bands.shape[1]
     keys = bands.ravel()
-    quarter = (keys >> np.uint64(62)).astype(np.uint8)
+    part_of = (keys >> np.uint64(61)).astype(np.uint8)
     if len(boilerplate):
         exact = np.concatenate([f.exact[f.passages] for _, f in with_passages])
         wanted = np.fromiter(boilerplate, dtype=np.uint64, count=len(boilerplate))
-        quarter[np.repeat(np.isin(exact, wanted), width)] = 4
+        part_of[np.repeat(np.isin(exact, wanted), width)] = _PARTS
     found = [np.zeros(0, dtype=np.int64)]
-    for part in range(4):
-        chosen = np.flatnonzero(quarter == part)
+    for part in range(_PARTS):
+        chosen = np.flatnonzero(part_of == part)
         found.append(_sharing_part(keys[chosen], story[chosen // width], settings.widely_shared))
     pairs = distinct(np.concatenate(found))
     return set(zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist()))

@@ -207,9 +207,10 @@ def cluster_fingerprints(
     ``Story.sort_key`` order and ``prints[i]`` must be ``stories[i]``'s fingerprint."""
     outlets = [outlet_of(story) for story in stories]
     boilerplate = boilerplate_paragraphs(prints, outlets, settings)
-    removed = boilerplate_shingles(prints, boilerplate)
-    content = content_sets(prints, removed)
+    # Candidates before content sets: the candidate stage's work arrays are the largest
+    # memory of a scan, and need not sit alongside every story's content set.
     pairs = candidate_pairs(prints, settings, boilerplate)
+    content = content_sets(prints, boilerplate_shingles(prints, boilerplate))
     keys = [story.key for story in stories]
     matches = verify(pairs, keys, content, settings)
     clusters = form_clusters(stories, matches, dict(zip(keys, content)))
