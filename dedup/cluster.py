@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .records import Cluster, Match, Member, Story
-from .verify import contains
+from .verify import shared_count
 
 
 def form_clusters(
@@ -138,21 +138,19 @@ def _reuse(
     mine = content[key]
     if not mine.size:
         return 0.0
-    if match is not None and key != origin:
-        return match.shared / mine.size
-    if key == origin:
-        others = [content[k] for k in member_keys if k != key]
-        if not others:
-            return 0.0
-        # Look every copy's shingles up in the origin's and mark the ones found.
-        values = np.concatenate(others)
-        places = np.searchsorted(mine, values)
-        places[places == mine.size] = 0
-        found = np.zeros(mine.size, dtype=bool)
-        found[places[mine[places] == values]] = True
-        return float(np.count_nonzero(found) / mine.size)
-    source = content[origin]
-    return float(np.count_nonzero(contains(source, mine)) / mine.size)
+    if key != origin:
+        shared = match.shared if match is not None else shared_count(content[origin], mine)
+        return shared / mine.size
+    others = [content[k] for k in member_keys if k != key]
+    if not others:
+        return 0.0
+    # Look every copy's shingles up in the origin's and mark the ones found.
+    values = np.concatenate(others)
+    places = np.searchsorted(mine, values)
+    places[places == mine.size] = 0
+    found = np.zeros(mine.size, dtype=bool)
+    found[places[mine[places] == values]] = True
+    return np.count_nonzero(found) / mine.size
 
 
 def _member(story: Story, reuse: float) -> Member:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain, islice
 
 from .candidates import candidate_pairs
 from .cluster import form_clusters
@@ -168,13 +169,15 @@ def fingerprint_stream(
         if batch:
             yield batch
 
-    if jobs <= 1:
-        for batch in chunks():
+    batches = chunks()
+    head = list(islice(batches, 2))
+    if jobs <= 1 or len(head) < 2:  # one chunk is not worth starting processes for
+        for batch in chain(head, batches):
             collect(fingerprinter.batch(batch))
     else:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            for batch in chunks():
+            for batch in chain(head, batches):
                 keys = [story.key for story in batch]
                 texts = [[p.text for p in story.paragraphs] for story in batch]
                 pending.append(pool.submit(_fingerprint_texts, settings, keys, texts))
