@@ -150,7 +150,7 @@ def _reuse(
     places[places == mine.size] = 0
     found = np.zeros(mine.size, dtype=bool)
     found[places[mine[places] == values]] = True
-    return np.count_nonzero(found) / mine.size
+    return float(np.count_nonzero(found) / mine.size)
 
 
 def _member(story: Story, reuse: float) -> Member:
