@@ -406,11 +406,32 @@ def _nonblank_pattern() -> str:
 # -- stage A: read and fingerprint (executors) ---------------------------------------------
 
 
-def _read_row(item: Story | InputProblem, fingerprinter: Fingerprinter) -> tuple:
-    """A story with its fingerprint in Spark's types (uint64 keys as int64), or a problem."""
-    if isinstance(item, InputProblem):
-        return (item.source, item.reason, *([None] * 13))
-    fingerprint = fingerprinter(item)
+def _read_rows(
+    items: Iterable[Story | InputProblem], fingerprinter: Fingerprinter, chunk: int = 128
+) -> Iterator[tuple]:
+    """Stage A rows of stories and problems (a problem fills only the first two columns), in
+    their order; stories are fingerprinted a chunk at a time (``Fingerprinter.batch``), as
+    the local engine does."""
+    held: list[Story | InputProblem] = []
+
+    def flush() -> Iterator[tuple]:
+        prints = iter(fingerprinter.batch([item for item in held if isinstance(item, Story)]))
+        for item in held:
+            if isinstance(item, InputProblem):
+                yield (item.source, item.reason, *([None] * 13))
+            else:
+                yield _story_row(item, next(prints))
+        held.clear()
+
+    for item in items:
+        held.append(item)
+        if len(held) >= chunk:
+            yield from flush()
+    yield from flush()
+
+
+def _story_row(item: Story, fingerprint: Fingerprint) -> tuple:
+    """A story with its fingerprint in Spark's types (uint64 keys as int64)."""
     exact = fingerprint.exact.view(np.int64)
     paras = np.unique(exact[fingerprint.exact != 0]).tolist()
     passages = list(
@@ -447,21 +468,24 @@ def _jsonl_partition(
 ) -> Iterator[tuple]:
     """JSON Lines records of one partition, numbered as dedup.read numbers them: ``offsets``
     gives, per (file, chunk start), the lines and records of the file before the chunk."""
-    fingerprinter = Fingerprinter(settings)
-    chunk = None
-    path, line_no, number = "", 0, 0
-    for file, start, line in rows:
-        if (file, start) != chunk:
-            chunk = (file, start)
-            line_no, number = offsets.value[chunk]
-            path = _display(file, display.value)
-        line_no += 1
-        if line_no == 1:
-            line = line.lstrip("\ufeff")
-        if not line.strip():
-            continue
-        number += 1
-        yield _read_row(_json_record(line, fields, path, number, line_no), fingerprinter)
+
+    def records() -> Iterator[Story | InputProblem]:
+        chunk = None
+        path, line_no, number = "", 0, 0
+        for file, start, line in rows:
+            if (file, start) != chunk:
+                chunk = (file, start)
+                line_no, number = offsets.value[chunk]
+                path = _display(file, display.value)
+            line_no += 1
+            if line_no == 1:
+                line = line.lstrip("\ufeff")
+            if not line.strip():
+                continue
+            number += 1
+            yield _json_record(line, fields, path, number, line_no)
+
+    return _read_rows(records(), Fingerprinter(settings))
 
 
 def _json_record(
@@ -485,16 +509,18 @@ def _parquet_partition(
     settings: Settings,
 ) -> Iterator[tuple]:
     """Parquet rows, numbered by their row index in their file like dedup.read does."""
-    fingerprinter = Fingerprinter(settings)
-    for row in rows:
-        record = row.asDict(recursive=True)
-        path = _display(record.pop("__dedup_file"), display.value)
-        number = record.pop("__dedup_row") + 1
-        for name in timestamps:  # instants travel as microseconds: no time zone guessing
-            if record.get(name) is not None:
-                record[name] = _EPOCH + timedelta(microseconds=record[name])
-        story = read.record_story(record, fields, f"{path}#{number}", path, number)
-        yield _read_row(story, fingerprinter)
+
+    def records() -> Iterator[Story | InputProblem]:
+        for row in rows:
+            record = row.asDict(recursive=True)
+            path = _display(record.pop("__dedup_file"), display.value)
+            number = record.pop("__dedup_row") + 1
+            for name in timestamps:  # instants travel as microseconds: no time zone guessing
+                if record.get(name) is not None:
+                    record[name] = _EPOCH + timedelta(microseconds=record[name])
+            yield read.record_story(record, fields, f"{path}#{number}", path, number)
+
+    return _read_rows(records(), Fingerprinter(settings))
 
 
 def _read(
