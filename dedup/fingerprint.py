@@ -145,27 +145,27 @@ def shingle_hashes(words: list[str], size: int) -> np.ndarray:
     """Distinct hashes of every run of ``size`` consecutive tokens, as sorted uint32; a text
     shorter than one shingle counts as a single shingle of all its tokens."""
     hashes = _hash_tokens(words)
-    flat, _ = _paragraph_shingles(hashes, np.zeros(len(words), dtype=np.int64), 1, size)
+    flat, _ = _paragraph_shingles(hashes, np.array([len(words)]), size)
     return flat
 
 
 def _paragraph_shingles(
-    hashes: np.ndarray, owner: np.ndarray, count: int, size: int
+    hashes: np.ndarray, lengths: np.ndarray, size: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Shingles of ``count`` paragraphs in one vectorised pass: (flat, offsets). ``hashes``
-    are the tokens of all paragraphs one after the other and ``owner`` the paragraph of each.
+    """Shingles of several paragraphs in one vectorised pass: (flat, offsets). ``hashes``
+    are the tokens of all paragraphs one after the other, ``lengths`` how many each has.
     Windows are hashed over the whole token stream with array slices, then those that cross
     a paragraph boundary are dropped; a paragraph shorter than a shingle is one shingle."""
-    total = len(hashes)
+    total, count = len(hashes), len(lengths)
     if not total:
         return _EMPTY32, np.zeros(count + 1, dtype=np.int64)
+    owner = np.repeat(np.arange(count), lengths)
     windows = max(total - size + 1, 0)
     combined = hashes[:windows] * _MULTIPLIERS[0]
     for offset in range(1, size):
         combined += hashes[offset : offset + windows] * _MULTIPLIERS[offset % 8]
     inside = owner[:windows] == owner[size - 1 : size - 1 + windows]
     owners, values = [owner[:windows][inside]], [combined[inside]]
-    lengths = np.bincount(owner, minlength=count)
     short = np.flatnonzero((lengths > 0) & (lengths < size))
     if len(short):
         first = (np.cumsum(lengths) - lengths)[short]
@@ -183,15 +183,14 @@ def _paragraph_shingles(
     return (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets.astype(np.int64)
 
 
-def _exact_keys(hashes: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
+def _exact_keys(hashes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """A 64-bit key per paragraph from its token hashes (a polynomial hash, mixed with the
     length): equal tokens, equal key; 0 for a paragraph without tokens."""
-    keys = np.zeros(count, dtype=np.uint64)
+    keys = np.zeros(len(lengths), dtype=np.uint64)
     if not len(hashes):
         return keys
-    lengths = np.bincount(owner, minlength=count)
     starts = np.cumsum(lengths) - lengths
-    position = np.arange(len(hashes)) - starts[owner]
+    position = np.arange(len(hashes)) - np.repeat(starts, lengths)
     terms = hashes * _powers(int(lengths.max()))[position]
     filled = np.flatnonzero(lengths)
     sums = np.add.reduceat(terms, starts[filled])
@@ -325,7 +324,7 @@ class Fingerprinter:
         """Fingerprints of several stories, computed together: every numpy step runs once
         over all their tokens, shingles and passages, so the per-story cost is the Python
         work of tokenising alone. The result is the same whatever the batch."""
-        return self.texts([s.key for s in stories], [_texts(s) for s in stories])
+        return self.texts([s.key for s in stories], [paragraph_texts(s) for s in stories])
 
     def texts(self, keys: Sequence[str], texts: Sequence[list[str]]) -> list[Fingerprint]:
         """``batch`` for stories given as their keys and paragraph texts (what processes
@@ -338,11 +337,10 @@ class Fingerprinter:
                 words.append(PARAGRAPH_BREAK)
         hashes = _hash_tokens(words)
         breaks = hashes == 0
-        owner = np.cumsum(breaks)[~breaks]
+        lengths = np.bincount(np.cumsum(breaks)[~breaks], minlength=int(counts.sum()))
         hashes = hashes[~breaks]
-        total = int(counts.sum())
-        flat, offsets = _paragraph_shingles(hashes, owner, total, self.settings.shingle)
-        exact = _exact_keys(hashes, owner, total)
+        flat, offsets = _paragraph_shingles(hashes, lengths, self.settings.shingle)
+        exact = _exact_keys(hashes, lengths)
         sizes = np.diff(offsets)
         passages = np.flatnonzero(sizes >= self.settings.min_passage)
         bands = self.band_keys(self._signatures(*_passage_shingles(flat, offsets, passages)))
@@ -376,5 +374,6 @@ def _passage_shingles(
     return flat[np.repeat(chosen, sizes)], sizes[passages]
 
 
-def _texts(story: Story) -> list[str]:
+def paragraph_texts(story: Story) -> list[str]:
+    """What fingerprinting reads of a story: its paragraphs' texts."""
     return [paragraph.text for paragraph in story.paragraphs]

@@ -21,7 +21,7 @@ from itertools import chain, islice
 
 from .candidates import candidate_pairs
 from .cluster import form_clusters
-from .fingerprint import Fingerprint, Fingerprinter
+from .fingerprint import Fingerprint, Fingerprinter, paragraph_texts
 from .read import DEFAULT_FIELDS, Fields, outlet_of, read_inputs
 from .records import Cluster, InputProblem, Match, Story
 from .settings import DEFAULT, Settings
@@ -179,7 +179,7 @@ def fingerprint_stream(
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             for batch in chain(head, batches):
                 keys = [story.key for story in batch]
-                texts = [[p.text for p in story.paragraphs] for story in batch]
+                texts = [paragraph_texts(story) for story in batch]
                 pending.append(pool.submit(_fingerprint_texts, settings, keys, texts))
                 while len(pending) > 2 * jobs or (pending and pending[0].done()):
                     collect(pending.popleft().result())
