@@ -2,7 +2,7 @@
 
 Two passages are candidates when any of their LSH bands agree (the band keys of
 ``Fingerprinter.band_keys``, with datasketch's MinHashLSH banding for the threshold).
-Grouping equal keys is a sort over all keys at once; the same keys are what the persistent
+Grouping equal keys is one sort over all keys at once; the same keys are what the persistent
 index stores and what the Spark engine groups by, so every engine finds the same candidates.
 
 No pair of stories is compared unless a band brings them together (identical paragraphs
@@ -13,17 +13,19 @@ with its earliest story only, and boilerplate passages bring no pairs at all.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from itertools import combinations
 
 import numpy as np
 
-from .fingerprint import Fingerprint, distinct
+from .fingerprint import Fingerprint, distinct, fmix64
 from .settings import DEFAULT, Settings
 
 Pair = tuple[int, int]
-_PARTS = 8
-"""Band keys are grouped in this many parts, by their top three bits."""
+_CHUNK = 1 << 12
+"""Stories whose band keys are gathered at a time."""
+_SLICE = 1 << 20
+"""Keys compared at a time, so that work arrays stay small beside the keys themselves."""
 
 
 def candidate_pairs(
@@ -37,51 +39,85 @@ def candidate_pairs(
     the result does not depend on the order the inputs were read in. Passages whose exact
     key is in ``boilerplate`` carry no weight in verification and bring no pairs either.
     """
-    with_passages = [(i, f) for i, f in enumerate(prints) if len(f.passages)]
-    if not with_passages:
-        return set()
-    bands = np.concatenate([f.bands for _, f in with_passages])
-    story = np.repeat(
-        np.array([i for i, _ in with_passages], dtype=np.int32),
-        [len(f.passages) for _, f in with_passages],
-    )
-    # Keys are taken an eighth at a time (by their top bits), so the work arrays stay a
-    # fraction of the keys' own size; boilerplate passages' keys go in no part.
-    width = bands.shape[1]
-    keys = bands.ravel()
-    part_of = (keys >> np.uint64(61)).astype(np.uint8)
-    if len(boilerplate):
-        exact = np.concatenate([f.exact[f.passages] for _, f in with_passages])
-        wanted = np.fromiter(boilerplate, dtype=np.uint64, count=len(boilerplate))
-        part_of[np.repeat(np.isin(exact, wanted), width)] = _PARTS
+    bits = max(len(prints) - 1, 1).bit_length()
+    keys = _owned_keys(prints, boilerplate, bits)
+    keys.sort()
     found = [np.zeros(0, dtype=np.int64)]
-    for part in range(_PARTS):
-        chosen = np.flatnonzero(part_of == part)
-        found.append(_sharing_part(keys[chosen], story[chosen // width], settings.widely_shared))
+    for low, high in _slices(keys, bits):
+        found.append(_sharing(keys[low:high], bits, settings.widely_shared))
     pairs = distinct(np.concatenate(found))
     return set(zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist()))
 
 
-def _sharing_part(
-    keys: np.ndarray, owners: np.ndarray, limit: int, budget: int = 1 << 18
+def _owned_keys(
+    prints: Sequence[Fingerprint], boilerplate: Collection[int], bits: int
 ) -> np.ndarray:
-    """Distinct pairs of owners that share a key, packed ``low << 32 | high`` (earliest
-    first): every pair of a group of at most ``limit`` owners, the earliest with each other
-    one in a larger group (the rule of ``pairs_within``). Pairs are made a slice of groups
-    at a time, at most about ``budget`` per slice."""
-    order = np.argsort(keys)
-    keys, owners = keys[order], owners[order]
-    repeated = keys[1:] == keys[:-1]
-    shared = np.zeros(len(keys), dtype=bool)
-    shared[1:] = repeated
-    shared[:-1] |= repeated
-    # Most keys have a single owner and are dropped here. Each shared key becomes its rank,
-    # packed above its owner: one plain sort then orders every group's owners and brings an
-    # owner's repeats of a key together.
-    rank = np.cumsum(np.concatenate(([False], ~repeated))[shared])
-    packed = distinct((rank.astype(np.int64) << 32) | owners[shared])
-    ranks, owners = packed >> 32, packed & 0xFFFFFFFF
-    starts = np.flatnonzero(np.concatenate(([True], ranks[1:] != ranks[:-1])))
+    """Every band key of every passage not in ``boilerplate``, mixed (band keys' low bits
+    depend on fewer MinHash values than their high bits) and with its low ``bits`` bits
+    replaced by the number of its story: one plain sort then brings equal keys together,
+    their stories in order. Keys equal but for those bits (a chance of one in 2^(64 - bits)
+    per pair of keys) only add a candidate that verification turns down."""
+    wanted = np.fromiter(boilerplate, dtype=np.uint64, count=len(boilerplate))
+    width = max((f.bands.shape[1] for f in prints if len(f.passages)), default=0)
+    keys = np.empty(sum(len(f.passages) for f in prints) * width, dtype=np.uint64)
+    high = ~np.uint64((1 << bits) - 1)
+    filled = 0
+    for start in range(0, len(prints), _CHUNK):
+        part = prints[start : start + _CHUNK]
+        counts = [len(f.passages) for f in part]
+        if not sum(counts):
+            continue
+        bands = np.concatenate([f.bands for f in part])
+        owner = np.repeat(np.arange(start, start + len(part), dtype=np.uint64), counts)
+        if len(wanted):
+            exact = np.concatenate([f.exact[f.passages] for f in part])
+            useful = ~np.isin(exact, wanted)
+            bands, owner = bands[useful], owner[useful]
+        block = ((fmix64(bands) & high) | owner[:, None]).ravel()
+        keys[filled : filled + len(block)] = block
+        filled += len(block)
+    return keys[:filled]
+
+
+def _slices(keys: np.ndarray, bits: int) -> Iterator[tuple[int, int]]:
+    """Consecutive ranges of about ``_SLICE`` sorted keys, never splitting a group of keys
+    equal but for their low ``bits`` bits: the work arrays of a slice stay small beside the
+    keys themselves."""
+    low, top = 0, 1 << (64 - bits)
+    while low < len(keys):
+        high = min(low + _SLICE, len(keys))
+        group = (int(keys[high - 1]) >> bits) + 1
+        if high < len(keys) and group < top:
+            high = int(np.searchsorted(keys, np.uint64(group << bits)))
+        else:
+            high = len(keys)
+        yield low, high
+        low = high
+
+
+def _sharing(keys: np.ndarray, bits: int, limit: int) -> np.ndarray:
+    """The pairs of stories (``_group_pairs``) that sorted ``keys`` bring together."""
+    shift = np.uint64(bits)
+    equal = ((keys[1:] ^ keys[:-1]) >> shift) == 0
+    near = np.zeros(len(keys), dtype=bool)
+    near[1:] = equal
+    near[:-1] |= equal
+    keys = keys[near]  # most keys belong to one story alone
+    if len(keys) > 1:
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]  # a story's repeats
+    starts = np.flatnonzero(np.concatenate(([True], ((keys[1:] ^ keys[:-1]) >> shift) != 0)))
+    owners = (keys & np.uint64((1 << bits) - 1)).astype(np.int64)
+    return _group_pairs(owners, starts, limit)
+
+
+def _group_pairs(
+    owners: np.ndarray, starts: np.ndarray, limit: int, budget: int = 1 << 18
+) -> np.ndarray:
+    """Distinct pairs of owners within each group (groups start at ``starts``, owners
+    sorted in each), packed ``low << 32 | high``: every pair of a group of at most ``limit``
+    owners, the earliest with each other one in a larger group (the rule of
+    ``pairs_within``). Pairs are made a slice of groups at a time, at most about ``budget``
+    per slice."""
     sizes = np.diff(np.append(starts, len(owners)))
     made = np.where(sizes <= limit, sizes * (sizes - 1) // 2, sizes - 1)
     cuts = np.searchsorted(np.cumsum(made), np.arange(budget, made.sum(), budget))

@@ -194,7 +194,7 @@ def _exact_keys(hashes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     terms = hashes * _powers(int(lengths.max()))[position]
     filled = np.flatnonzero(lengths)
     sums = np.add.reduceat(terms, starts[filled])
-    mixed = _fmix64(sums ^ (lengths[filled].astype(np.uint64) * _MULTIPLIERS[1]))
+    mixed = fmix64(sums ^ (lengths[filled].astype(np.uint64) * _MULTIPLIERS[1]))
     mixed[mixed == 0] = 1
     keys[filled] = mixed
     return keys
@@ -214,8 +214,9 @@ def _powers(count: int) -> np.ndarray:
 _POWERS = np.ones(0, dtype=np.uint64)
 
 
-def _fmix64(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finalizer: spreads a polynomial hash's bits."""
+def fmix64(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer: spreads a polynomial hash's bits over all 64. A
+    bijection, so equal after mixing means equal before."""
     values = values ^ (values >> np.uint64(33))
     values = values * np.uint64(0xFF51AFD7ED558CCD)
     values = values ^ (values >> np.uint64(33))

@@ -173,6 +173,36 @@ def test_candidates_come_from_lsh_not_all_pairs():
     assert (0, 150) in candidate_pairs(prints)
 
 
+def test_candidates_equal_grouping_every_band_key(monkeypatch, tmp_path):
+    """The sorted, sliced key table finds exactly the pairs a plain grouping of full band keys
+    does (pairs_within's rule for large groups included), whatever the slice sizes."""
+    from dedup import candidates, synth
+    from dedup.read import outlet_of
+    from dedup.verify import boilerplate_paragraphs
+
+    synth.write_corpus(tmp_path / "corpus.jsonl", 400, seed=5, words=200)
+    stories, _ = load([str(tmp_path / "corpus.jsonl")])
+    stories.sort(key=lambda story: story.sort_key)
+    prints = fingerprint_all(stories)
+    settings = Settings(widely_shared=3)
+    boilerplate = boilerplate_paragraphs(prints, [outlet_of(s) for s in stories], settings)
+    assert boilerplate
+    groups: dict[int, set[int]] = {}
+    for number, fingerprint in enumerate(prints):
+        for passage, row in zip(fingerprint.passages, fingerprint.bands):
+            if int(fingerprint.exact[passage]) not in boilerplate:
+                for key in row.tolist():
+                    groups.setdefault(key, set()).add(number)
+    expected = set()
+    for owners in groups.values():
+        expected.update(candidates.pairs_within(sorted(owners), settings.widely_shared))
+    assert len(expected) > 100
+    assert candidate_pairs(prints, settings, boilerplate) == expected
+    monkeypatch.setattr(candidates, "_SLICE", 7)
+    monkeypatch.setattr(candidates, "_CHUNK", 5)
+    assert candidate_pairs(prints, settings, boilerplate) == expected
+
+
 def test_languages_without_spaces_are_matched_by_characters():
     rng = random.Random(5)
     chars = (
