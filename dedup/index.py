@@ -1558,17 +1558,20 @@ class Index:
             return False
         needed = [ref for _, ref, outlet in carriers if outlet in wanted and ref is not None]
         prints = self._fingerprints(needed)
-        empty = np.zeros(0, dtype=np.uint32)
-        judged = []
+        outlets: list[str] = []
+        judged: list[Fingerprint | None] = []
         for _, ref, outlet in carriers:
             if outlet not in wanted:
-                judged.append(("", empty))  # counts towards the total only
+                outlets.append("")  # counts towards the total only
+                judged.append(None)
             elif ref is None:
                 assert incoming is not None
-                judged.append((outlet, incoming[2].shingles))
+                outlets.append(outlet)
+                judged.append(incoming[2])
             elif ref in prints:
-                judged.append((outlet, prints[ref].shingles))
-        return is_boilerplate(judged, settings)
+                outlets.append(outlet)
+                judged.append(prints[ref])
+        return is_boilerplate(outlets, lambda k: judged[k].shingles, settings)
 
     def _own_rule(
         self,

@@ -655,11 +655,14 @@ def _boilerplate(stories: DataFrame, settings: Settings) -> tuple[DataFrame, np.
 def _repeated(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int]]:
     """Paragraphs an outlet repeats in enough of its own, mutually different, stories."""
     for row in rows:
-        carriers = [
-            (carrier.outlet_key, Fingerprint.from_bytes(carrier.key, carrier.fp).shingles)
-            for carrier in sorted(row.carriers, key=lambda carrier: carrier.idx)
-        ]
-        if is_boilerplate(carriers, settings):
+        carriers = sorted(row.carriers, key=lambda carrier: carrier.idx)
+        if is_boilerplate(
+            [carrier.outlet_key for carrier in carriers],
+            lambda k, carriers=carriers: (
+                Fingerprint.from_bytes(carriers[k].key, carriers[k].fp).shingles
+            ),
+            settings,
+        ):
             yield (row.exact,)
 
 

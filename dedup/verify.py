@@ -13,7 +13,7 @@ near-duplicates (resemblance at least ``near_duplicate``) or one a partial reuse
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -122,14 +122,13 @@ def boilerplate_paragraphs(
     repeated = np.unique(by_outlet[0][by_outlet[1] >= settings.boilerplate_min] >> 32)
     crowded = np.flatnonzero(sizes > settings.boilerplate_max_df)
     found: set[int] = set()
-    shingles: dict[int, np.ndarray] = {}  # for this call only: the prints stay as they are
     for g in np.union1d(repeated, crowded).tolist():
-        carriers = []
-        for i in story[starts[g] : starts[g] + sizes[g]].tolist():
-            if i not in shingles:
-                shingles[i] = distinct(prints[i].flat)
-            carriers.append((outlets[i], shingles[i]))
-        if is_boilerplate(carriers, settings):
+        carriers = story[starts[g] : starts[g] + sizes[g]].tolist()
+        if is_boilerplate(
+            [outlets[i] for i in carriers],
+            lambda k, carriers=carriers: distinct(prints[carriers[k]].flat),
+            settings,
+        ):
             found.add(int(exact[starts[g]]))
     return found
 
@@ -147,34 +146,35 @@ def _paragraph_table(prints: Sequence[Fingerprint]) -> tuple[np.ndarray, np.ndar
 
 
 def is_boilerplate(
-    carriers: Sequence[tuple[str, np.ndarray]], settings: Settings = DEFAULT
+    outlets: Sequence[str], shingles: Callable[[int], np.ndarray], settings: Settings = DEFAULT
 ) -> bool:
-    """Whether a paragraph is boilerplate, given the (outlet, shingles) of every story that
-    carries it, earliest first. The one rule every engine (scan, index, Spark) applies.
+    """Whether a paragraph is boilerplate, given the outlet of every story that carries it,
+    earliest first ("" when unknown), and ``shingles(k)`` giving carrier k's shingles. The one
+    rule every engine (scan, index, Spark) applies.
 
     It is boilerplate when more than ``boilerplate_max_df`` stories carry it, or when one
     outlet repeats it in ``boilerplate_min`` of its own *different* stories: versions of one
     story (write-thrus, near-duplicates of each other) count once, so an agency's updates
-    never turn the story's own text into boilerplate.
+    never turn the story's own text into boilerplate. ``shingles`` is called only for the
+    carriers compared, usually the first few of an outlet, so callers fetch them lazily.
     """
-    if len(carriers) > settings.boilerplate_max_df:
+    if len(outlets) > settings.boilerplate_max_df:
         return True
-    if len(carriers) < settings.boilerplate_min:
+    if len(outlets) < settings.boilerplate_min:
         return False
-    by_outlet: dict[str, list[np.ndarray]] = defaultdict(list)
-    for outlet, shingles in carriers:
+    by_outlet: dict[str, list[int]] = defaultdict(list)
+    for carrier, outlet in enumerate(outlets):
         if outlet:
-            by_outlet[outlet].append(shingles)
+            by_outlet[outlet].append(carrier)
     for same_outlet in by_outlet.values():
         if len(same_outlet) < settings.boilerplate_min:
             continue
-        distinct: list[np.ndarray] = []
-        for shingles in same_outlet:
-            if all(
-                overlap(shingles, kept).resemblance < settings.near_duplicate for kept in distinct
-            ):
-                distinct.append(shingles)
-                if len(distinct) >= settings.boilerplate_min:
+        different: list[np.ndarray] = []
+        for carrier in same_outlet:
+            mine = shingles(carrier)
+            if all(overlap(mine, kept).resemblance < settings.near_duplicate for kept in different):
+                different.append(mine)
+                if len(different) >= settings.boilerplate_min:
                     return True
     return False
 
