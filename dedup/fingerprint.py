@@ -355,7 +355,7 @@ class Fingerprinter:
             prints.append(
                 Fingerprint(
                     key,
-                    flat[offsets[low] : offsets[high]],
+                    flat[offsets[low] : offsets[high]].copy(),  # freed with its story
                     offsets[low : high + 1] - offsets[low],
                     exact[low:high],
                     passages[start:stop] - low,

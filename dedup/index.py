@@ -1325,6 +1325,7 @@ class Index:
         loaded.sort(key=lambda pair: pair[0].sort_key)
         stories = [story for story, _ in loaded]
         prints = [fingerprint for _, fingerprint in loaded]
+        del loaded  # cluster_fingerprints lets each fingerprint go once it is used
         return cluster_fingerprints(stories, prints, self.settings)
 
     def stats(self) -> dict[str, Any]:

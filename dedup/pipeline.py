@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 
+import numpy as np
+
 from .candidates import candidate_pairs
 from .cluster import form_clusters
 from .fingerprint import Fingerprint, Fingerprinter, paragraph_texts
@@ -94,7 +96,8 @@ def scan(
         )
         order = sorted(range(len(stories)), key=lambda i: stories[i].sort_key)
         ordered = [stories[i] for i in order]
-        result = cluster_fingerprints(ordered, [prints[i] for i in order], settings)
+        prints = [prints[i] for i in order]
+        result = cluster_fingerprints(ordered, prints, settings)
     result.problems = problems
     return result
 
@@ -203,17 +206,19 @@ _WORKER_FINGERPRINTERS: dict[Settings, Fingerprinter] = {}
 
 
 def cluster_fingerprints(
-    stories: Sequence[Story], prints: Sequence[Fingerprint], settings: Settings = DEFAULT
+    stories: Sequence[Story], prints: list[Fingerprint], settings: Settings = DEFAULT
 ) -> ScanResult:
     """Boilerplate, candidates, verification and clustering over fingerprints already made
     (by ``fingerprint_all``, or loaded from an index). ``stories`` must be in
-    ``Story.sort_key`` order and ``prints[i]`` must be ``stories[i]``'s fingerprint."""
+    ``Story.sort_key`` order and ``prints[i]`` must be ``stories[i]``'s fingerprint.
+
+    ``prints`` is emptied on the way: once candidates are found, each fingerprint is let go
+    as its story's content set is made, so a story's shingles are never held twice. Pass a
+    copy of the list to keep them."""
     outlets = [outlet_of(story) for story in stories]
     boilerplate = boilerplate_paragraphs(prints, outlets, settings)
-    # Candidates before content sets: the candidate stage's work arrays are the largest
-    # memory of a scan, and need not sit alongside every story's content set.
     pairs = candidate_pairs(prints, settings, boilerplate)
-    content = content_sets(prints, boilerplate_shingles(prints, boilerplate))
+    content = _content_consuming(prints, boilerplate_shingles(prints, boilerplate))
     keys = [story.key for story in stories]
     matches = verify(pairs, keys, content, settings)
     clusters = form_clusters(stories, matches, dict(zip(keys, content)))
@@ -225,6 +230,20 @@ def cluster_fingerprints(
         candidates=len(pairs),
         boilerplate_paragraphs=len(boilerplate),
     )
+
+
+def _content_consuming(
+    prints: list[Fingerprint], removed: np.ndarray, chunk: int = 1024
+) -> list[np.ndarray]:
+    """``content_sets`` of ``prints``, emptying the list a chunk at a time as it goes."""
+    content: list[np.ndarray] = []
+    prints.reverse()
+    while prints:
+        part = prints[-chunk:]
+        del prints[-chunk:]
+        part.reverse()
+        content += content_sets(part, removed)
+    return content
 
 
 def fingerprint_all(

@@ -333,3 +333,24 @@ def test_a_scan_without_text_finds_the_same_clusters(tmp_path):
     assert with_text.matches == light.matches and len(with_text.clusters) == 1
     assert all(s.body == "" and s.paragraphs == () for s in light.stories)
     assert [s.key for s in light.stories] == [s.key for s in with_text.stories]
+
+
+def test_clustering_lets_each_fingerprint_go_once_used(tmp_path):
+    """cluster_fingerprints empties the list it is given, chunk by chunk, and the content
+    sets come out in story order whatever the chunk."""
+    from dedup import pipeline, synth
+    from dedup.verify import content_sets
+
+    synth.write_corpus(tmp_path / "corpus.jsonl", 60, seed=8, words=150)
+    stories, _ = load([str(tmp_path / "corpus.jsonl")])
+    stories.sort(key=lambda story: story.sort_key)
+    prints = fingerprint_all(stories)
+    removed = prints[3].paragraph(0)
+    expected = [c.tolist() for c in content_sets(prints, removed)]
+    consumed = list(prints)
+    assert [c.tolist() for c in pipeline._content_consuming(consumed, removed, 7)] == expected
+    assert consumed == []
+    kept = list(prints)
+    result = pipeline.cluster_fingerprints(stories, prints)
+    assert prints == [] and result.clusters
+    assert clusters_of(result) == clusters_of(pipeline.cluster_fingerprints(stories, kept))
