@@ -2,8 +2,10 @@
 
 Two passages are candidates when any of their LSH bands agree (the band keys of
 ``Fingerprinter.band_keys``, with datasketch's MinHashLSH banding for the threshold).
-Grouping equal keys is one sort over all keys at once; the same keys are what the persistent
-index stores and what the Spark engine groups by, so every engine finds the same candidates.
+Grouping equal keys is one in-place sort over all keys at once; the same keys are what the
+persistent index stores and what the Spark engine groups by, so every engine finds the same
+candidates (here, once in a long while, one more that only shares a key's top bits; see
+``_owned_keys``).
 
 No pair of stories is compared unless a band brings them together (identical paragraphs
 have identical bands), so the cost grows with the number of stories, not with its square. A
