@@ -506,7 +506,11 @@ class SQLiteStore(Store):
                 raise IndexUnusable(f"cannot create the index {path}: {err}") from None
         try:
             self.db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-            self._open(create)
+            if create:  # two runs creating one index at once: the lock makes one wait
+                with self.exclusive(timeout):
+                    self._open(create)
+            else:
+                self._open(create)
         except sqlite3.OperationalError as err:
             if _is_busy(err):
                 raise IndexBusy(f"{path} is busy: another run holds it ({err})") from None

@@ -292,6 +292,26 @@ def test_two_runs_at_once_never_double_insert(tmp_path):
         )
 
 
+def test_a_new_index_is_created_under_the_writers_lock(tmp_path):
+    """A run that creates the index waits for the lock like any writer, so two first runs
+    at once never see each other's half-made schema."""
+    import fcntl
+
+    feed = write_jsonl(tmp_path / "feed.jsonl", [{"id": "a", "body": paragraphs(3, 4)[0]}])
+    db = tmp_path / "wire.db"
+    with open(f"{db}.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        proc = dedup("ingest", "--db", str(db), str(feed), "--lock-timeout", "30", "--quiet")
+        time.sleep(1.5)
+        assert proc.poll() is None  # waiting for the lock ...
+        with sqlite3.connect(db) as raw:  # ... before making any table
+            assert raw.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*) FROM stories").fetchone() == (1,)
+
+
 def test_sigkill_during_ingest_leaves_an_index_the_next_run_completes(tmp_path):
     records = list(synth.generate(700, seed=41, words=150))
     for record in records:
