@@ -21,8 +21,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from .fingerprint import distinct
 from .records import Cluster, Match, Member, Story
-from .verify import shared_count
+from .verify import contains, shared_count
 
 
 def form_clusters(
@@ -144,13 +145,8 @@ def _reuse(
     others = [content[k] for k in member_keys if k != key]
     if not others:
         return 0.0
-    # Look every copy's shingles up in the origin's and mark the ones found.
     values = np.concatenate(others)
-    places = np.searchsorted(mine, values)
-    places[places == mine.size] = 0
-    found = np.zeros(mine.size, dtype=bool)
-    found[places[mine[places] == values]] = True
-    return float(np.count_nonzero(found) / mine.size)
+    return float(distinct(values[contains(mine, values)]).size / mine.size)
 
 
 def _member(story: Story, reuse: float) -> Member:
