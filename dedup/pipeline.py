@@ -19,8 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 
-import numpy as np
-
 from .candidates import candidate_pairs
 from .cluster import form_clusters
 from .fingerprint import Fingerprint, Fingerprinter, paragraph_texts
@@ -218,7 +216,7 @@ def cluster_fingerprints(
     outlets = [outlet_of(story) for story in stories]
     boilerplate = boilerplate_paragraphs(prints, outlets, settings)
     pairs = candidate_pairs(prints, settings, boilerplate)
-    content = _content_consuming(prints, boilerplate_shingles(prints, boilerplate))
+    content = content_sets(prints, boilerplate_shingles(prints, boilerplate), release=True)
     keys = [story.key for story in stories]
     matches = verify(pairs, keys, content, settings)
     clusters = form_clusters(stories, matches, dict(zip(keys, content)))
@@ -230,20 +228,6 @@ def cluster_fingerprints(
         candidates=len(pairs),
         boilerplate_paragraphs=len(boilerplate),
     )
-
-
-def _content_consuming(
-    prints: list[Fingerprint], removed: np.ndarray, chunk: int = 1024
-) -> list[np.ndarray]:
-    """``content_sets`` of ``prints``, emptying the list a chunk at a time as it goes."""
-    content: list[np.ndarray] = []
-    prints.reverse()
-    while prints:
-        part = prints[-chunk:]
-        del prints[-chunk:]
-        part.reverse()
-        content += content_sets(part, removed)
-    return content
 
 
 def fingerprint_all(

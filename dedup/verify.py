@@ -13,7 +13,7 @@ near-duplicates (resemblance at least ``near_duplicate``) or one a partial reuse
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -193,17 +193,18 @@ def boilerplate_shingles(prints: Sequence[Fingerprint], boilerplate: set[int]) -
 
 
 def content_sets(
-    prints: Sequence[Fingerprint], removed: np.ndarray, chunk: int = 1024
+    prints: Sequence[Fingerprint], removed: np.ndarray, chunk: int = 1024, *, release: bool = False
 ) -> list[np.ndarray]:
     """Each story's distinct shingles with the boilerplate taken out (what ``without`` gives
-    for ``Fingerprint.shingles``), computed ``chunk`` stories at a time."""
+    for ``Fingerprint.shingles``), computed ``chunk`` stories at a time. With ``release``,
+    ``prints`` (a list) is emptied a chunk at a time, so that each fingerprint can be freed
+    as soon as its content set is made."""
     result: list[np.ndarray] = []
     # A 1 MiB table of which 2^12-wide ranges hold a removed shingle: most shingles are
     # cleared by one look-up in it, and only the few left need a binary search.
     near = np.zeros(1 << 20, dtype=bool)
     near[removed >> 12] = True
-    for start in range(0, len(prints), chunk):
-        part = prints[start : start + chunk]
+    for part in _chunks(prints, chunk, release):
         counts = np.fromiter((len(f.flat) for f in part), dtype=np.int64, count=len(part))
         if not counts.sum():
             result += [np.zeros(0, dtype=np.uint32)] * len(part)
@@ -220,6 +221,24 @@ def content_sets(
         bounds = np.searchsorted(owners, np.arange(len(part) + 1, dtype=np.uint64)).tolist()
         result += [values[low:high] for low, high in pairwise(bounds)]
     return result
+
+
+def _chunks(
+    items: Sequence[Fingerprint], size: int, release: bool
+) -> Iterator[Sequence[Fingerprint]]:
+    """Consecutive slices of ``items``; with ``release``, each is taken out of the list
+    (from its end, after one reversal, so that emptying it costs no more than reading it)."""
+    if not release:
+        for start in range(0, len(items), size):
+            yield items[start : start + size]
+        return
+    assert isinstance(items, list)
+    items.reverse()
+    while items:
+        part = items[-size:]
+        del items[-size:]
+        part.reverse()
+        yield part
 
 
 def without(shingles: np.ndarray, removed: np.ndarray) -> np.ndarray:

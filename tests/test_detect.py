@@ -348,7 +348,7 @@ def test_clustering_lets_each_fingerprint_go_once_used(tmp_path):
     removed = prints[3].paragraph(0)
     expected = [c.tolist() for c in content_sets(prints, removed)]
     consumed = list(prints)
-    assert [c.tolist() for c in pipeline._content_consuming(consumed, removed, 7)] == expected
+    assert [c.tolist() for c in content_sets(consumed, removed, 7, release=True)] == expected
     assert consumed == []
     kept = list(prints)
     result = pipeline.cluster_fingerprints(stories, prints)
