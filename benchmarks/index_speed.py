@@ -33,11 +33,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dedup import synth  # noqa: E402
-from dedup.index import open_index  # noqa: E402
-from dedup.read import parse_date  # noqa: E402
+from benchmarks import synth  # noqa: E402
+from dedup.engines.index import open_index  # noqa: E402
+from dedup.read.inputs import parse_date  # noqa: E402
+from dedup.read.text import split_paragraphs  # noqa: E402
 from dedup.records import Story  # noqa: E402
-from dedup.text import split_paragraphs  # noqa: E402
 
 DEDUP = [sys.executable, "-m", "dedup"]
 

@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dedup import synth  # noqa: E402
-from dedup.evaluate import read_labels, score  # noqa: E402
+from benchmarks import synth  # noqa: E402
+from dedup.views.evaluate import read_labels, score  # noqa: E402
 
 
 @dataclass

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dedup import synth  # noqa: E402
+from benchmarks import synth  # noqa: E402
 
 
 @dataclass

@@ -8,9 +8,9 @@ The package is usable on its own, without the command line::
         print(cluster.id, [member.id for member in cluster.members])
 """
 
-from .pipeline import ScanResult, load, scan, scan_stories
-from .records import Cluster, InputProblem, Match, Member, Paragraph, Story
-from .settings import DEFAULT, Settings
+from dedup.engines.local import ScanResult, load, scan, scan_stories
+from dedup.records import Cluster, InputProblem, Match, Member, Paragraph, Story
+from dedup.settings import DEFAULT, Settings
 
 __version__ = "0.1.0"
 

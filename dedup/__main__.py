@@ -1,3 +1,3 @@
-from .cli import main
+from dedup.cli import main
 
 main()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from dedup.read.text import split_paragraphs
 from dedup.records import Story
-from dedup.text import split_paragraphs
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -42,7 +42,7 @@ def paragraphs(seed: int, count: int, sentences: int = 2) -> list[str]:
 def make_story(
     key: str, paras: list[str], outlet: str = "", date: str | None = None, headline: str = ""
 ) -> Story:
-    from dedup.read import parse_date
+    from dedup.read.inputs import parse_date
 
     body = "\n\n".join(paras)
     return Story(

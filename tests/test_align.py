@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import make_story, paragraphs
 
 from dedup import load
-from dedup.align import align
+from dedup.views.align import align
 
 
 def status(places, number):

@@ -15,7 +15,7 @@ from conftest import SAMPLES
 
 from dedup import exitcodes
 from dedup.cli import cli
-from dedup.evaluate import read_labels, score
+from dedup.views.evaluate import read_labels, score
 
 
 def run(*args: str, input: str | None = None):

@@ -8,8 +8,8 @@ import numpy as np
 from conftest import make_story, paragraphs
 
 from dedup import Settings, load, scan_stories
-from dedup.candidates import candidate_pairs
-from dedup.pipeline import fingerprint_all
+from dedup.detect.candidates import candidate_pairs
+from dedup.engines.local import fingerprint_all
 
 
 def clusters_of(result) -> list[set[str]]:
@@ -176,9 +176,10 @@ def test_candidates_come_from_lsh_not_all_pairs():
 def test_candidates_equal_grouping_every_band_key(monkeypatch, tmp_path):
     """The sorted, sliced key table finds exactly the pairs a plain grouping of full band keys
     does (pairs_within's rule for large groups included), whatever the slice sizes."""
-    from dedup import candidates, synth
-    from dedup.read import outlet_of
-    from dedup.verify import boilerplate_paragraphs
+    from benchmarks import synth
+    from dedup.detect import candidates
+    from dedup.detect.verify import boilerplate_paragraphs
+    from dedup.read.inputs import outlet_of
 
     synth.write_corpus(tmp_path / "corpus.jsonl", 400, seed=5, words=200)
     stories, _ = load([str(tmp_path / "corpus.jsonl")])
@@ -233,7 +234,7 @@ def test_thresholds_are_settings():
 def test_vectorised_signatures_equal_datasketch_minhash():
     import numpy as np
 
-    from dedup.fingerprint import Fingerprinter
+    from dedup.detect.fingerprint import Fingerprinter
 
     fingerprinter = Fingerprinter()
     story = make_story("s", [*paragraphs(4, 6), "Too short to index."])
@@ -247,7 +248,7 @@ def test_vectorised_signatures_equal_datasketch_minhash():
 
 
 def test_shingles_are_per_paragraph_and_short_lines_count_once():
-    from dedup.fingerprint import Fingerprinter, shingle_hashes
+    from dedup.detect.fingerprint import Fingerprinter, shingle_hashes
 
     story = make_story("s", ["one two three four five six", "Watch Live", "one two three"])
     fingerprint = Fingerprinter()(story)
@@ -260,7 +261,7 @@ def test_fingerprints_round_trip_through_bytes():
     import numpy as np
     import pytest
 
-    from dedup.fingerprint import Fingerprint, Fingerprinter
+    from dedup.detect.fingerprint import Fingerprint, Fingerprinter
 
     original = Fingerprinter()(make_story("s", [*paragraphs(9, 5), "short line"]))
     copy = Fingerprint.from_bytes("s", original.to_bytes())
@@ -271,7 +272,7 @@ def test_fingerprints_round_trip_through_bytes():
 
 
 def test_a_batch_fingerprints_each_story_as_it_would_alone():
-    from dedup.fingerprint import Fingerprinter
+    from dedup.detect.fingerprint import Fingerprinter
     from dedup.records import Story
 
     stories = [make_story(f"s{n}", paragraphs(300 + n, 1 + n % 5)) for n in range(12)]
@@ -300,7 +301,7 @@ def test_boilerplate_passages_bring_no_candidates():
 
 
 def test_decide_all_is_decide_for_every_pair():
-    from dedup.verify import KINDS, Overlap, decide, decide_all
+    from dedup.detect.verify import KINDS, Overlap, decide, decide_all
 
     rng = random.Random(4)
     cases = [(0, 0, 0), (0, 10, 10), (30, 200, 200), (29, 100, 100), (5, 5, 5), (15, 30, 40)]
@@ -321,7 +322,7 @@ def test_decide_all_is_decide_for_every_pair():
 
 
 def test_a_scan_without_text_finds_the_same_clusters(tmp_path):
-    from dedup.pipeline import scan
+    from dedup.engines.local import scan
 
     base = paragraphs(40, 6)
     stories = [make_story(f"c{n}", base[n:] + paragraphs(60 + n, 2)) for n in range(3)]
@@ -338,8 +339,9 @@ def test_a_scan_without_text_finds_the_same_clusters(tmp_path):
 def test_clustering_lets_each_fingerprint_go_once_used(tmp_path):
     """cluster_fingerprints empties the list it is given, chunk by chunk, and the content
     sets come out in story order whatever the chunk."""
-    from dedup import pipeline, synth
-    from dedup.verify import content_sets
+    from benchmarks import synth
+    from dedup.detect.verify import content_sets
+    from dedup.engines import local
 
     synth.write_corpus(tmp_path / "corpus.jsonl", 60, seed=8, words=150)
     stories, _ = load([str(tmp_path / "corpus.jsonl")])
@@ -351,6 +353,6 @@ def test_clustering_lets_each_fingerprint_go_once_used(tmp_path):
     assert [c.tolist() for c in content_sets(consumed, removed, 7, release=True)] == expected
     assert consumed == []
     kept = list(prints)
-    result = pipeline.cluster_fingerprints(stories, prints)
+    result = local.cluster_fingerprints(stories, prints)
     assert prints == [] and result.clusters
-    assert clusters_of(result) == clusters_of(pipeline.cluster_fingerprints(stories, kept))
+    assert clusters_of(result) == clusters_of(local.cluster_fingerprints(stories, kept))

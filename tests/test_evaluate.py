@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dedup.evaluate import (
+from dedup.views.evaluate import (
     LabelError,
     PairError,
     PairLabelScores,

@@ -9,7 +9,7 @@ from conftest import SAMPLES
 
 from dedup import exitcodes
 from dedup.cli import cli
-from dedup.pipeline import load
+from dedup.engines.local import load
 
 RADIO_FLOODS = str(SAMPLES / "radio-vell/oss-floods.txt")
 RADIO_BUSES = str(SAMPLES / "radio-vell/bus-routes.txt")

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 from dedup import exitcodes
 from dedup.cli import cli
-from dedup.evaluate import read_labels, score
-from dedup.formats.html import html_paragraphs
-from dedup.read import Fields, is_summary_only, read_file
+from dedup.read.formats.html import html_paragraphs
+from dedup.read.inputs import Fields, is_summary_only, read_file
 from dedup.records import InputProblem, Story
+from dedup.views.evaluate import read_labels, score
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "formats"

@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 
 from dedup import exitcodes
 from dedup.cli import cli
-from dedup.fingerprint import Fingerprinter
-from dedup.read import INPUT_FORMATS, read_file, read_inputs
+from dedup.detect.fingerprint import Fingerprinter
+from dedup.read.inputs import INPUT_FORMATS, read_file, read_inputs
+from dedup.read.text import normalise, split_paragraphs, token_spans, tokens
 from dedup.records import InputProblem, Story
-from dedup.text import normalise, split_paragraphs, token_spans, tokens
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 CANARIES = ("CANARY-SECRET-7f3a", "CANARY-DTD-LOADED")

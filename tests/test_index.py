@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES, make_story, paragraphs
 
-from dedup import output
-from dedup.index import (
+from dedup.engines.index import (
     COPY,
     INDEXED,
     NEW,
@@ -23,7 +22,8 @@ from dedup.index import (
     parse_duration,
     resolve_location,
 )
-from dedup.pipeline import load, scan_stories
+from dedup.engines.local import load, scan_stories
+from dedup.views import output
 
 DAY = 86400.0
 

@@ -17,11 +17,12 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, SAMPLES, paragraphs
 
-from dedup import exitcodes, synth
+from benchmarks import synth
+from dedup import exitcodes
 from dedup.cli import cli
-from dedup.cli_index import place
-from dedup.index import SCHEMA_VERSION, open_index
-from dedup.pipeline import load, scan_stories
+from dedup.cli.index_commands import place
+from dedup.engines.index import SCHEMA_VERSION, open_index
+from dedup.engines.local import load, scan_stories
 
 WIRE = SAMPLES / "wire" / "meridian" / "oss-floods.txt"
 RADIO = SAMPLES / "radio-vell" / "oss-floods.txt"

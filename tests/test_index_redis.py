@@ -21,10 +21,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLES
 
-from dedup import exitcodes, output
+from dedup import exitcodes
 from dedup.cli import cli
-from dedup.index import COPY, INDEXED, NEW, IndexBusy, open_index
-from dedup.pipeline import load
+from dedup.engines.index import COPY, INDEXED, NEW, IndexBusy, open_index
+from dedup.engines.local import load
+from dedup.views import output
 
 redis = pytest.importorskip("redis", reason="the redis package is not installed (.[redis])")
 

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from dedup import exitcodes
 from dedup.cli import cli
-from dedup.pipeline import load
-from dedup.read import (
+from dedup.engines.local import load
+from dedup.read.inputs import (
     MAX_FILE_ENV,
     input_format,
     is_summary_only,

@@ -22,9 +22,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLES
 
-from dedup import exitcodes, synth
+from benchmarks import synth
+from dedup import exitcodes
 from dedup.cli import cli
-from dedup.pipeline import load
+from dedup.engines.local import load
 from dedup.records import Story
 
 # Lines that are not stories: blank ones (Unicode spaces included) are skipped without a
@@ -43,7 +44,7 @@ AWKWARD = [
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
         pytest.fail("the Spark tests need Java 17 or later: install a JDK (or set JAVA_HOME)")
-    from dedup.spark import spark_session
+    from dedup.engines.spark import spark_session
 
     scratch = tmp_path_factory.mktemp("spark")
     saved = os.environ.get("TMPDIR"), tempfile.tempdir
@@ -178,7 +179,7 @@ def test_twenty_thousand_generated_stories_cluster_identically(spark, tmp_path):
 def test_blank_lines_are_those_python_strips_away(spark):
     from pyspark.sql import functions as F
 
-    from dedup.spark import _nonblank_pattern
+    from dedup.engines.spark import _nonblank_pattern
 
     texts = [chr(code) for code in range(0x3001) if chr(code).isspace()]
     texts += ["\ufeff", "\u200b", "x", " a ", "\x1c\x1d\x1e\x1f", "\u3000é\u3000", "\r"]
@@ -206,7 +207,7 @@ def test_usage_errors_exit_2(spark, tmp_path):
 
 
 def test_inputs_are_expanded_like_the_local_reader(tmp_path):
-    from dedup.spark import _resolve
+    from dedup.engines.spark import _resolve
 
     (tmp_path / "feeds").mkdir()
     jsonl = tmp_path / "feeds" / "a.jsonl"
@@ -230,7 +231,7 @@ def test_inputs_are_expanded_like_the_local_reader(tmp_path):
 def test_the_package_works_without_pyspark(tmp_path):
     script = (
         "import sys; sys.modules['pyspark'] = None\n"
-        "import dedup.cli, dedup.spark\n"
+        "import dedup.cli, dedup.engines.spark\n"
         "from click.testing import CliRunner\n"
         "result = CliRunner().invoke(dedup.cli.cli, ['scan', '--engine', 'spark', 'x.jsonl',"
         " '--output', 'out'])\n"
@@ -240,7 +241,7 @@ def test_the_package_works_without_pyspark(tmp_path):
         [
             sys.executable,
             "-c",
-            "import dedup.cli, dedup.spark, sys; print('pyspark' in sys.modules)",
+            "import dedup.cli, dedup.engines.spark, sys; print('pyspark' in sys.modules)",
         ],
         capture_output=True,
         text=True,
@@ -255,7 +256,7 @@ def test_the_package_works_without_pyspark(tmp_path):
 
 
 def test_submit_args_pass_through_and_local_defaults(monkeypatch):
-    from dedup.spark import _local_cores, _submit_args
+    from dedup.engines.spark import _local_cores, _submit_args
 
     monkeypatch.setenv("PYSPARK_SUBMIT_ARGS", "")  # restored on teardown, however changed
     monkeypatch.setenv("SPARK_SUBMIT_ARGS", "--master yarn --num-executors 4")

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup import synth
-from dedup.synth import EASY, HARD, Mix, generate, write_corpus
+from benchmarks import synth
+from benchmarks.synth import EASY, HARD, Mix, generate, write_corpus
 
 FIELDS = {"id", "headline", "body", "date", "outlet", "url", "cluster"}
 DERIVED = {"copy", "partial", "write_thru"}

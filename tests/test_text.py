@@ -1,6 +1,6 @@
 """Normalisation, tokens and segmentation."""
 
-from dedup.text import (
+from dedup.read.text import (
     normalise,
     split_headline,
     split_paragraphs,
@@ -67,7 +67,7 @@ def test_ascii_fast_path_gives_the_same_tokens_as_the_pattern():
     from hypothesis import given
     from hypothesis import strategies as st
 
-    from dedup.text import _TOKEN, paragraph_tokens
+    from dedup.read.text import _TOKEN, paragraph_tokens
 
     @given(st.lists(st.text(alphabet=st.characters(max_codepoint=127)), max_size=4))
     def check(texts):
@@ -80,7 +80,7 @@ def test_ascii_fast_path_gives_the_same_tokens_as_the_pattern():
 
 
 def test_symbols_outside_ascii_do_not_change_tokens():
-    from dedup.text import _TOKEN, paragraph_tokens
+    from dedup.read.text import _TOKEN, paragraph_tokens
 
     texts = ["© 2026 Channel Nine • All rights reserved", "Café • crème", "a©b"]
     assert paragraph_tokens(texts) == [_TOKEN.findall(normalise(t)) for t in texts]
@@ -90,7 +90,7 @@ def test_the_quick_paragraph_split_agrees_with_the_general_one():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from dedup.text import _simple_layout, _split_blocks
+    from dedup.read.text import _simple_layout, _split_blocks
 
     pieces = st.sampled_from(["Alpha beta.", "gamma", " ", "\n", "\n\n", "\t", "\r", "\u2028", "é"])
 

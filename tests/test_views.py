@@ -14,11 +14,11 @@ from conftest import SAMPLES, make_story, paragraphs
 from rich.console import Console
 
 from dedup import exitcodes, scan
-from dedup.align import align
 from dedup.cli import cli
-from dedup.html import report_html, write_file
-from dedup.render import cluster_map_view, diff_view
-from dedup.views import ScanSource, cluster_map, find_cluster
+from dedup.cli.render import cluster_map_view, diff_view
+from dedup.views.align import align
+from dedup.views.html import report_html, write_file
+from dedup.views.maps import ScanSource, cluster_map, find_cluster
 
 COLOUR = re.compile(r"\x1b\[[0-9;]*(?:3[0-7]|38;[0-9;]+|9[0-7])m")
 """An SGR sequence that sets a foreground colour (bold or dim alone are not colour)."""
@@ -136,7 +136,7 @@ def _lines(console: Console) -> list[str]:
 
 
 def test_diff_is_side_by_side_when_wide_and_stacked_when_narrow(seeds):
-    from dedup.read import read_file
+    from dedup.read.inputs import read_file
 
     alignment = align(*(next(read_file(str(p))) for p in seeds))
     wide = Console(width=160, record=True, file=open(os.devnull, "w"))  # noqa: SIM115

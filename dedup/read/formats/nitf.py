@@ -11,8 +11,16 @@ from __future__ import annotations
 
 from lxml import etree
 
-from . import FormatError, Item, collapse
-from .safexml import block_texts, child, descendants, localname, parse, text_of, with_dateline
+from dedup.read.formats import FormatError, Item, collapse
+from dedup.read.formats.safexml import (
+    block_texts,
+    child,
+    descendants,
+    localname,
+    parse,
+    text_of,
+    with_dateline,
+)
 
 CONTENT_BLOCKS = frozenset({"p", "hl2", "li", "dd", "dt", "pre", "bq"})
 """Paragraph-like elements of NITF ``body.content``."""

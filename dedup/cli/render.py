@@ -16,12 +16,12 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from .align import Alignment, Placement
-from .explain import Explanation, explain_lines
-from .output import summary_line
-from .pipeline import ScanResult
-from .records import Member
-from .views import LEGEND, SYMBOL, ClusterMap, Column, delay, name, when
+from dedup.engines.local import ScanResult
+from dedup.records import Member
+from dedup.views.align import Alignment, Placement
+from dedup.views.explain import Explanation, explain_lines
+from dedup.views.maps import LEGEND, SYMBOL, ClusterMap, Column, delay, name, when
+from dedup.views.output import summary_line
 
 STATUS_STYLE = {"shared": "green", "changed": "yellow", "unique": "cyan"}
 """Colour of each paragraph status; the words that differ are shown in bold reverse."""

@@ -14,8 +14,8 @@ import re
 
 from lxml import etree
 
-from . import FormatError, collapse
-from .encoding import CONTROL, bom_encoding
+from dedup.read.formats import FormatError, collapse
+from dedup.read.formats.encoding import CONTROL, bom_encoding
 
 _REFUSED = (
     "refused: the document declares XML entities (<!ENTITY>); for safety they are never "
@@ -164,7 +164,7 @@ def with_dateline(paragraphs: list[str], dateline: str) -> list[str]:
     """Put the dateline in front of the first paragraph, as agencies print it ("PORT ELLERY,
     March 12 — ..."), unless that paragraph already starts with one. Matching strips it
     again, so it only serves the display and the diff."""
-    from ..text import strip_dateline
+    from dedup.read.text import strip_dateline
 
     if not dateline or not paragraphs:
         return paragraphs

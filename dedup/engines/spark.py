@@ -46,17 +46,18 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
+from dedup.detect.candidates import pairs_within
+from dedup.detect.cluster import form_clusters
+from dedup.detect.fingerprint import Fingerprint, Fingerprinter
+from dedup.detect.verify import Overlap, decide, is_boilerplate, without
+
 # Absolute imports: this file also runs as a script under spark-submit (see the end).
-from dedup import read
-from dedup.candidates import pairs_within
-from dedup.cluster import form_clusters
-from dedup.fingerprint import Fingerprint, Fingerprinter
-from dedup.formats.encoding import is_binary
-from dedup.output import SCHEMA, member_record
-from dedup.read import DEFAULT_FIELDS, Fields, outlet_of
+from dedup.read import inputs as read
+from dedup.read.formats.encoding import is_binary
+from dedup.read.inputs import DEFAULT_FIELDS, Fields, outlet_of
 from dedup.records import InputProblem, Match, Story
 from dedup.settings import DEFAULT, Settings
-from dedup.verify import Overlap, decide, is_boilerplate, without
+from dedup.views.output import SCHEMA, member_record
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -288,7 +289,7 @@ def _ship_package(spark: SparkSession) -> None:
     context = spark.sparkContext
     if _local_cores(context.master) or context.applicationId in _SHIPPED:
         return
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     folder = tempfile.mkdtemp(prefix="dedup-package-")
     atexit.register(shutil.rmtree, folder, True)
     target = Path(folder) / "dedup.zip"

@@ -20,8 +20,8 @@ from itertools import combinations
 
 import numpy as np
 
-from .fingerprint import Fingerprint, distinct, fmix64
-from .settings import DEFAULT, Settings
+from dedup.detect.fingerprint import Fingerprint, distinct, fmix64
+from dedup.settings import DEFAULT, Settings
 
 Pair = tuple[int, int]
 _CHUNK = 1 << 12

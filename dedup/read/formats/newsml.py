@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from . import FormatError, Item, Skip, collapse
-from .nitf import CONTENT_BLOCKS, CONTENT_SKIP
-from .safexml import (
+from dedup.read.formats import FormatError, Item, Skip, collapse
+from dedup.read.formats.nitf import CONTENT_BLOCKS, CONTENT_SKIP
+from dedup.read.formats.safexml import (
     block_texts,
     child,
     children,

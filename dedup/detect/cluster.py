@@ -21,9 +21,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .fingerprint import distinct
-from .records import Cluster, Match, Member, Story
-from .verify import contains, shared_count
+from dedup.detect.fingerprint import distinct
+from dedup.detect.verify import contains, shared_count
+from dedup.records import Cluster, Match, Member, Story
 
 
 def form_clusters(

@@ -40,15 +40,15 @@ from typing import Any
 
 import numpy as np
 
-from . import exitcodes
-from .cluster import cluster_id
-from .fingerprint import Fingerprint, Fingerprinter
-from .pipeline import ScanResult, cluster_fingerprints
-from .read import outlet_of
-from .records import Match, Story
-from .settings import DEFAULT, Settings
-from .text import split_paragraphs, tokens
-from .verify import decide, is_boilerplate, overlap, without
+from dedup import exitcodes
+from dedup.detect.cluster import cluster_id
+from dedup.detect.fingerprint import Fingerprint, Fingerprinter
+from dedup.detect.verify import decide, is_boilerplate, overlap, without
+from dedup.engines.local import ScanResult, cluster_fingerprints
+from dedup.read.inputs import outlet_of
+from dedup.read.text import split_paragraphs, tokens
+from dedup.records import Match, Story
+from dedup.settings import DEFAULT, Settings
 
 SCHEMA_VERSION = 2
 """Layout of the stored index; an index with another number is refused, never misread."""

@@ -19,9 +19,9 @@ from itertools import pairwise
 
 import numpy as np
 
-from .fingerprint import Fingerprint, distinct
-from .records import Match
-from .settings import DEFAULT, Settings
+from dedup.detect.fingerprint import Fingerprint, distinct
+from dedup.records import Match
+from dedup.settings import DEFAULT, Settings
 
 
 @dataclass(frozen=True)

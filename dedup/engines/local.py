@@ -19,13 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 
-from .candidates import candidate_pairs
-from .cluster import form_clusters
-from .fingerprint import Fingerprint, Fingerprinter, paragraph_texts
-from .read import DEFAULT_FIELDS, Fields, outlet_of, read_inputs
-from .records import Cluster, InputProblem, Match, Story
-from .settings import DEFAULT, Settings
-from .verify import boilerplate_paragraphs, boilerplate_shingles, content_sets, verify
+from dedup.detect.candidates import candidate_pairs
+from dedup.detect.cluster import form_clusters
+from dedup.detect.fingerprint import Fingerprint, Fingerprinter, paragraph_texts
+from dedup.detect.verify import boilerplate_paragraphs, boilerplate_shingles, content_sets, verify
+from dedup.read.inputs import DEFAULT_FIELDS, Fields, outlet_of, read_inputs
+from dedup.records import Cluster, InputProblem, Match, Story
+from dedup.settings import DEFAULT, Settings
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; the CLI draws it, the API ignores it."""

@@ -17,11 +17,10 @@ from datetime import datetime, timezone
 from html import escape
 from importlib.metadata import PackageNotFoundError, version
 
-from .align import Alignment, Placement
-from .output import summary_line
-from .pipeline import ScanResult
-from .records import Member, Story
-from .views import (
+from dedup.engines.local import ScanResult
+from dedup.records import Member, Story
+from dedup.views.align import Alignment, Placement
+from dedup.views.maps import (
     Cell,
     ClusterMap,
     ClusterSource,
@@ -33,6 +32,7 @@ from .views import (
     name,
     when,
 )
+from dedup.views.output import summary_line
 
 MARK_SYMBOL = {"kept": "✓", "reworded": "≈", "cut": "✕"}
 """Shown beside the colour, so the map reads in greyscale print and for colour-blind eyes."""

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from .align import Alignment, Placement
-from .pipeline import ScanResult
-from .records import Cluster, Member, Story
+from dedup.engines.local import ScanResult
+from dedup.records import Cluster, Member, Story
+from dedup.views.align import Alignment, Placement
 
 SCHEMA = 1
 MEMBER_COLUMNS = (

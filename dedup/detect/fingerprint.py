@@ -21,9 +21,9 @@ from functools import cached_property
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from .records import Story
-from .settings import DEFAULT, Settings
-from .text import PARAGRAPH_BREAK, joined_tokens
+from dedup.read.text import PARAGRAPH_BREAK, joined_tokens
+from dedup.records import Story
+from dedup.settings import DEFAULT, Settings
 
 # Odd 64-bit multipliers, one per position in a shingle or a band (polynomial hashing).
 _MULTIPLIERS = np.array(

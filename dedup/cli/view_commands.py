@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from . import exitcodes
-from .cli import (
+from dedup import exitcodes
+from dedup.cli import (
     Reporter,
     _console,
     _load,
@@ -33,11 +33,11 @@ from .cli import (
     quiet_option,
     settings_options,
 )
-from .pipeline import ScanResult, scan_stories
-from .read import Fields
-from .records import InputProblem, Story
-from .settings import Settings
-from .views import ClusterSource, ScanSource
+from dedup.engines.local import ScanResult, scan_stories
+from dedup.read.inputs import Fields
+from dedup.records import InputProblem, Story
+from dedup.settings import Settings
+from dedup.views.maps import ClusterSource, ScanSource
 
 FORMATS = ("text", "json")
 
@@ -93,7 +93,7 @@ def show(
     INPUT is scanned as by scan (same options); CLUSTER is a cluster id from that scan or
     the id of any story in the cluster.
     """
-    from .views import cluster_map, find_cluster, map_json, map_text
+    from dedup.views.maps import cluster_map, find_cluster, map_json, map_text
 
     settings = build_settings(values)
     reporter = Reporter(quiet, color)
@@ -106,7 +106,7 @@ def show(
     if fmt == "json":
         click.echo(json.dumps(map_json(cmap), ensure_ascii=False, indent=2))
     elif _wants_rich(color):
-        from .render import cluster_map_view, paged
+        from dedup.cli.render import cluster_map_view, paged
 
         console = _console(color)
         with paged(console, pager):
@@ -149,7 +149,7 @@ def report(
     INPUT is scanned as by scan (same options). An existing FILE is never replaced
     unless --force is given.
     """
-    from .html import report_html, write_file
+    from dedup.views.html import report_html, write_file
 
     settings = build_settings(values)
     reporter = Reporter(quiet)
@@ -227,8 +227,8 @@ def explain(
     FILE#ID or FILE#N. Boilerplate needs a corpus: give the stories the pair was scanned
     with after --context.
     """
-    from .explain import explain as explain_pair
-    from .explain import explain_json, explain_text
+    from dedup.views.explain import explain as explain_pair
+    from dedup.views.explain import explain_json, explain_text
 
     if extra and not context:
         raise click.UsageError(
@@ -248,7 +248,7 @@ def explain(
     if fmt == "json":
         click.echo(json.dumps(explain_json(found), ensure_ascii=False, indent=2))
     elif _wants_rich(color):
-        from .render import explain_view
+        from dedup.cli.render import explain_view
 
         explain_view(found, _console(color))
     else:

@@ -22,9 +22,9 @@ from typing import Any
 
 from lxml import etree
 
-from . import FormatError, Item, Skip, collapse
-from .html import html_paragraphs
-from .safexml import localname, parse
+from dedup.read.formats import FormatError, Item, Skip, collapse
+from dedup.read.formats.html import html_paragraphs
+from dedup.read.formats.safexml import localname, parse
 
 log = logging.getLogger("dedup.read")
 

@@ -14,13 +14,14 @@ from typing import Any
 
 import click
 
-from . import exitcodes, output
-from .align import align
-from .pipeline import ScanResult, load, scan_stories
-from .pipeline import scan as scan_inputs
-from .read import INPUT_FORMATS, Fields, input_format
-from .records import InputProblem, Story
-from .settings import DEFAULT, Settings
+from dedup import exitcodes
+from dedup.engines.local import ScanResult, load, scan_stories
+from dedup.engines.local import scan as scan_inputs
+from dedup.read.inputs import INPUT_FORMATS, Fields, input_format
+from dedup.records import InputProblem, Story
+from dedup.settings import DEFAULT, Settings
+from dedup.views import output
+from dedup.views.align import align
 
 FORMATS = ("table", "json", "jsonl", "csv")
 
@@ -269,7 +270,7 @@ def scan(
     NewsML-G2, NITF, HTML pages and RSS / Atom feeds, compressed or not.
     """
     if db is not None or since is not None or not inputs:
-        from .cli_index import scan_index
+        from dedup.cli.index_commands import scan_index
 
         result = scan_index(db, since, inputs, values)
         _print_scan(result, fmt, singletons, color, Reporter(quiet, color))
@@ -278,7 +279,7 @@ def scan(
     fields = parse_fields(field_specs)
     reporter = Reporter(quiet, color)
     if engine == "spark":
-        from .spark import scan_command
+        from dedup.engines.spark import scan_command
 
         sys.exit(
             scan_command(
@@ -342,7 +343,7 @@ def _print_scan(
     elif fmt == "csv":
         click.echo(output.to_csv(output.scan_rows(result, singletons)), nl=False)
     elif _wants_rich(color):
-        from .render import scan_table
+        from dedup.cli.render import scan_table
 
         scan_table(result, _console(color), singletons)
         return
@@ -392,7 +393,7 @@ def diff(
 
         click.echo(json.dumps(output.diff_json(alignment), ensure_ascii=False, indent=2))
     elif _wants_rich(color):
-        from .render import diff_view, paged
+        from dedup.cli.render import diff_view, paged
 
         console = _console(color)
         with paged(console, pager):
@@ -475,7 +476,7 @@ def evaluate_command(
 
     Clusters come from scanning INPUT with the given settings, or from --predicted.
     """
-    from . import evaluate
+    from dedup.views import evaluate
 
     settings = build_settings(values)
     reporter = Reporter(quiet)
@@ -568,5 +569,5 @@ def main() -> None:
         sys.exit(exitcodes.INTERNAL)
 
 
-from . import cli_index  # noqa: E402,F401,I001  (registers ingest, check, prune, stats)
-from . import cli_views  # noqa: E402,F401  (registers show, report, explain)
+from dedup.cli import index_commands  # noqa: E402,F401,I001  (registers ingest, check, prune, stats)
+from dedup.cli import view_commands  # noqa: E402,F401  (registers show, report, explain)

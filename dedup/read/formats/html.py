@@ -15,8 +15,8 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
-from . import FormatError, Item, collapse
-from .encoding import CONTROL, bom_encoding, detect
+from dedup.read.formats import FormatError, Item, collapse
+from dedup.read.formats.encoding import CONTROL, bom_encoding, detect
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
 # Block elements of HTML fragments (feed entries) and of trafilatura's own output (head, item,

@@ -24,8 +24,8 @@ from typing import Any
 
 import click
 
-from . import exitcodes, output
-from .cli import (
+from dedup import exitcodes
+from dedup.cli import (
     Reporter,
     build_settings,
     cli,
@@ -35,7 +35,7 @@ from .cli import (
     quiet_option,
     settings_options,
 )
-from .index import (
+from dedup.engines.index import (
     COPY,
     DEFAULT_BATCH,
     DEFAULT_LOCK_TIMEOUT,
@@ -50,10 +50,11 @@ from .index import (
     parse_duration,
     resolve_location,
 )
-from .pipeline import ScanResult
-from .read import read_inputs
-from .records import InputProblem, Story
-from .settings import Settings
+from dedup.engines.local import ScanResult
+from dedup.read.inputs import read_inputs
+from dedup.records import InputProblem, Story
+from dedup.settings import Settings
+from dedup.views import output
 
 EMIT = {"new": (NEW,), "copies": (COPY,), "all": (NEW, COPY, INDEXED, UPDATED)}
 _COMPRESSED = {".gz", ".bz2", ".xz"}
@@ -432,7 +433,7 @@ def check(
             if show_diff and verdict.copies:
                 indexed = index.story(verdict.copies)
                 if indexed is not None:
-                    from .align import align
+                    from dedup.views.align import align
 
                     click.echo(output.diff_text(align(indexed, verdict.story)))
     if not verdicts and not problems:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Indel
 
-from .records import Story
-from .text import token_spans
+from dedup.read.text import token_spans
+from dedup.records import Story
 
 RUN = 3
 """Shortest run of words in the same order that counts as shared wording."""

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from .align import Alignment, Placement, align
-from .output import SCHEMA, cluster_record
-from .pipeline import ScanResult
-from .records import Cluster, Member, Paragraph, Story
+from dedup.engines.local import ScanResult
+from dedup.records import Cluster, Member, Paragraph, Story
+from dedup.views.align import Alignment, Placement, align
+from dedup.views.output import SCHEMA, cluster_record
 
 MARKS = {"shared": "kept", "changed": "reworded", "unique": "cut"}
 """A copy's treatment of an origin paragraph, from the paragraph's status in the diff."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from typing import Any, BinaryIO
 
-from . import FormatError
+from dedup.read.formats import FormatError
 
 MISSING = "Parquet needs: pip install wire-dedup[parquet]"
 _BATCH = 1024

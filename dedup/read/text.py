@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from .records import Paragraph
+from dedup.records import Paragraph
 
 # Scripts that do not separate words with spaces: each character becomes a token.
 _NO_SPACE_SCRIPTS = (

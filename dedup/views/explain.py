@@ -20,14 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from .align import align, paragraph_words, shared_runs
-from .candidates import candidate_pairs
-from .fingerprint import Fingerprint, Fingerprinter, shingle_hashes
-from .pipeline import scan_stories
-from .read import outlet_of
-from .records import Cluster, Story
-from .settings import DEFAULT, Settings
-from .verify import (
+from dedup.detect.candidates import candidate_pairs
+from dedup.detect.fingerprint import Fingerprint, Fingerprinter, shingle_hashes
+from dedup.detect.verify import (
     Overlap,
     boilerplate_paragraphs,
     boilerplate_shingles,
@@ -35,7 +30,12 @@ from .verify import (
     overlap,
     without,
 )
-from .views import clip as _clip
+from dedup.engines.local import scan_stories
+from dedup.read.inputs import outlet_of
+from dedup.records import Cluster, Story
+from dedup.settings import DEFAULT, Settings
+from dedup.views.align import align, paragraph_words, shared_runs
+from dedup.views.maps import clip as _clip
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,10 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from .formats import FormatError, Item, Skip
-from .formats.encoding import bom_encoding, decode_text, is_binary
-from .records import InputProblem, Story
-from .text import split_headline, split_paragraphs
+from dedup.read.formats import FormatError, Item, Skip
+from dedup.read.formats.encoding import bom_encoding, decode_text, is_binary
+from dedup.read.text import split_headline, split_paragraphs
+from dedup.records import InputProblem, Story
 
 log = logging.getLogger("dedup.read")
 
@@ -450,7 +450,7 @@ def _sniff(head: bytes) -> tuple[str | None, str]:
     text = head.decode(bom_encoding(head) or "utf-8", errors="replace")
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("<"):
-        from .formats.safexml import root_name
+        from dedup.read.formats.safexml import root_name
 
         name = root_name(stripped) or ""
         return _ROOT_FORMATS.get(name.lower()), name
@@ -718,7 +718,7 @@ def _read_parquet(
     source: str | BinaryIO, path: str, fields: Fields
 ) -> Iterator[Story | InputProblem]:
     """One story per row, rows streamed by batch; records numbered like JSON Lines."""
-    from .formats.parquet import parquet_rows
+    from dedup.read.formats.parquet import parquet_rows
 
     number = 0
     try:
@@ -775,10 +775,10 @@ def _read_structured(
 ) -> Iterator[Story | InputProblem | _Versioned]:
     """NewsML-G2, NITF, HTML or a feed: the format module finds the items, this turns them
     into stories with their provenance."""
-    from .formats.feeds import read_feed
-    from .formats.html import read_html
-    from .formats.newsml import read_newsml
-    from .formats.nitf import read_nitf
+    from dedup.read.formats.feeds import read_feed
+    from dedup.read.formats.html import read_html
+    from dedup.read.formats.newsml import read_newsml
+    from dedup.read.formats.nitf import read_nitf
 
     items: Iterable[Item | Skip]
     try:
