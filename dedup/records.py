@@ -6,8 +6,26 @@ one vocabulary and none of them needs click or rich to use another.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from dedup.settings import DEFAULT, Settings
+
+
+def story_order(
+    date: datetime | float | None, story_id: str, key: str = ""
+) -> tuple[float, str, str]:
+    """The order of stories wherever "earliest" or a tie-break is decided: by date (a
+    ``datetime`` or a POSIX timestamp), undated stories last; then by id, then by key. Every
+    engine sorts by it, so results never depend on the order inputs were given in."""
+    if date is None:
+        stamp = math.inf
+    elif isinstance(date, datetime):
+        stamp = date.timestamp()
+    else:
+        stamp = float(date)
+    return (stamp, story_id, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +74,9 @@ class Story:
         )
 
     @property
-    def sort_key(self) -> tuple:
-        """Order used wherever a tie must be broken: earliest first, then by id and key, so
-        results never depend on the order inputs were given in."""
-        stamp = self.date.timestamp() if self.date else float("inf")
-        return (stamp, self.id, self.key)
+    def sort_key(self) -> tuple[float, str, str]:
+        """The story's place in ``story_order``."""
+        return story_order(self.date, self.id, self.key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,3 +140,23 @@ class Cluster:
     @property
     def size(self) -> int:
         return len(self.members)
+
+
+@dataclass
+class ScanResult:
+    """Everything a scan found, ready for any output format."""
+
+    clusters: list[Cluster]
+    stories: list[Story]
+    """All stories read, in ``Story.sort_key`` order."""
+    matches: list[Match]
+    problems: list[InputProblem] = field(default_factory=list)
+    settings: Settings = DEFAULT
+    candidates: int = 0
+    boilerplate_paragraphs: int = 0
+
+    @property
+    def singletons(self) -> list[Story]:
+        """Stories that are copies of nothing else in the collection."""
+        clustered = {member.key for cluster in self.clusters for member in cluster.members}
+        return [story for story in self.stories if story.key not in clustered]

@@ -356,3 +356,35 @@ def test_clustering_lets_each_fingerprint_go_once_used(tmp_path):
     result = local.cluster_fingerprints(stories, prints)
     assert prints == [] and result.clusters
     assert clusters_of(result) == clusters_of(local.cluster_fingerprints(stories, kept))
+
+
+def test_story_order_is_date_else_last_then_id_then_key():
+    from datetime import datetime, timezone
+
+    from dedup.records import story_order
+
+    early = datetime(2024, 5, 1, 8, tzinfo=timezone.utc)
+    late = datetime(2024, 5, 1, 9, tzinfo=timezone.utc)
+    ordered = [
+        story_order(early, "b"),
+        story_order(late.timestamp(), "a"),  # a POSIX timestamp orders as its date
+        story_order(late, "a", "x.txt"),
+        story_order(late, "b"),
+        story_order(None, "a", "k1"),
+        story_order(None, "a", "k2"),
+        story_order(None, "b"),
+    ]
+    assert sorted(reversed(ordered)) == ordered
+    assert story_order(late, "a") == story_order(late.timestamp(), "a")
+    story = make_story("k", ["Some text here."], date="2024-05-01T08:00:00Z")
+    assert story.sort_key == story_order(early, story.id, "k")
+
+
+def test_centres_are_dated_first_then_undated_by_most_matches():
+    from dedup.detect.cluster import centre_rank
+
+    dated = make_story("d", ["Text."], date="2024-05-01T08:00:00Z")
+    busy, quiet = make_story("u1", ["Text."]), make_story("u2", ["Text."])
+    ranks = [centre_rank(quiet, 1), centre_rank(busy, 5), centre_rank(dated, 0)]
+    assert [rank.key for rank in sorted(ranks)] == ["d", "u1", "u2"]
+    assert centre_rank(busy, 5) < centre_rank(busy, 4)

@@ -18,6 +18,7 @@ import hashlib
 import heapq
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -41,16 +42,16 @@ def form_clusters(
     # current degree (matches to unplaced stories). Degrees only fall as stories are placed,
     # so a heap with lazy updates keeps this near-linear.
     unplaced = set(neighbours)
-    heap = [_rank(by_key[key], len(neighbours[key])) for key in unplaced]
+    heap = [centre_rank(by_key[key], len(neighbours[key])) for key in unplaced]
     heapq.heapify(heap)
     clusters = []
     while heap:
         entry = heapq.heappop(heap)
-        centre = entry[-1]
+        centre = entry.key
         if centre not in unplaced:
             continue
         joined = [key for key in neighbours[centre] if key in unplaced]
-        current = _rank(by_key[centre], len(joined))
+        current = centre_rank(by_key[centre], len(joined))
         if current != entry:
             heapq.heappush(heap, current)
             continue
@@ -66,10 +67,25 @@ def form_clusters(
     return sorted(clusters, key=lambda c: (-c.size, by_key[c.origin].sort_key))
 
 
-def _rank(story: Story, degree: int) -> tuple:
+class CentreRank(NamedTuple):
+    """A story's claim to be the next centre; the smallest wins (it compares as a tuple)."""
+
+    undated: bool
+    """Dated stories come first, in ``story_order``."""
+    stamp: float
+    fewer_matches: int
+    """Minus the number of matches to unplaced stories: among undated stories, the one with
+    the most matches comes first."""
+    id: str
+    key: str
+
+
+def centre_rank(story: Story, degree: int) -> CentreRank:
+    """The rank of ``story`` with ``degree`` matches to stories not yet placed."""
+    stamp, story_id, key = story.sort_key
     if story.date is not None:
-        return (0, story.date.timestamp(), 0, story.id, story.key)
-    return (1, 0.0, -degree, story.id, story.key)
+        return CentreRank(False, stamp, 0, story_id, key)
+    return CentreRank(True, 0.0, -degree, story_id, key)
 
 
 def _one_story_only(

@@ -16,7 +16,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from itertools import chain, islice
 
 from dedup.detect.candidates import candidate_pairs
@@ -24,31 +23,11 @@ from dedup.detect.cluster import form_clusters
 from dedup.detect.fingerprint import Fingerprint, Fingerprinter, paragraph_texts
 from dedup.detect.verify import boilerplate_paragraphs, boilerplate_shingles, content_sets, verify
 from dedup.read.inputs import DEFAULT_FIELDS, Fields, outlet_of, read_inputs
-from dedup.records import Cluster, InputProblem, Match, Story
+from dedup.records import InputProblem, ScanResult, Story
 from dedup.settings import DEFAULT, Settings
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; the CLI draws it, the API ignores it."""
-
-
-@dataclass
-class ScanResult:
-    """Everything a scan found, ready for any output format."""
-
-    clusters: list[Cluster]
-    stories: list[Story]
-    """All stories read, in ``Story.sort_key`` order."""
-    matches: list[Match]
-    problems: list[InputProblem] = field(default_factory=list)
-    settings: Settings = DEFAULT
-    candidates: int = 0
-    boilerplate_paragraphs: int = 0
-
-    @property
-    def singletons(self) -> list[Story]:
-        """Stories that are copies of nothing else in the collection."""
-        clustered = {member.key for cluster in self.clusters for member in cluster.members}
-        return [story for story in self.stories if story.key not in clustered]
 
 
 def load(
