@@ -8,7 +8,7 @@ import numpy as np
 from conftest import make_story, paragraphs
 
 from dedup import Settings, load, scan_stories
-from dedup.detect.candidates import candidate_pairs
+from dedup.detect.candidates import find_candidates, pack_pairs, unpack_pairs
 from dedup.engines.local import fingerprint_all
 
 
@@ -164,13 +164,29 @@ def test_clusters_do_not_depend_on_input_order_or_processes():
     assert [f.shingles.tolist() for f in one] == [f.shingles.tolist() for f in two]
 
 
+def pair_set(packed: np.ndarray) -> set[tuple[int, int]]:
+    first, second = unpack_pairs(packed)
+    return set(zip(first.tolist(), second.tolist()))
+
+
 def test_candidates_come_from_lsh_not_all_pairs():
     stories = [make_story(f"s{n}", paragraphs(1000 + n, 6)) for n in range(150)]
     prints = fingerprint_all(stories)
-    assert len(candidate_pairs(prints)) < 50  # all pairs would be 11,175
+    assert len(find_candidates(prints)) < 50  # all pairs would be 11,175
     twin = make_story("twin", paragraphs(1000, 6))
     prints = fingerprint_all([*stories, twin])
-    assert (0, 150) in candidate_pairs(prints)
+    assert (0, 150) in pair_set(find_candidates(prints))
+
+
+def test_candidates_are_handed_on_packed_sorted_and_distinct():
+    base = paragraphs(500, 4)
+    stories = [make_story(f"s{n}", [*base[n % 2 :], *paragraphs(600 + n, 2)]) for n in range(6)]
+    packed = find_candidates(fingerprint_all(stories))
+    assert packed.dtype == np.int64 and len(packed) == 15  # every pair shares a paragraph
+    assert np.array_equal(packed, np.unique(packed))
+    first, second = unpack_pairs(packed)
+    assert (first < second).all()
+    assert np.array_equal(pack_pairs(first, second), packed)
 
 
 def test_candidates_equal_grouping_every_band_key(monkeypatch, tmp_path):
@@ -198,10 +214,10 @@ def test_candidates_equal_grouping_every_band_key(monkeypatch, tmp_path):
     for owners in groups.values():
         expected.update(candidates.pairs_within(sorted(owners), settings.widely_shared))
     assert len(expected) > 100
-    assert candidate_pairs(prints, settings, boilerplate) == expected
+    assert pair_set(find_candidates(prints, settings, boilerplate)) == expected
     monkeypatch.setattr(candidates, "_SLICE", 7)
     monkeypatch.setattr(candidates, "_CHUNK", 5)
-    assert candidate_pairs(prints, settings, boilerplate) == expected
+    assert pair_set(find_candidates(prints, settings, boilerplate)) == expected
 
 
 def test_languages_without_spaces_are_matched_by_characters():
@@ -295,9 +311,9 @@ def test_boilerplate_passages_bring_no_candidates():
     footer = paragraphs(77, 1)[0]
     stories = [make_story(f"s{n}", [*paragraphs(900 + n, 3), footer]) for n in range(4)]
     prints = fingerprint_all(stories)
-    assert len(candidate_pairs(prints)) == 6  # every pair shares the footer's bands
+    assert len(find_candidates(prints)) == 6  # every pair shares the footer's bands
     footer_key = int(prints[0].exact[3])
-    assert candidate_pairs(prints, boilerplate={footer_key}) == set()
+    assert len(find_candidates(prints, boilerplate={footer_key})) == 0
 
 
 def test_decide_all_is_decide_for_every_pair():
@@ -336,9 +352,9 @@ def test_a_scan_without_text_finds_the_same_clusters(tmp_path):
     assert [s.key for s in light.stories] == [s.key for s in with_text.stories]
 
 
-def test_clustering_lets_each_fingerprint_go_once_used(tmp_path):
-    """cluster_fingerprints empties the list it is given, chunk by chunk, and the content
-    sets come out in story order whatever the chunk."""
+def test_clustering_lets_each_fingerprint_go_once_used_only_when_asked(tmp_path):
+    """cluster_fingerprints empties the list it is given, chunk by chunk, only with
+    release=True, and the content sets come out in story order whatever the chunk."""
     from benchmarks import synth
     from dedup.detect.verify import content_sets
     from dedup.engines import local
@@ -353,9 +369,11 @@ def test_clustering_lets_each_fingerprint_go_once_used(tmp_path):
     assert [c.tolist() for c in content_sets(consumed, removed, 7, release=True)] == expected
     assert consumed == []
     kept = list(prints)
-    result = local.cluster_fingerprints(stories, prints)
+    result = local.cluster_fingerprints(stories, prints, release=True)
     assert prints == [] and result.clusters
-    assert clusters_of(result) == clusters_of(local.cluster_fingerprints(stories, kept))
+    again = local.cluster_fingerprints(stories, kept)
+    assert len(kept) == len(stories)  # left alone without release
+    assert clusters_of(result) == clusters_of(again)
 
 
 def test_story_order_is_date_else_last_then_id_then_key():

@@ -30,12 +30,13 @@ _SLICE = 1 << 20
 """Keys compared at a time, so that work arrays stay small beside the keys themselves."""
 
 
-def candidate_pairs(
+def find_candidates(
     prints: Sequence[Fingerprint],
     settings: Settings = DEFAULT,
     boilerplate: Collection[int] = (),
-) -> set[Pair]:
-    """Pairs ``(i, j)``, ``i < j``, of indexes into ``prints`` worth verifying.
+) -> np.ndarray:
+    """Pairs ``(i, j)``, ``i < j``, of indexes into ``prints`` worth verifying, packed as
+    ``pack_pairs`` does, sorted and distinct: 8 bytes a pair, handed to ``verify`` as is.
 
     ``prints`` must be in ``Story.sort_key`` order, so that "earliest" is the lowest index and
     the result does not depend on the order the inputs were read in. Passages whose exact
@@ -47,8 +48,30 @@ def candidate_pairs(
     found = [np.zeros(0, dtype=np.int64)]
     for low, high in _slices(keys, bits):
         found.append(_sharing(keys[low:high], bits, settings.widely_shared))
-    pairs = distinct(np.concatenate(found))
-    return set(zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist()))
+    return distinct(np.concatenate(found))
+
+
+def pack_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Pairs of story indexes (below 2^31) as one int64 each, ``first << 32 | second``: in
+    numeric order they are in pair order."""
+    return (np.asarray(first, dtype=np.int64) << 32) | np.asarray(second, dtype=np.int64)
+
+
+def unpack_pairs(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first and second indexes of packed pairs (``pack_pairs``), as int64 arrays."""
+    packed = np.asarray(packed, dtype=np.int64)
+    return packed >> 32, packed & 0xFFFFFFFF
+
+
+def candidate_pairs(
+    prints: Sequence[Fingerprint],
+    settings: Settings = DEFAULT,
+    boilerplate: Collection[int] = (),
+) -> set[Pair]:
+    """``find_candidates`` as a set of tuples, for callers that test membership of a few
+    pairs; a scan hands the packed array on instead."""
+    first, second = unpack_pairs(find_candidates(prints, settings, boilerplate))
+    return set(zip(first.tolist(), second.tolist()))
 
 
 def _owned_keys(
@@ -116,7 +139,7 @@ def _group_pairs(
     owners: np.ndarray, starts: np.ndarray, limit: int, budget: int = 1 << 18
 ) -> np.ndarray:
     """Distinct pairs of owners within each group (groups start at ``starts``, owners
-    sorted in each), packed ``low << 32 | high``: every pair of a group of at most ``limit``
+    sorted in each), packed (``pack_pairs``): every pair of a group of at most ``limit``
     owners, the earliest with each other one in a larger group (the rule of
     ``pairs_within``). Pairs are made a slice of groups at a time, at most about ``budget``
     per slice."""
@@ -132,7 +155,7 @@ def _group_pairs(
 
 
 def _pairs(owners: np.ndarray, starts: np.ndarray, sizes: np.ndarray, limit: int) -> np.ndarray:
-    """The pairs of consecutive groups of sorted owners, packed ``low << 32 | high``: in a
+    """The pairs of consecutive groups of sorted owners, packed (``pack_pairs``): in a
     small group each owner with every later one, in a large group each with the first."""
     group = np.repeat(np.arange(len(starts)), sizes)
     position = np.arange(len(owners)) - starts[group]
@@ -143,7 +166,7 @@ def _pairs(owners: np.ndarray, starts: np.ndarray, sizes: np.ndarray, limit: int
     star = np.flatnonzero(~small & (position > 0))
     low = np.concatenate((owners[first], owners[starts[group[star]]]))
     high = np.concatenate((owners[first + 1 + step], owners[star]))
-    return distinct((low << 32) | high)
+    return distinct(pack_pairs(low, high))
 
 
 def pairs_within(stories: list[int], limit: int) -> Iterable[Pair]:

@@ -13,12 +13,13 @@ near-duplicates (resemblance at least ``near_duplicate``) or one a partial reuse
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 
+from dedup.detect.candidates import unpack_pairs
 from dedup.detect.fingerprint import Fingerprint, distinct
 from dedup.records import Match
 from dedup.settings import DEFAULT, Settings
@@ -249,15 +250,15 @@ def without(shingles: np.ndarray, removed: np.ndarray) -> np.ndarray:
 
 
 def verify(
-    pairs: Iterable[tuple[int, int]],
+    pairs: np.ndarray,
     keys: Sequence[str],
     content: Sequence[np.ndarray],
     settings: Settings = DEFAULT,
 ) -> list[Match]:
-    """Matches among candidate pairs; ``content[i]`` is story i's shingles without
-    boilerplate and ``keys[i]`` its key. The result is in a fixed order."""
-    ordered = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
-    first, second = ordered[:, 0], ordered[:, 1]
+    """Matches among candidate pairs, packed, sorted and distinct as ``find_candidates``
+    gives them; ``content[i]`` is story i's shingles without boilerplate and ``keys[i]`` its
+    key. Matches come in the order of the pairs."""
+    first, second = unpack_pairs(pairs)
     sizes = np.fromiter(map(len, content), dtype=np.int64, count=len(content))
     shared = shared_counts(first, second, content)
     size_a, size_b = sizes[first], sizes[second]

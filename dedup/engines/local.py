@@ -18,7 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from itertools import chain, islice
 
-from dedup.detect.candidates import candidate_pairs
+from dedup.detect.candidates import find_candidates
 from dedup.detect.cluster import form_clusters
 from dedup.detect.fingerprint import Fingerprint, Fingerprinter, paragraph_texts
 from dedup.detect.verify import boilerplate_paragraphs, boilerplate_shingles, content_sets, verify
@@ -74,7 +74,7 @@ def scan(
         order = sorted(range(len(stories)), key=lambda i: stories[i].sort_key)
         ordered = [stories[i] for i in order]
         prints = [prints[i] for i in order]
-        result = cluster_fingerprints(ordered, prints, settings)
+        result = cluster_fingerprints(ordered, prints, settings, release=True)
     result.problems = problems
     return result
 
@@ -105,7 +105,7 @@ def scan_stories(
     with cycle_collector_paused():
         ordered = sorted(stories, key=lambda story: story.sort_key)
         prints = fingerprint_all(ordered, settings, jobs=jobs, progress=progress)
-        return cluster_fingerprints(ordered, prints, settings)
+        return cluster_fingerprints(ordered, prints, settings, release=True)
 
 
 def fingerprint_stream(
@@ -183,19 +183,24 @@ _WORKER_FINGERPRINTERS: dict[Settings, Fingerprinter] = {}
 
 
 def cluster_fingerprints(
-    stories: Sequence[Story], prints: list[Fingerprint], settings: Settings = DEFAULT
+    stories: Sequence[Story],
+    prints: list[Fingerprint],
+    settings: Settings = DEFAULT,
+    *,
+    release: bool = False,
 ) -> ScanResult:
     """Boilerplate, candidates, verification and clustering over fingerprints already made
     (by ``fingerprint_all``, or loaded from an index). ``stories`` must be in
     ``Story.sort_key`` order and ``prints[i]`` must be ``stories[i]``'s fingerprint.
 
-    ``prints`` is emptied on the way: once candidates are found, each fingerprint is let go
-    as its story's content set is made, so a story's shingles are never held twice. Pass a
-    copy of the list to keep them."""
+    With ``release``, ``prints`` is emptied on the way: once candidates are found, each
+    fingerprint is let go as its story's content set is made, so a story's shingles are never
+    held twice. Callers that made the list for this call alone should pass it."""
     outlets = [outlet_of(story) for story in stories]
     boilerplate = boilerplate_paragraphs(prints, outlets, settings)
-    pairs = candidate_pairs(prints, settings, boilerplate)
-    content = content_sets(prints, boilerplate_shingles(prints, boilerplate), release=True)
+    pairs = find_candidates(prints, settings, boilerplate)
+    removed = boilerplate_shingles(prints, boilerplate)
+    content = content_sets(prints if release else list(prints), removed, release=True)
     keys = [story.key for story in stories]
     matches = verify(pairs, keys, content, settings)
     clusters = form_clusters(stories, matches, dict(zip(keys, content)))
