@@ -13,8 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLES
 
-from dedup import exitcodes
-from dedup.cli import cli
+from dedup.cli import cli, exitcodes
 from dedup.views.evaluate import read_labels, score
 
 

@@ -7,8 +7,7 @@ import json
 from click.testing import CliRunner
 from conftest import SAMPLES
 
-from dedup import exitcodes
-from dedup.cli import cli
+from dedup.cli import cli, exitcodes
 from dedup.engines.local import load
 
 RADIO_FLOODS = str(SAMPLES / "radio-vell/oss-floods.txt")

@@ -20,8 +20,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dedup import exitcodes
-from dedup.cli import cli
+from dedup.cli import cli, exitcodes
 from dedup.detect.fingerprint import Fingerprinter
 from dedup.read.inputs import INPUT_FORMATS, read_file, read_inputs
 from dedup.read.text import normalise, split_paragraphs, token_spans, tokens

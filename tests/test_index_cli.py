@@ -20,9 +20,9 @@ from conftest import ROOT, SAMPLES, paragraphs
 from benchmarks import synth
 from dedup import exitcodes
 from dedup.cli import cli
-from dedup.cli.index_commands import place
 from dedup.engines.index import SCHEMA_VERSION, open_index
 from dedup.engines.local import load, scan_stories
+from dedup.files import place
 
 WIRE = SAMPLES / "wire" / "meridian" / "oss-floods.txt"
 RADIO = SAMPLES / "radio-vell" / "oss-floods.txt"

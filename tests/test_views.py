@@ -6,18 +6,17 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from conftest import SAMPLES, make_story, paragraphs
 from rich.console import Console
 
-from dedup import exitcodes, scan
-from dedup.cli import cli
+from dedup import scan
+from dedup.cli import cli, exitcodes
 from dedup.cli.render import cluster_map_view, diff_view
 from dedup.views.align import align
-from dedup.views.html import report_html, write_file
+from dedup.views.html import report_html
 from dedup.views.maps import ScanSource, cluster_map, find_cluster
 
 COLOUR = re.compile(r"\x1b\[[0-9;]*(?:3[0-7]|38;[0-9;]+|9[0-7])m")
@@ -207,14 +206,3 @@ def test_report_escapes_story_text(tmp_path):
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
     assert "Evil &amp; Co" in page and 'id="a<b>' not in page
     assert page.count("<script>") == 1  # the report's own print helper only
-
-
-def test_write_file_is_atomic_and_refuses_to_clobber(tmp_path: Path):
-    target = tmp_path / "r.html"
-    write_file(str(target), "one")
-    with pytest.raises(FileExistsError):
-        write_file(str(target), "two")
-    assert target.read_text() == "one"
-    write_file(str(target), "three", force=True)
-    assert target.read_text() == "three"
-    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]

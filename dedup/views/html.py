@@ -10,8 +10,6 @@ input reaches the page as markup.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from html import escape
@@ -349,39 +347,6 @@ def _problems(result: ScanResult) -> str:
         f'<section class="extra" id="problems"><h2>Inputs that could not be read</h2>'
         f"<ul>{items}</ul></section>"
     )
-
-
-def write_file(path: str, content: str, force: bool = False) -> None:
-    """Write ``content`` to ``path`` without ever leaving a half-written file: the text goes
-    to a temporary file in the same directory first. Without ``force`` an existing file is
-    never replaced (``FileExistsError``), even one created while this was writing; with it,
-    the old file is swapped for the new one in a single ``os.replace``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".dedup-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(content)
-        os.chmod(temporary, 0o666 & ~_umask())
-        if force:
-            os.replace(temporary, path)
-        else:
-            try:
-                os.link(temporary, path)  # fails if path exists, atomically
-            except OSError as err:
-                if isinstance(err, FileExistsError):
-                    raise
-                if os.path.exists(path):  # no hard links here: check, then move
-                    raise FileExistsError(path) from None
-                os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 SCRIPT = """

@@ -1,5 +1,5 @@
 """The ``show``, ``report`` and ``explain`` commands: the views that make a scan's findings
-obvious. Registered on ``dedup.cli.cli`` when that module is imported.
+obvious.
 
 Like ``scan`` they take the settings options, so a cluster is shown, reported or explained
 exactly as the scan with the same options formed it.
@@ -14,24 +14,23 @@ from typing import Any
 
 import click
 
-from dedup import exitcodes
-from dedup.cli import (
+from dedup.cli import exitcodes
+from dedup.cli.common import (
     Reporter,
-    _console,
-    _load,
-    _one_story,
-    _wants_rich,
     build_settings,
-    cli,
     color_option,
+    console,
     echo,
     field_option,
     input_format_option,
     jobs_option,
+    load_inputs,
+    one_story,
     pager_option,
     parse_fields,
     quiet_option,
     settings_options,
+    wants_rich,
 )
 from dedup.engines.local import ScanResult, scan_stories
 from dedup.read.inputs import Fields
@@ -50,13 +49,13 @@ def _scanned(
     here, and every view works from that."""
     if not inputs:
         raise click.UsageError("give the INPUT stories to scan")
-    stories, problems = _load(inputs, fields, reporter)
+    stories, problems = load_inputs(inputs, fields, reporter)
     result = scan_stories(stories, settings, jobs=jobs, progress=reporter.progress())
     result.problems = problems
     return ScanSource(result), result, problems
 
 
-@cli.command(epilog=exitcodes.HELP)
+@click.command(epilog=exitcodes.HELP)
 @click.argument("cluster_ref", metavar="CLUSTER")
 @click.argument("inputs", nargs=-1, metavar="INPUT...")
 @click.option(
@@ -105,18 +104,18 @@ def show(
     cmap = cluster_map(cluster, source.stories())
     if fmt == "json":
         click.echo(json.dumps(map_json(cmap), ensure_ascii=False, indent=2))
-    elif _wants_rich(color):
+    elif wants_rich(color):
         from dedup.cli.render import cluster_map_view, paged
 
-        console = _console(color)
-        with paged(console, pager):
-            cluster_map_view(cmap, console, additions)
+        screen = console(color)
+        with paged(screen, pager):
+            cluster_map_view(cmap, screen, additions)
     else:
         echo(map_text(cmap, additions), pager)
     sys.exit(exitcodes.INPUT if problems else exitcodes.OK)
 
 
-@cli.command(epilog=exitcodes.HELP)
+@click.command(epilog=exitcodes.HELP)
 @click.argument("inputs", nargs=-1, metavar="INPUT...")
 @click.option(
     "--html",
@@ -149,7 +148,8 @@ def report(
     INPUT is scanned as by scan (same options). An existing FILE is never replaced
     unless --force is given.
     """
-    from dedup.views.html import report_html, write_file
+    from dedup.files import write_file
+    from dedup.views.html import report_html
 
     settings = build_settings(values)
     reporter = Reporter(quiet)
@@ -162,7 +162,7 @@ def report(
         click.echo(page, nl=False)
     else:
         try:
-            write_file(html_path, page, force)
+            write_file(html_path, page, replace=force)
         except FileExistsError:
             raise click.UsageError(f"{html_path} exists; use --force to replace it") from None
         except OSError as err:
@@ -184,7 +184,7 @@ def _check_target(path: str, force: bool) -> None:
         raise click.UsageError(f"cannot write {path}: folder {folder} does not exist")
 
 
-@cli.command(epilog=exitcodes.HELP)
+@click.command(epilog=exitcodes.HELP)
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
 @click.argument("extra", nargs=-1, metavar="[--context INPUT...]")
@@ -237,20 +237,20 @@ def explain(
     settings = build_settings(values)
     fields = parse_fields(field_specs)
     reporter = Reporter(quiet, color)
-    story_a, story_b = (_one_story(spec, fields, reporter) for spec in (a, b))
+    story_a, story_b = (one_story(spec, fields, reporter) for spec in (a, b))
     problems: list[InputProblem] = []
     others = []
     if context:
-        others, problems = _load((*context, *extra), fields, reporter)
+        others, problems = load_inputs((*context, *extra), fields, reporter)
         own = {_where(story_a), _where(story_b)}
         others = [story for story in others if _where(story) not in own]
     found = explain_pair(story_a, story_b, others, settings)
     if fmt == "json":
         click.echo(json.dumps(explain_json(found), ensure_ascii=False, indent=2))
-    elif _wants_rich(color):
+    elif wants_rich(color):
         from dedup.cli.render import explain_view
 
-        explain_view(found, _console(color))
+        explain_view(found, console(color))
     else:
         click.echo(explain_text(found), nl=False)
     sys.exit(exitcodes.INPUT if problems else exitcodes.OK)

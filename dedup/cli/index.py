@@ -2,38 +2,32 @@
 
 They are written for cron: results on stdout (one line per story, or only the paths a
 pipeline asked for with ``--emit``), problems as one line each on stderr, and an exit code
-for every outcome (``dedup.exitcodes``). ``scan --db`` (in ``dedup.cli``) runs the scan over
-what the index holds through ``scan_index`` below.
+for every outcome (``dedup.cli.exitcodes``). ``scan --db`` (in ``dedup.cli.scan``) runs the
+scan over what the index holds.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
-import os
-import shutil
-import sqlite3
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import click
 
-from dedup import exitcodes
-from dedup.cli import (
+from dedup.cli import exitcodes
+from dedup.cli.common import (
     Reporter,
-    build_settings,
-    cli,
     field_option,
+    guard,
     input_format_option,
+    open_index_at,
     parse_fields,
     quiet_option,
+    settings_changes,
     settings_options,
+    warn,
 )
 from dedup.engines.index import (
     COPY,
@@ -42,60 +36,21 @@ from dedup.engines.index import (
     INDEXED,
     NEW,
     UPDATED,
-    ConfigProblem,
-    Index,
-    IndexProblem,
     Verdict,
-    open_index,
     parse_duration,
-    resolve_location,
 )
-from dedup.engines.local import ScanResult
+from dedup.files import NotPlaced, place_story
 from dedup.read.inputs import read_inputs
 from dedup.records import InputProblem, Story
-from dedup.settings import Settings
 from dedup.views import output
 
 EMIT = {"new": (NEW,), "copies": (COPY,), "all": (NEW, COPY, INDEXED, UPDATED)}
-_COMPRESSED = {".gz", ".bz2", ".xz"}
 
 INDEX_HELP = """\b
 Index: --db PATH (an SQLite file, made on first ingest) or redis://HOST:PORT/DB;
 else $DEDUP_DB; else db = "..." in ./.dedup.toml; else in
 ~/.config/wire-dedup/config.toml. Settings default to those the index was made
 with; --shingle, --num-perm, --passage-threshold and --min-passage must match."""
-
-
-class IndexFailure(click.ClickException):
-    """An index problem as a one-line message with its documented exit code."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"dedup: {self.format_message()}", err=True)
-
-
-@contextlib.contextmanager
-def guard() -> Iterator[None]:
-    """Turn what can go wrong with an index into one line on stderr and an exit code."""
-    try:
-        yield
-    except ConfigProblem as err:
-        raise click.UsageError(str(err)) from None
-    except IndexProblem as err:
-        raise IndexFailure(str(err), err.exit_code) from None
-    except sqlite3.OperationalError as err:
-        if "locked" in str(err).lower() or "busy" in str(err).lower():
-            raise IndexFailure(f"the index is busy ({err})", exitcodes.BUSY) from None
-        raise IndexFailure(f"the index cannot be used ({err})", exitcodes.INDEX) from None
-    except sqlite3.DatabaseError as err:
-        raise IndexFailure(f"the index is damaged ({err})", exitcodes.INDEX) from None
-    except Exception as err:
-        if type(err).__module__.startswith("redis"):
-            raise IndexFailure(f"the Redis index failed: {err}", exitcodes.INDEX) from None
-        raise
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
@@ -140,30 +95,6 @@ format_option = click.option(
 )
 
 
-def settings_changes(values: dict[str, Any]) -> dict[str, Any]:
-    """The settings given on the command line (validated), to lay over the index's own."""
-    names = set(Settings.__dataclass_fields__)
-    changes = {k: v for k, v in values.items() if k in names and v is not None}
-    build_settings(dict(values))  # raises a usage error on a bad value
-    for name in names:
-        values.pop(name, None)
-    return changes
-
-
-def _open(
-    db: str | None,
-    *,
-    create: bool = False,
-    changes: dict[str, Any] | None = None,
-    window: float | None = None,
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-) -> Index:
-    location, _ = resolve_location(db)
-    return open_index(
-        location, create=create, changes=changes, window=window, lock_timeout=lock_timeout
-    )
-
-
 def _stories(
     inputs: tuple[str, ...], field_specs: tuple[str, ...], reporter: Reporter
 ) -> tuple[Iterator[Story], list[InputProblem]]:
@@ -206,7 +137,7 @@ def _line(verdict: Verdict, where: str) -> str:
 # -- ingest --------------------------------------------------------------------------------
 
 
-@cli.command(epilog=INDEX_HELP + "\n\n" + exitcodes.HELP)
+@click.command(epilog=INDEX_HELP + "\n\n" + exitcodes.HELP)
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @db_option
 @click.option(
@@ -268,7 +199,9 @@ def ingest(
     failed = False
     with (
         guard(),
-        _open(db, create=True, changes=changes, window=window, lock_timeout=lock_timeout) as index,
+        open_index_at(
+            db, create=True, changes=changes, window=window, lock_timeout=lock_timeout
+        ) as index,
     ):
         for verdict in index.ingest(stories, batch=batch):
             tally[verdict.status] += 1
@@ -280,9 +213,12 @@ def ingest(
                 target = copy_new
             record = verdict.record()
             if target is not None:
-                placed = _act(verdict.story, target, move=target == move_copies)
-                failed |= placed is None
-                if placed is not None:
+                try:
+                    placed = place_story(verdict.story, target, move=target == move_copies)
+                except NotPlaced as err:
+                    warn(str(err))
+                    failed = True
+                else:
                     where = placed
                     record["moved_to" if target == move_copies else "copied_to"] = placed
             if emit is not None and verdict.status not in EMIT[emit]:
@@ -302,96 +238,10 @@ def ingest(
     sys.exit(exitcodes.INPUT if problems or failed else exitcodes.OK)
 
 
-def _act(story: Story, directory: str, *, move: bool) -> str | None:
-    """Move or copy a story's file into ``directory``; None (reported) when it cannot."""
-    what = "move" if move else "copy"
-    if story.path is None or story.record is not None:
-        where = story.path or "standard input"
-        _warn(f"{story.key}: not {what}d: it is one of several stories in {where}")
-        return None
-    try:
-        return place(story.path, directory, move=move)
-    except OSError as err:
-        _warn(f"{story.path}: could not {what} it to {directory}: {err}")
-        return None
-
-
-def _warn(message: str) -> None:
-    click.secho(f"dedup: {message}", err=True, fg="red")
-
-
-def _names(directory: str, name: str) -> Iterator[str]:
-    """``name``, then ``stem.1.ext``, ``stem.2.ext``... (``.txt.gz`` kept together)."""
-    suffixes = Path(name).suffixes
-    keep = suffixes[-2:] if len(suffixes) >= 2 and suffixes[-1] in _COMPRESSED else suffixes[-1:]
-    suffix = "".join(keep)
-    stem = name[: len(name) - len(suffix)] if suffix else name
-    yield os.path.join(directory, name)
-    number = 1
-    while True:
-        yield os.path.join(directory, f"{stem}.{number}{suffix}")
-        number += 1
-
-
-def place(source: str, directory: str, *, move: bool) -> str:
-    """Put ``source`` into ``directory`` atomically, never overwriting: a file appears there
-    whole or not at all, under its own name or the first free ``name.N.ext``. The source is
-    removed only when moving, and only once the target exists."""
-    os.makedirs(directory, exist_ok=True)
-    name = os.path.basename(source)
-    if move:
-        try:
-            for target in _names(directory, name):
-                try:
-                    os.link(source, target)  # fails rather than overwrite
-                except FileExistsError:
-                    continue
-                os.unlink(source)
-                return target
-        except OSError as err:
-            if err.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EMLINK):
-                raise
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out, open(source, "rb") as src:
-            shutil.copyfileobj(src, out)
-            out.flush()
-            os.fsync(out.fileno())
-        shutil.copystat(source, temporary)
-        target = _publish(temporary, directory, name)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-    if move:
-        os.unlink(source)
-    return target
-
-
-def _publish(temporary: str, directory: str, name: str) -> str:
-    """Give a finished temporary file its final name without overwriting anything."""
-    for target in _names(directory, name):
-        try:
-            os.link(temporary, target)
-            return target
-        except FileExistsError:
-            continue
-        except OSError as err:
-            if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EMLINK):
-                raise
-            # No hard links here: reserve the name exclusively, then replace the reservation.
-            try:
-                os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-            except FileExistsError:
-                continue
-            os.replace(temporary, target)
-            return target
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 # -- check ---------------------------------------------------------------------------------
 
 
-@cli.command(epilog=INDEX_HELP + "\n\n" + exitcodes.HELP)
+@click.command(epilog=INDEX_HELP + "\n\n" + exitcodes.HELP)
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @db_option
 @format_option
@@ -423,7 +273,7 @@ def check(
     changes = settings_changes(values)
     reporter = Reporter(quiet)
     stories, problems = _stories(inputs, field_specs, reporter)
-    with guard(), _open(db, changes=changes, window=window) as index:
+    with guard(), open_index_at(db, changes=changes, window=window) as index:
         verdicts = index.check(stories)
         for verdict in verdicts:
             if fmt == "jsonl":
@@ -437,7 +287,7 @@ def check(
 
                     click.echo(output.diff_text(align(indexed, verdict.story)))
     if not verdicts and not problems:
-        _warn("no story found in the input")
+        warn("no story found in the input")
     if problems or not verdicts:
         sys.exit(exitcodes.INPUT)
     sys.exit(exitcodes.OK if all(v.status == NEW for v in verdicts) else exitcodes.COPY)
@@ -446,7 +296,7 @@ def check(
 # -- prune, stats --------------------------------------------------------------------------
 
 
-@cli.command(epilog=INDEX_HELP + "\n\n" + exitcodes.HELP)
+@click.command(epilog=INDEX_HELP + "\n\n" + exitcodes.HELP)
 @db_option
 @click.option(
     "--older-than",
@@ -459,7 +309,7 @@ def check(
 @lock_option
 def prune(db: str | None, older_than: float, vacuum: bool, lock_timeout: float) -> None:
     """Remove old stories from the index, with everything stored about them."""
-    with guard(), _open(db, lock_timeout=lock_timeout) as index:
+    with guard(), open_index_at(db, lock_timeout=lock_timeout) as index:
         removed = index.prune(older_than)
         compact = getattr(index.store, "checkpoint", None)
         if compact is not None:
@@ -468,14 +318,14 @@ def prune(db: str | None, older_than: float, vacuum: bool, lock_timeout: float) 
     click.echo(f"pruned {removed} {'story' if removed == 1 else 'stories'}")
 
 
-@cli.command(epilog=INDEX_HELP + "\n\n" + exitcodes.HELP)
+@click.command(epilog=INDEX_HELP + "\n\n" + exitcodes.HELP)
 @db_option
 @click.option(
     "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
 )
 def stats(db: str | None, fmt: str) -> None:
     """What the index holds: stories, clusters, time span, size, settings."""
-    with guard(), _open(db) as index:
+    with guard(), open_index_at(db) as index:
         data = index.stats()
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
@@ -488,31 +338,3 @@ def stats(db: str | None, fmt: str) -> None:
         elif name == "bytes" and value is not None:
             value = f"{value} ({value / 1e6:.1f} MB)"
         click.echo(f"{name:<12} {'-' if value is None else value}")
-
-
-# -- scan --db -----------------------------------------------------------------------------
-
-
-def scan_index(
-    db: str | None, since: str | None, inputs: tuple[str, ...], values: dict[str, Any]
-) -> ScanResult:
-    """``dedup scan --db``: clusters over the stories the index holds (stamped within
-    ``since`` of now), by the scan's own code."""
-    if inputs:
-        raise click.UsageError("give INPUT or --db, not both: --db scans what the index holds")
-    changes = settings_changes(values)
-    seconds = None
-    if since is not None:
-        try:
-            seconds = parse_duration(since)
-        except ValueError as err:
-            raise click.BadParameter(str(err), param_hint="--since") from None
-    if db is None:
-        try:
-            resolve_location(None)
-        except ConfigProblem:
-            raise click.UsageError(
-                "Missing argument 'INPUT...' (or --db to scan an index)"
-            ) from None
-    with guard(), _open(db, changes=changes) as index:
-        return index.scan(time.time() - seconds if seconds else None)

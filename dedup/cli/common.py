@@ -1,0 +1,297 @@
+"""What every command shares: where messages go, the options that several commands take,
+reading inputs and settings from the command line, terminal decisions, and turning the
+library's failures into one line and an exit code.
+
+Command modules import from here and from the library, never from each other's private
+names nor from the module that assembles the ``dedup`` group (``dedup.cli.app``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import fields as dataclass_fields
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from dedup.cli import exitcodes
+from dedup.engines.local import load
+from dedup.read.inputs import INPUT_FORMATS, Fields, input_format
+from dedup.records import InputProblem, Story
+from dedup.settings import DEFAULT, Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dedup.engines.index import Index
+
+
+# -- messages ------------------------------------------------------------------------------
+
+
+class Reporter:
+    """Where a command's messages go: stderr, quiet or not, coloured only on a terminal."""
+
+    def __init__(self, quiet: bool = False, color: bool | None = None) -> None:
+        self.quiet = quiet
+        self.color = color
+        self.is_terminal = sys.stderr.isatty()
+
+    def problem(self, problem: InputProblem) -> None:
+        click.secho(f"dedup: skipped {problem}", err=True, fg="red", color=self._color())
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(message, err=True, color=self._color())
+
+    def _color(self) -> bool | None:
+        return self.color if self.color is not None else None
+
+    def progress(self) -> Callable[[str, int, int], None] | None:
+        """A progress callback drawn on stderr, only on a terminal and only for long runs."""
+        if self.quiet or not self.is_terminal:
+            return None
+        state: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            """``total`` 0 means not known yet (input still being read)."""
+            if max(total, done) < 5000 and "progress" not in state:
+                return
+            if "progress" not in state:
+                from rich.console import Console
+                from rich.progress import Progress
+
+                bar = Progress(console=Console(stderr=True), transient=True)
+                bar.start()
+                state["progress"], state["task"] = bar, bar.add_task(stage, total=None)
+            bar = state["progress"]
+            bar.update(state["task"], completed=done, total=total or None, description=stage)
+            if total and done >= total:
+                bar.stop()
+
+        return update
+
+
+def warn(message: str) -> None:
+    """One red line on stderr about something the run could not do; the run goes on."""
+    click.secho(f"dedup: {message}", err=True, fg="red")
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """One option per ``Settings`` field, so every threshold is tunable and documented."""
+    for spec in reversed(dataclass_fields(Settings)):
+        name = "--" + spec.name.replace("_", "-")
+        kind = float if isinstance(spec.default, float) else int
+        help_text = f"{spec.metadata['help']} [default: {spec.default}]"
+        command = click.option(name, spec.name, type=kind, default=None, help=help_text)(command)
+    return command
+
+
+def build_settings(values: dict[str, Any]) -> Settings:
+    """The settings given by ``settings_options`` (taken out of ``values``) over the
+    defaults; a bad value is a usage error."""
+    names = {spec.name for spec in dataclass_fields(Settings)}
+    chosen = {k: values.pop(k) for k in list(values) if k in names}
+    try:
+        settings = DEFAULT.with_changes(**chosen)
+        _check_settings(settings)
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from None
+    return settings
+
+
+def _check_settings(settings: Settings) -> None:
+    for name in ("passage_threshold", "near_duplicate", "min_containment"):
+        value = getattr(settings, name)
+        if not 0.0 < value <= 1.0:
+            raise ValueError(f"--{name.replace('_', '-')} must be in (0, 1], got {value}")
+    for name in ("shingle", "min_passage", "min_shared", "boilerplate_min", "widely_shared"):
+        if getattr(settings, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+    if settings.num_perm < 16:
+        raise ValueError("--num-perm must be at least 16")
+
+
+def settings_changes(values: dict[str, Any]) -> dict[str, Any]:
+    """The settings given on the command line (validated, and taken out of ``values``), to
+    lay over an index's own."""
+    names = set(Settings.__dataclass_fields__)
+    changes = {k: v for k, v in values.items() if k in names and v is not None}
+    build_settings(dict(values))  # raises a usage error on a bad value
+    for name in names:
+        values.pop(name, None)
+    return changes
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def parse_fields(specs: tuple[str, ...]) -> Fields:
+    """``--field NAME=FIELD`` options as the readers' ``Fields``; a bad one is a usage error."""
+    try:
+        return Fields.parse(specs)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--field") from None
+
+
+field_option = click.option(
+    "--field",
+    "field_specs",
+    multiple=True,
+    metavar="NAME=FIELD",
+    help="JSON field holding a story part, e.g. body=story_text or id=guid (repeatable). "
+    "NAME is one of id, headline, body, date, outlet, url.",
+)
+
+
+def _use_input_format(ctx: click.Context, _param: click.Parameter, value: str) -> None:
+    """The readers take the format from context for the command's run, so ``load`` and
+    ``scan`` keep their signatures."""
+    ctx.with_resource(input_format(value))
+
+
+input_format_option = click.option(
+    "--input-format",
+    type=click.Choice(INPUT_FORMATS),
+    default="auto",
+    show_default=True,
+    expose_value=False,
+    callback=_use_input_format,
+    help="auto: each file's format from its extension and content (text, markdown, json, "
+    "jsonl, newsml for NewsML-G2, nitf, html, rss for RSS and Atom, parquet; gz, bz2 and xz "
+    "compressed too); any other value reads every input as that format.",
+)
+
+
+def load_inputs(
+    inputs: tuple[str, ...], fields: Fields, reporter: Reporter
+) -> tuple[list[Story], list[InputProblem]]:
+    """Every story in ``inputs``, the problems reported on stderr as well as returned."""
+    stories, problems = load(inputs, fields)
+    for problem in problems:
+        reporter.problem(problem)
+    return stories, problems
+
+
+def one_story(spec: str, fields: Fields, reporter: Reporter) -> Story:
+    """The one story ``spec`` names: a file holding one story, or ``FILE#ID`` / ``FILE#N``
+    for one of several; anything else is a usage error."""
+    path, selector = spec, None
+    if not os.path.exists(spec) and "#" in spec:
+        path, _, selector = spec.rpartition("#")
+    stories, problems = load([path], fields)
+    for problem in problems:
+        reporter.problem(problem)
+    if selector is not None:
+        chosen = [s for s in stories if s.id == selector or str(s.record) == selector]
+        if not chosen:
+            raise click.BadParameter(f"no story with id or record number {selector!r} in {path}")
+        return chosen[0]
+    if len(stories) == 1:
+        return stories[0]
+    if not stories:
+        raise click.BadParameter(f"no readable story in {spec}")
+    ids = ", ".join(s.id for s in stories[:5]) + (" ..." if len(stories) > 5 else "")
+    raise click.BadParameter(f"{spec} holds {len(stories)} stories; name one as {spec}#ID ({ids})")
+
+
+# -- output --------------------------------------------------------------------------------
+
+jobs_option = click.option(
+    "--jobs",
+    "-j",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Processes for fingerprinting; 0 means all cores. Results do not depend on it.",
+)
+pager_option = click.option(
+    "--pager", is_flag=True, help="Page the output (through $PAGER, else less) on a terminal."
+)
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No summary or progress on stderr.")
+color_option = click.option(
+    "--color/--no-color",
+    default=None,
+    help="Force or forbid colour and tables (default: only on a terminal; NO_COLOR is honoured).",
+)
+
+
+def echo(text: str, pager: bool) -> None:
+    """Plain text to stdout, through the pager only when asked (click pages only on a
+    terminal, so pipes and files get the text as it is; it adds the final newline)."""
+    if pager:
+        click.echo_via_pager(text.rstrip("\n"), color=False)
+    else:
+        click.echo(text, nl=False)
+
+
+def wants_rich(color: bool | None) -> bool:
+    """Tables and colour (rich) for ``--color``, or by default on a terminal."""
+    return color if color is not None else sys.stdout.isatty()
+
+
+def console(color: bool | None) -> Console:
+    """A rich console for stdout that honours ``--color/--no-color`` (and NO_COLOR)."""
+    from rich.console import Console
+
+    if color:
+        return Console(force_terminal=True)
+    if color is False:
+        return Console(no_color=True)
+    return Console()
+
+
+# -- the index -----------------------------------------------------------------------------
+
+
+class IndexFailure(click.ClickException):
+    """An index problem as a one-line message with its documented exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"dedup: {self.format_message()}", err=True)
+
+
+@contextlib.contextmanager
+def guard() -> Iterator[None]:
+    """Turn what can go wrong with an index into one line on stderr and its exit code
+    (``exitcodes.failure``): a usage error when no index is named anywhere."""
+    try:
+        yield
+    except Exception as err:
+        found = exitcodes.failure(err)
+        if found is None:
+            raise
+        if found.code == exitcodes.USAGE:
+            raise click.UsageError(found.message) from None
+        raise IndexFailure(found.message, found.code) from None
+
+
+def open_index_at(
+    db: str | None,
+    *,
+    create: bool = False,
+    changes: dict[str, Any] | None = None,
+    window: float | None = None,
+    lock_timeout: float | None = None,
+) -> Index:
+    """The index ``--db`` names, else the configured one (``$DEDUP_DB``, config files)."""
+    from dedup.engines.index import DEFAULT_LOCK_TIMEOUT, open_index, resolve_location
+
+    location, _ = resolve_location(db)
+    return open_index(
+        location,
+        create=create,
+        changes=changes,
+        window=window,
+        lock_timeout=DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout,
+    )

@@ -1,0 +1,71 @@
+"""``dedup diff``: two stories side by side, paragraph by paragraph."""
+
+from __future__ import annotations
+
+import click
+
+from dedup.cli import exitcodes
+from dedup.cli.common import (
+    Reporter,
+    color_option,
+    console,
+    echo,
+    field_option,
+    input_format_option,
+    one_story,
+    pager_option,
+    parse_fields,
+    quiet_option,
+    wants_rich,
+)
+from dedup.views import output
+from dedup.views.align import align
+
+
+@click.command(epilog=exitcodes.HELP)
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="text: side by side on a terminal, stacked otherwise.",
+)
+@pager_option
+@field_option
+@input_format_option
+@quiet_option
+@color_option
+def diff(
+    a: str,
+    b: str,
+    fmt: str,
+    pager: bool,
+    field_specs: tuple[str, ...],
+    quiet: bool,
+    color: bool | None,
+) -> None:
+    """Show, paragraph by paragraph, what stories A and B share, what changed (reworded,
+    trimmed, merged or split) and what is unique to each.
+
+    A and B are files read like scan's inputs; for a file holding several stories (JSON
+    array, JSON Lines) name one as FILE#ID, or FILE#N for the N-th record.
+    """
+    fields = parse_fields(field_specs)
+    reporter = Reporter(quiet, color)
+    story_a, story_b = (one_story(spec, fields, reporter) for spec in (a, b))
+    alignment = align(story_a, story_b)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(output.diff_json(alignment), ensure_ascii=False, indent=2))
+    elif wants_rich(color):
+        from dedup.cli.render import diff_view, paged
+
+        screen = console(color)
+        with paged(screen, pager):
+            diff_view(alignment, screen)
+    else:
+        echo(output.diff_text(alignment), pager)
