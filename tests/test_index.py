@@ -247,3 +247,20 @@ def test_stored_text_survives_the_source(tmp_path):
         stored = index.story("story.txt")
     assert stored is not None and stored.body == stories[0].body
     assert stored.headline == "Floods hit the valley" and Path(stored.path).name == "story.txt"
+
+
+def test_stored_stories_and_carriers_keep_the_story_order(tmp_path):
+    from dedup.records import story_order
+
+    footer = paragraphs(90, 1)
+    dated = make_story("dated", paragraphs(91, 3) + footer, date="2025-01-02T00:00:00Z")
+    undated = make_story("undated", paragraphs(92, 3) + footer)
+    with open_index(str(tmp_path / "wire.db"), create=True) as index:
+        list(index.ingest([undated, dated]))
+        rows = [index.store.by_id(story_id) for story_id in ("dated", "undated")]
+        assert [row.sort_key for row in rows] == [row.story().sort_key for row in rows]
+        assert rows[0].sort_key == story_order(dated.date, "dated", "dated")
+        footer_key = int(index.fingerprinter(dated).exact[-1])
+        carriers = sorted(index.store.paragraph_carriers(footer_key))
+        assert [c.order for c in carriers] == [row.sort_key for row in rows]
+        assert [c.ref for c in carriers] == [row.ref for row in rows]
