@@ -16,8 +16,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from dedup.engines.local import ScanResult
-from dedup.records import Member
+from dedup.records import Member, ScanResult
 from dedup.views.align import Alignment, Placement
 from dedup.views.explain import Explanation, explain_lines
 from dedup.views.maps import LEGEND, SYMBOL, ClusterMap, Column, delay, name, when

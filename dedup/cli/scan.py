@@ -31,9 +31,9 @@ from dedup.cli.common import (
     settings_options,
     wants_rich,
 )
-from dedup.engines.local import ScanResult
 from dedup.engines.local import scan as scan_inputs
 from dedup.read.inputs import Fields
+from dedup.records import ScanResult
 from dedup.settings import Settings
 from dedup.views import output
 

@@ -32,9 +32,9 @@ from dedup.cli.common import (
     settings_options,
     wants_rich,
 )
-from dedup.engines.local import ScanResult, scan_stories
+from dedup.engines.local import scan_stories
 from dedup.read.inputs import Fields
-from dedup.records import InputProblem, Story
+from dedup.records import InputProblem, ScanResult, Story
 from dedup.settings import Settings
 from dedup.views.maps import ClusterSource, ScanSource
 

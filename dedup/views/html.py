@@ -15,8 +15,7 @@ from datetime import datetime, timezone
 from html import escape
 from importlib.metadata import PackageNotFoundError, version
 
-from dedup.engines.local import ScanResult
-from dedup.records import Member, Story
+from dedup.records import Member, ScanResult, Story
 from dedup.views.align import Alignment, Placement
 from dedup.views.maps import (
     Cell,

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from dedup.engines.local import ScanResult
-from dedup.records import Cluster, Member, Paragraph, Story
+from dedup.records import Cluster, Member, Paragraph, ScanResult, Story
 from dedup.views.align import Alignment, Placement, align
 from dedup.views.output import SCHEMA, cluster_record
 

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from dedup.engines.local import ScanResult
-from dedup.records import Cluster, Member, Story
+from dedup.records import Cluster, Member, ScanResult, Story
 from dedup.views.align import Alignment, Placement
 
 SCHEMA = 1
