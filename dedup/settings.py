@@ -1,18 +1,36 @@
 """Every tunable number of the pipeline, in one place, with the reason for its default.
 
-The defaults were chosen by measurement on the labelled samples (``make tune`` prints the
-grid) and hold for news in any language without tuning.  The CLI exposes each field as an
-option of the same name, so the README, ``--help`` and this file describe the same knobs.
+The defaults were chosen by measurement on the labelled samples (README, "Choosing the
+defaults") and hold for news in any language without tuning. The CLI exposes each field as
+an option of the same name, so the README, ``--help`` and this file describe the same knobs.
+A ``Settings`` checks its own values, so no engine ever runs with a meaningless one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from numbers import Integral, Real
+
+SHARES = ("passage_threshold", "near_duplicate", "min_containment")
+"""Fields that are shares of a story or a passage: in (0, 1]."""
+MINIMUMS = {
+    "shingle": 1,
+    "num_perm": 16,
+    "min_passage": 1,
+    "min_shared": 1,
+    "boilerplate_min": 1,
+    "boilerplate_max_df": 1,
+    "widely_shared": 1,
+}
+"""Fields that are counts, with their smallest meaningful value: below 16 permutations a
+MinHash estimates resemblance too roughly (error about 1/sqrt(num_perm)) for the LSH
+threshold to mean anything."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Thresholds and sizes that decide what counts as a copy."""
+    """Thresholds and sizes that decide what counts as a copy; a value out of its range
+    (``SHARES``, ``MINIMUMS``) is a ``ValueError`` naming the field."""
 
     shingle: int = field(
         default=5,
@@ -113,6 +131,16 @@ class Settings:
         },
     )
 
+    def __post_init__(self) -> None:
+        for name in SHARES:
+            value = getattr(self, name)
+            if not _is_number(value, Real) or not 0.0 < value <= 1.0:
+                raise ValueError(f"{name} must be a number in (0, 1], got {value!r}")
+        for name, least in MINIMUMS.items():
+            value = getattr(self, name)
+            if not _is_number(value, Integral) or value < least:
+                raise ValueError(f"{name} must be a whole number, at least {least}; got {value!r}")
+
     def with_changes(self, **changes: object) -> Settings:
         """Return a copy with the given fields replaced, ignoring ``None`` values."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -120,6 +148,10 @@ class Settings:
     def as_dict(self) -> dict[str, object]:
         """The settings as plain data, for JSON output and the index."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _is_number(value: object, kind: type) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 DEFAULT = Settings()

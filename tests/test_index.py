@@ -191,6 +191,10 @@ def test_fingerprint_settings_must_match_the_index(tmp_path):
         assert index.settings.min_shared == 40
     with pytest.raises(IndexUnusable, match="--shingle 5"):
         open_index(db, changes={"shingle": 5})
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE meta SET value = '{\"num_perm\": 8}' WHERE name = 'settings'")
+    with pytest.raises(IndexUnusable, match=r"stored settings are invalid.*num_perm"):
+        open_index(db)
 
 
 def test_a_second_writer_waits_then_gives_up(tmp_path):

@@ -145,7 +145,10 @@ def open_index(
         if stored is None:
             stored = store.initialise(DEFAULT.with_changes(**wanted).as_dict())
         known = {f.name for f in fields(Settings)}
-        base = replace(DEFAULT, **{k: v for k, v in stored.items() if k in known})
+        try:
+            base = replace(DEFAULT, **{k: v for k, v in stored.items() if k in known})
+        except ValueError as err:
+            raise IndexUnusable(f"{location}: its stored settings are invalid ({err})") from None
         differing = [
             f"--{name.replace('_', '-')} {wanted[name]} (the index uses {getattr(base, name)})"
             for name in FINGERPRINT_SETTINGS
