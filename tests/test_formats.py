@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from dedup import exitcodes
 from dedup.cli import cli
 from dedup.read.formats.html import html_paragraphs
-from dedup.read.inputs import Fields, is_summary_only, read_file
+from dedup.read.inputs import Fields, ReadOptions, is_summary_only, read_file
 from dedup.records import InputProblem, Story
 from dedup.views.evaluate import read_labels, score
 
@@ -266,7 +266,7 @@ def test_parquet_rows_with_configurable_fields(tmp_path, write_parquet):
     rows[3]["story_text"] = None
     path = write_parquet(tmp_path / "archive.parquet", rows)
     fields = Fields.parse(["body=story_text", "id=doc"])
-    found = list(read_file(str(path), fields))
+    found = list(read_file(str(path), ReadOptions(fields=fields)))
     good = [item for item in found if isinstance(item, Story)]
     assert [(s.id, s.record, s.key) for s in good] == [
         (f"p{n}", n + 1, f"{path}#{n + 1}") for n in (0, 1, 2, 4)

@@ -18,14 +18,17 @@ from click.testing import CliRunner
 
 from dedup import exitcodes
 from dedup.cli import cli
-from dedup.engines.local import load
+from dedup.engines.local import load, scan
 from dedup.read.inputs import (
     MAX_FILE_ENV,
+    Fields,
+    ReadOptions,
     input_format,
     is_summary_only,
     parse_date,
     read_file,
     read_inputs,
+    resolve_read_options,
 )
 from dedup.records import InputProblem, Story
 
@@ -161,12 +164,33 @@ def test_input_format_forces_a_reader_on_scan_and_diff(tmp_path):
     assert run("scan", str(nitf), "--input-format", "pdf").exit_code == exitcodes.USAGE
 
 
-def test_input_format_context_reaches_the_pipeline_and_ends_with_the_block(tmp_path):
+def test_read_options_force_a_format_for_one_call_only(tmp_path):
+    nitf = fixture(tmp_path, "nitf.xml", "library.txt")
+    forced, _ = load([str(nitf)], ReadOptions(input_format="nitf"))
+    detected, _ = load([str(nitf)])
+    assert forced[0].id == "fx-2025-0405-001" and detected[0].id == "library.txt"
+    scanned = scan([str(nitf)], read_options=ReadOptions(input_format="nitf"))
+    assert scanned.stories[0].id == "fx-2025-0405-001"
+    with input_format("text"):  # an explicit ReadOptions is not overridden by the older block
+        assert load([str(nitf)], ReadOptions(input_format="nitf"))[0][0].id == "fx-2025-0405-001"
+    with pytest.raises(ValueError, match="unknown input format 'docx'"):
+        ReadOptions(input_format="docx")
+    with pytest.raises(ValueError, match="max_file_bytes must be positive"):
+        ReadOptions(max_file_bytes=0)
+
+
+def test_older_read_call_forms_still_choose_the_same_options(tmp_path):
+    """``input_format`` blocks, a ``Fields`` in place of the options and the keywords, until
+    every caller passes ``ReadOptions``."""
     nitf = fixture(tmp_path, "nitf.xml", "library.txt")
     with input_format("nitf"):
-        inside, _ = load([str(nitf)])
+        inside, _ = load([str(nitf)], Fields())
+        assert resolve_read_options(max_bytes=5) == ReadOptions(
+            input_format="nitf", max_file_bytes=5
+        )
     outside, _ = load([str(nitf)])
     assert inside[0].id == "fx-2025-0405-001" and outside[0].id == "library.txt"
+    assert stories(read_file(str(nitf), input_format="nitf"))[0].id == "fx-2025-0405-001"
     with pytest.raises(ValueError, match="unknown input format"), input_format("docx"):
         pass
 
@@ -226,9 +250,9 @@ def test_whole_file_formats_over_the_limit_are_skipped_but_json_lines_stream(tmp
     (tmp_path / "big.json").write_text(json.dumps(records))
     limit = 1024  # far below either file, far above any one line
     assert os.path.getsize(tmp_path / "big.jsonl") > 3 * limit
-    streamed = list(read_file(str(tmp_path / "big.jsonl"), max_bytes=limit))
+    streamed = list(read_file(str(tmp_path / "big.jsonl"), ReadOptions(max_file_bytes=limit)))
     assert len(stories(streamed)) == 30 and not problems(streamed)
-    [refused] = list(read_file(str(tmp_path / "big.json"), max_bytes=limit))
+    [refused] = list(read_file(str(tmp_path / "big.json"), ReadOptions(max_file_bytes=limit)))
     assert "too large to read whole" in refused.reason and "1024 bytes limit" in refused.reason
 
 
@@ -243,7 +267,8 @@ def test_size_limit_from_the_environment_on_the_command_line(tmp_path):
 def test_the_limit_holds_for_decompressed_size_too(tmp_path):
     (tmp_path / "bomb.txt.gz").write_bytes(gzip.compress(b"word " * 200_000))  # 1 MB inside
     assert os.path.getsize(tmp_path / "bomb.txt.gz") < 10_000
-    [problem] = list(read_file(str(tmp_path / "bomb.txt.gz"), max_bytes=100_000))
+    bounded = ReadOptions(max_file_bytes=100_000)
+    [problem] = list(read_file(str(tmp_path / "bomb.txt.gz"), bounded))
     assert "over the 100000 bytes limit" in problem.reason
 
 
@@ -265,7 +290,7 @@ def test_an_overlong_json_lines_line_is_skipped_and_the_rest_read(tmp_path):
         json.dumps({"id": "b", "body": BODY}),
     ]
     (tmp_path / "feed.jsonl").write_text("\n".join(lines) + "\n")
-    found = list(read_file(str(tmp_path / "feed.jsonl"), max_bytes=2000))
+    found = list(read_file(str(tmp_path / "feed.jsonl"), ReadOptions(max_file_bytes=2000)))
     assert [s.id for s in stories(found)] == ["a", "b"]
     assert [s.record for s in stories(found)] == [1, 3]
     [problem] = problems(found)

@@ -294,3 +294,27 @@ def test_a_session_of_its_own_keeps_stdout_clean_and_its_scratch_tidy(spark, tmp
     assert not [p for p in scratch.iterdir() if p.name.startswith("dedup-spark-")]
     assert not (tmp_path / "spark-warehouse").exists() and not (tmp_path / "metastore_db").exists()
     assert len(part_lines(tmp_path / "out" / "members")) == 8
+
+
+def test_scan_spark_is_an_api_that_takes_read_options(spark, tmp_path):
+    """Read options travel as an argument to the executors: a renamed body field is found
+    there as locally, and the result object carries the local scan's counts."""
+    from dedup.engines.local import scan
+    from dedup.engines.spark import scan_spark
+    from dedup.read.inputs import Fields, ReadOptions
+
+    lines = []
+    for story in sample_stories():
+        record = as_record(story)
+        record["story_text"] = record.pop("body")
+        lines.append(json.dumps(record, ensure_ascii=False))
+    corpus = tmp_path / "renamed.data"  # no extension: only the forced format reads it
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    options = ReadOptions(fields=Fields.parse(["body=story_text"]), input_format="jsonl")
+    result = scan_spark(spark, [str(corpus)], str(tmp_path / "out"), read_options=options)
+    local = scan([str(corpus)], read_options=options)
+    assert result.stories == len(local.stories) and result.problems == 0
+    assert (result.clusters, result.matches) == (len(local.clusters), len(local.matches))
+    as_text = ReadOptions(input_format="text")
+    with pytest.raises(ValueError, match="reads jsonl or parquet"):
+        scan_spark(spark, [str(corpus)], str(tmp_path / "x"), read_options=as_text)

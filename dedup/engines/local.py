@@ -22,7 +22,13 @@ from dedup.detect.candidates import find_candidates
 from dedup.detect.cluster import form_clusters
 from dedup.detect.fingerprint import Fingerprint, Fingerprinter, paragraph_texts
 from dedup.detect.verify import boilerplate_paragraphs, boilerplate_shingles, content_sets, verify
-from dedup.read.inputs import DEFAULT_FIELDS, Fields, outlet_of, read_inputs
+from dedup.read.inputs import (
+    Fields,
+    ReadOptions,
+    outlet_of,
+    read_inputs,
+    resolve_read_options,
+)
 from dedup.records import InputProblem, ScanResult, Story
 from dedup.settings import DEFAULT, Settings
 
@@ -31,12 +37,13 @@ Progress = Callable[[str, int, int], None]
 
 
 def load(
-    inputs: Iterable[str], fields: Fields = DEFAULT_FIELDS
+    inputs: Iterable[str], options: ReadOptions | Fields | None = None
 ) -> tuple[list[Story], list[InputProblem]]:
-    """Read every input; problems are collected, never raised."""
+    """Read every input; problems are collected, never raised. A ``Fields`` in place of
+    ``options`` is the older form (``resolve_read_options``)."""
     stories: list[Story] = []
     problems: list[InputProblem] = []
-    for item in read_inputs(inputs, fields):
+    for item in read_inputs(inputs, resolve_read_options(options)):
         (problems if isinstance(item, InputProblem) else stories).append(item)
     return stories, problems
 
@@ -45,13 +52,15 @@ def scan(
     inputs: Iterable[str] | Iterable[Story],
     settings: Settings = DEFAULT,
     *,
-    fields: Fields = DEFAULT_FIELDS,
+    read_options: ReadOptions | None = None,
+    fields: Fields | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
     keep_text: bool = True,
     on_problem: Callable[[InputProblem], None] | None = None,
 ) -> ScanResult:
-    """Cluster the copies among ``inputs`` (paths, folders, globs, or Story records).
+    """Cluster the copies among ``inputs`` (paths, folders, globs, or Story records), read
+    with ``read_options`` (``fields`` is its older form, ``resolve_read_options``).
 
     Stories are fingerprinted as they are read, a chunk at a time. With ``keep_text=False``
     a story keeps only its metadata once fingerprinted (``Story.without_text``), so memory
@@ -61,7 +70,8 @@ def scan(
     if all(isinstance(item, Story) for item in items):
         source: Iterable[Story | InputProblem] = items
     else:
-        source = read_inputs([str(item) for item in items], fields)
+        options = resolve_read_options(read_options, fields=fields)
+        source = read_inputs([str(item) for item in items], options)
     with cycle_collector_paused():
         stories, prints, problems = fingerprint_stream(
             source,

@@ -54,7 +54,7 @@ from dedup.detect.verify import Overlap, decide, is_boilerplate, without
 # Absolute imports: this file also runs as a script under spark-submit (see the end).
 from dedup.read import inputs as read
 from dedup.read.formats.encoding import is_binary
-from dedup.read.inputs import DEFAULT_FIELDS, Fields, outlet_of
+from dedup.read.inputs import DEFAULT_READ, Fields, ReadOptions, outlet_of, resolve_read_options
 from dedup.records import InputProblem, Match, Story
 from dedup.settings import DEFAULT, Settings
 from dedup.views.output import SCHEMA, member_record
@@ -928,13 +928,15 @@ def scan_spark(
     output: str,
     settings: Settings = DEFAULT,
     *,
-    fields: Fields = DEFAULT_FIELDS,
-    input_format: str = "auto",
+    read_options: ReadOptions = DEFAULT_READ,
+    fields: Fields | None = None,
+    input_format: str | None = None,
     output_format: str = "jsonl",
     singletons: bool = False,
 ) -> SparkScanResult:
     """Cluster the copies among ``inputs`` (JSON Lines or Parquet files, folders, globs, or
-    URIs Spark reads) and write to the folder ``output``:
+    URIs Spark reads), read with ``read_options`` (``fields`` and ``input_format`` are its
+    older forms), and write to the folder ``output``:
 
     - ``members``: one row per clustered story (and per singleton with ``singletons``) with
       the columns of ``dedup scan --format jsonl``, in the same order;
@@ -944,8 +946,9 @@ def scan_spark(
     """
     from pyspark.sql import functions as F
 
-    if input_format not in INPUT_FORMATS:
-        raise ValueError(f"the Spark engine reads jsonl or parquet, not {input_format}")
+    options = resolve_read_options(read_options, fields=fields, input_format=input_format)
+    if options.input_format not in INPUT_FORMATS:
+        raise ValueError(f"the Spark engine reads jsonl or parquet, not {options.input_format}")
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}")
     output = output if _URI.match(output) else os.path.abspath(output)
@@ -955,7 +958,8 @@ def scan_spark(
 
     phase = spark.sparkContext.setJobDescription  # names the jobs in Spark's UI
     phase("dedup: read and fingerprint")
-    stories, problems = _read_stories(spark, _resolve(inputs, input_format), fields, settings)
+    found = _resolve(inputs, options.input_format)
+    stories, problems = _read_stories(spark, found, options.fields, settings)
     phase("dedup: boilerplate")
     boilerplate, removed = _boilerplate(stories, settings)
     boilerplate_count = boilerplate.count()

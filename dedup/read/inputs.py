@@ -6,7 +6,8 @@ inbox never costs the rest of the run.
 
 Formats (``INPUT_FORMATS``) are chosen by extension, then by a look at the (decompressed)
 content: plain text and Markdown, JSON, JSON Lines, NewsML-G2, NITF, HTML pages, RSS/Atom
-feeds and Parquet, each optionally gzip, bz2 or xz compressed. ``input_format`` forces one.
+feeds and Parquet, each optionally gzip, bz2 or xz compressed. ``ReadOptions.input_format``
+forces one; ``ReadOptions`` also says where JSON fields are found and how big a file may be.
 
 Provenance: a file holding one story is its path (``Story.key == path``, no record number);
 in a file that can hold several (JSON array, JSON Lines, Parquet, a NewsML-G2
@@ -114,11 +115,18 @@ SUMMARY_ONLY = "~summary"
 field for it, and the key is the story's provenance, which is what this is about: the
 record at ``feed.xml#3`` was only a summary. See ``is_summary_only``."""
 
+
+def _check_format(name: str) -> None:
+    if name not in INPUT_FORMATS:
+        raise ValueError(f"unknown input format {name!r}: use one of {', '.join(INPUT_FORMATS)}")
+
+
 _FORMAT: ContextVar[str] = ContextVar("dedup_input_format", default="auto")
 
 
 def current_input_format() -> str:
-    """The format chosen by the innermost ``input_format`` block, else ``auto``."""
+    """The format chosen by the innermost ``input_format`` block, else ``auto``. Kept for
+    callers that have not moved to ``ReadOptions`` yet."""
     return _FORMAT.get()
 
 
@@ -130,13 +138,9 @@ def is_summary_only(story: Story) -> bool:
 
 @contextmanager
 def input_format(name: str) -> Iterator[None]:
-    """Read every input inside the block as format ``name`` (``auto`` detects it).
-
-    A context rather than an argument so that callers of ``pipeline.load`` and ``scan``
-    (the CLI's ``--input-format``) can choose the format without changing their signature.
-    """
-    if name not in INPUT_FORMATS:
-        raise ValueError(f"unknown input format {name!r}: use one of {', '.join(INPUT_FORMATS)}")
+    """Read every input inside the block as format ``name``, unless a call is given its own
+    ``ReadOptions``. Kept for callers that have not moved to ``ReadOptions`` yet."""
+    _check_format(name)
     token = _FORMAT.set(name)
     try:
         yield
@@ -183,9 +187,62 @@ class Fields:
 DEFAULT_FIELDS = Fields()
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """How inputs are read, given to every reader and engine as an argument, so that what a
+    run reads never depends on state set elsewhere."""
+
+    fields: Fields = DEFAULT_FIELDS
+    """Where each part of a story is found in a JSON record or a Parquet row."""
+    input_format: str = "auto"
+    """One of ``INPUT_FORMATS``: ``auto`` decides each file's format by its extension, then
+    by its content; any other value reads every input as that format."""
+    max_file_bytes: int | None = None
+    """Size limit of whole-file formats; None means ``DEDUP_MAX_FILE_MIB``, else
+    ``MAX_FILE_BYTES``, looked up when a read starts."""
+
+    def __post_init__(self) -> None:
+        _check_format(self.input_format)
+        if self.max_file_bytes is not None and self.max_file_bytes < 1:
+            raise ValueError(f"max_file_bytes must be positive, got {self.max_file_bytes}")
+
+    def file_limit(self) -> int:
+        """The size limit in bytes that applies now."""
+        return self.max_file_bytes if self.max_file_bytes is not None else max_file_bytes()
+
+
+DEFAULT_READ = ReadOptions()
+
+
+def resolve_read_options(
+    options: ReadOptions | Fields | None = None,
+    *,
+    fields: Fields | None = None,
+    input_format: str | None = None,
+    max_bytes: int | None = None,
+) -> ReadOptions:
+    """The options of a reading call: ``options`` when it is a ``ReadOptions``. The rest
+    keeps older call forms working until their callers move to ``ReadOptions``: a ``Fields``
+    in its place, the ``fields``, ``input_format`` and ``max_bytes`` keywords, and the format
+    of an enclosing ``input_format`` block (only when no ``ReadOptions`` is given)."""
+    if isinstance(options, ReadOptions):
+        base = options
+    else:
+        chosen = options if options is not None else DEFAULT_FIELDS
+        base = ReadOptions(fields=chosen, input_format=_FORMAT.get())
+    changes: dict[str, Any] = {}
+    if fields is not None:
+        changes["fields"] = fields
+    if input_format:
+        changes["input_format"] = input_format
+    if max_bytes is not None:
+        changes["max_file_bytes"] = max_bytes
+    return replace(base, **changes) if changes else base
+
+
 def read_inputs(
     inputs: Iterable[str],
-    fields: Fields = DEFAULT_FIELDS,
+    options: ReadOptions | Fields | None = None,
     stdin: IO[str] | None = None,
     *,
     input_format: str | None = None,
@@ -193,12 +250,14 @@ def read_inputs(
 ) -> Iterator[Story | InputProblem]:
     """Yield every story found in ``inputs`` (files, folders, globs, ``-`` for standard
     input, JSON Lines unless another format is forced), and an ``InputProblem`` for
-    everything that could not be read.
+    everything that could not be read. ``input_format`` and ``max_bytes`` are older forms of
+    ``options`` (``resolve_read_options``).
 
     Only the latest version of each NewsML-G2 guid is kept across the whole run, so those
     stories come last, once every input has been seen.
     """
-    fmt, limit = _choices(input_format, max_bytes)
+    chosen = resolve_read_options(options, input_format=input_format, max_bytes=max_bytes)
+    fields, fmt, limit = chosen.fields, chosen.input_format, chosen.file_limit()
     latest = _Latest()
     for source, root in expand_inputs(inputs):
         if isinstance(source, InputProblem):
@@ -218,14 +277,17 @@ def read_inputs(
 
 def read_file(
     path: str,
-    fields: Fields = DEFAULT_FIELDS,
+    options: ReadOptions | Fields | None = None,
     root: str | None = None,
     *,
     input_format: str | None = None,
     max_bytes: int | None = None,
 ) -> Iterator[Story | InputProblem]:
-    """Read one file; its format is chosen by extension, then by a look at its content."""
-    fmt, limit = _choices(input_format, max_bytes)
+    """Read one file; its format is chosen by extension, then by a look at its content
+    (unless ``options`` forces one). ``input_format`` and ``max_bytes`` are older forms of
+    ``options`` (``resolve_read_options``)."""
+    chosen = resolve_read_options(options, input_format=input_format, max_bytes=max_bytes)
+    fields, fmt, limit = chosen.fields, chosen.input_format, chosen.file_limit()
     latest = _Latest()
     for item in _read_path(path, fields, root, fmt, limit):
         if isinstance(item, _Versioned):
@@ -233,13 +295,6 @@ def read_file(
         else:
             yield item
     yield from latest.stories()
-
-
-def _choices(input_format: str | None, max_bytes: int | None) -> tuple[str, int]:
-    fmt = input_format or _FORMAT.get()
-    if fmt not in INPUT_FORMATS:
-        raise ValueError(f"unknown input format {fmt!r}: use one of {', '.join(INPUT_FORMATS)}")
-    return fmt, max_bytes if max_bytes is not None else max_file_bytes()
 
 
 def max_file_bytes() -> int:
