@@ -103,6 +103,22 @@ def test_settings_are_options_and_bad_values_are_usage_errors(seeds):
     assert run("scan").exit_code == exitcodes.USAGE
 
 
+def test_settings_check_their_own_values_and_the_refused_option_is_named(seeds, tmp_path):
+    before = {
+        "show": ["x"],
+        "report": ["--html", "-"],
+        "eval": ["--labels", str(SAMPLES / "labels.csv")],
+        "check": ["--db", str(tmp_path / "none.db")],
+    }
+    for option, value in (("--boilerplate-max-df", "0"), ("--num-perm", "8")):
+        for command in ("scan", "show", "report", "explain", "eval", "check"):
+            args = before.get(command, [])
+            result = run(command, *args, *map(str, seeds), option, value)
+            assert result.exit_code == exitcodes.USAGE, (command, result.output)
+            assert f"Invalid value for {option}:" in result.stderr
+            assert "Traceback" not in result.stderr
+
+
 def test_diff_json_on_the_seed_pair(seeds):
     result = run("diff", *map(str, seeds), "--format", "json")
     assert result.exit_code == 0, result.output

@@ -95,27 +95,25 @@ def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def build_settings(values: dict[str, Any]) -> Settings:
     """The settings given by ``settings_options`` (taken out of ``values``) over the
-    defaults; a bad value is a usage error."""
+    defaults. ``Settings`` checks its own values; a bad one is a usage error that names the
+    option."""
     names = {spec.name for spec in dataclass_fields(Settings)}
     chosen = {k: values.pop(k) for k in list(values) if k in names}
     try:
-        settings = DEFAULT.with_changes(**chosen)
-        _check_settings(settings)
+        return DEFAULT.with_changes(**chosen)
     except ValueError as err:
-        raise click.BadParameter(str(err)) from None
-    return settings
+        raise click.BadParameter(str(err), param_hint=_refused_option(chosen)) from None
 
 
-def _check_settings(settings: Settings) -> None:
-    for name in ("passage_threshold", "near_duplicate", "min_containment"):
-        value = getattr(settings, name)
-        if not 0.0 < value <= 1.0:
-            raise ValueError(f"--{name.replace('_', '-')} must be in (0, 1], got {value}")
-    for name in ("shingle", "min_passage", "min_shared", "boilerplate_min", "widely_shared"):
-        if getattr(settings, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
-    if settings.num_perm < 16:
-        raise ValueError("--num-perm must be at least 16")
+def _refused_option(chosen: dict[str, Any]) -> str | None:
+    """The first option ``Settings`` refuses on its own, for the message (None when only a
+    combination of values is refused)."""
+    for name, value in chosen.items():
+        try:
+            DEFAULT.with_changes(**{name: value})
+        except ValueError:
+            return "--" + name.replace("_", "-")
+    return None
 
 
 def settings_changes(values: dict[str, Any]) -> dict[str, Any]:
