@@ -19,7 +19,7 @@ import click
 
 from dedup.cli import exitcodes
 from dedup.engines.local import load
-from dedup.read.inputs import INPUT_FORMATS, Fields, input_format
+from dedup.read.inputs import INPUT_FORMATS, Fields, ReadOptions
 from dedup.records import InputProblem, Story
 from dedup.settings import DEFAULT, Settings
 
@@ -130,12 +130,14 @@ def settings_changes(values: dict[str, Any]) -> dict[str, Any]:
 # -- reading -------------------------------------------------------------------------------
 
 
-def parse_fields(specs: tuple[str, ...]) -> Fields:
-    """``--field NAME=FIELD`` options as the readers' ``Fields``; a bad one is a usage error."""
+def read_options(field_specs: tuple[str, ...], input_format: str = "auto") -> ReadOptions:
+    """``--field NAME=FIELD`` and ``--input-format`` as the readers' ``ReadOptions``; a bad
+    field mapping is a usage error."""
     try:
-        return Fields.parse(specs)
+        fields = Fields.parse(field_specs)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--field") from None
+    return ReadOptions(fields=fields, input_format=input_format)
 
 
 field_option = click.option(
@@ -148,19 +150,11 @@ field_option = click.option(
 )
 
 
-def _use_input_format(ctx: click.Context, _param: click.Parameter, value: str) -> None:
-    """The readers take the format from context for the command's run, so ``load`` and
-    ``scan`` keep their signatures."""
-    ctx.with_resource(input_format(value))
-
-
 input_format_option = click.option(
     "--input-format",
     type=click.Choice(INPUT_FORMATS),
     default="auto",
     show_default=True,
-    expose_value=False,
-    callback=_use_input_format,
     help="auto: each file's format from its extension and content (text, markdown, json, "
     "jsonl, newsml for NewsML-G2, nitf, html, rss for RSS and Atom, parquet; gz, bz2 and xz "
     "compressed too); any other value reads every input as that format.",
@@ -168,22 +162,22 @@ input_format_option = click.option(
 
 
 def load_inputs(
-    inputs: tuple[str, ...], fields: Fields, reporter: Reporter
+    inputs: tuple[str, ...], options: ReadOptions, reporter: Reporter
 ) -> tuple[list[Story], list[InputProblem]]:
     """Every story in ``inputs``, the problems reported on stderr as well as returned."""
-    stories, problems = load(inputs, fields)
+    stories, problems = load(inputs, options)
     for problem in problems:
         reporter.problem(problem)
     return stories, problems
 
 
-def one_story(spec: str, fields: Fields, reporter: Reporter) -> Story:
+def one_story(spec: str, options: ReadOptions, reporter: Reporter) -> Story:
     """The one story ``spec`` names: a file holding one story, or ``FILE#ID`` / ``FILE#N``
     for one of several; anything else is a usage error."""
     path, selector = spec, None
     if not os.path.exists(spec) and "#" in spec:
         path, _, selector = spec.rpartition("#")
-    stories, problems = load([path], fields)
+    stories, problems = load([path], options)
     for problem in problems:
         reporter.problem(problem)
     if selector is not None:

@@ -14,8 +14,8 @@ from dedup.cli.common import (
     input_format_option,
     one_story,
     pager_option,
-    parse_fields,
     quiet_option,
+    read_options,
     wants_rich,
 )
 from dedup.views import output
@@ -44,6 +44,7 @@ def diff(
     fmt: str,
     pager: bool,
     field_specs: tuple[str, ...],
+    input_format: str,
     quiet: bool,
     color: bool | None,
 ) -> None:
@@ -53,9 +54,9 @@ def diff(
     A and B are files read like scan's inputs; for a file holding several stories (JSON
     array, JSON Lines) name one as FILE#ID, or FILE#N for the N-th record.
     """
-    fields = parse_fields(field_specs)
+    options = read_options(field_specs, input_format)
     reporter = Reporter(quiet, color)
-    story_a, story_b = (one_story(spec, fields, reporter) for spec in (a, b))
+    story_a, story_b = (one_story(spec, options, reporter) for spec in (a, b))
     alignment = align(story_a, story_b)
     if fmt == "json":
         import json

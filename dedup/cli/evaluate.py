@@ -14,8 +14,8 @@ from dedup.cli.common import (
     field_option,
     jobs_option,
     load_inputs,
-    parse_fields,
     quiet_option,
+    read_options,
     settings_options,
 )
 from dedup.engines.local import scan_stories
@@ -90,7 +90,7 @@ def evaluate_command(
             headlines: dict[str, str] = {}
             problems: list[InputProblem] = []
         elif inputs:
-            stories, problems = load_inputs(inputs, parse_fields(field_specs), reporter)
+            stories, problems = load_inputs(inputs, read_options(field_specs), reporter)
             result = scan_stories(stories, settings, jobs=jobs, progress=reporter.progress())
             predicted = {s.id: "single:" + s.id for s in result.stories}
             predicted.update({m.id: c.id for c in result.clusters for m in c.members})

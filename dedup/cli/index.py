@@ -23,8 +23,8 @@ from dedup.cli.common import (
     guard,
     input_format_option,
     open_index_at,
-    parse_fields,
     quiet_option,
+    read_options,
     settings_changes,
     settings_options,
     warn,
@@ -40,7 +40,7 @@ from dedup.engines.index import (
     parse_duration,
 )
 from dedup.files import NotPlaced, place_story
-from dedup.read.inputs import read_inputs
+from dedup.read.inputs import ReadOptions, read_inputs
 from dedup.records import InputProblem, Story
 from dedup.views import output
 
@@ -96,14 +96,13 @@ format_option = click.option(
 
 
 def _stories(
-    inputs: tuple[str, ...], field_specs: tuple[str, ...], reporter: Reporter
+    inputs: tuple[str, ...], options: ReadOptions, reporter: Reporter
 ) -> tuple[Iterator[Story], list[InputProblem]]:
     """Stories streamed from the inputs; problems reported as they come and collected."""
-    fields = parse_fields(field_specs)
     problems: list[InputProblem] = []
 
     def stream() -> Iterator[Story]:
-        for item in read_inputs(inputs, fields):
+        for item in read_inputs(inputs, options):
             if isinstance(item, InputProblem):
                 reporter.problem(item)
                 problems.append(item)
@@ -183,6 +182,7 @@ def ingest(
     lock_timeout: float,
     batch: int,
     field_specs: tuple[str, ...],
+    input_format: str,
     quiet: bool,
     **values: Any,
 ) -> None:
@@ -194,7 +194,7 @@ def ingest(
     """
     changes = settings_changes(values)
     reporter = Reporter(quiet)
-    stories, problems = _stories(inputs, field_specs, reporter)
+    stories, problems = _stories(inputs, read_options(field_specs, input_format), reporter)
     tally = dict.fromkeys((NEW, COPY, INDEXED, UPDATED), 0)
     failed = False
     with (
@@ -260,6 +260,7 @@ def check(
     show_diff: bool,
     window: float | None,
     field_specs: tuple[str, ...],
+    input_format: str,
     quiet: bool,
     **values: Any,
 ) -> None:
@@ -272,7 +273,7 @@ def check(
     """
     changes = settings_changes(values)
     reporter = Reporter(quiet)
-    stories, problems = _stories(inputs, field_specs, reporter)
+    stories, problems = _stories(inputs, read_options(field_specs, input_format), reporter)
     with guard(), open_index_at(db, changes=changes, window=window) as index:
         verdicts = index.check(stories)
         for verdict in verdicts:

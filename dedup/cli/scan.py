@@ -25,14 +25,14 @@ from dedup.cli.common import (
     input_format_option,
     jobs_option,
     open_index_at,
-    parse_fields,
     quiet_option,
+    read_options,
     settings_changes,
     settings_options,
     wants_rich,
 )
 from dedup.engines.local import scan as scan_inputs
-from dedup.read.inputs import Fields
+from dedup.read.inputs import ReadOptions
 from dedup.records import ScanResult
 from dedup.settings import Settings
 from dedup.views import output
@@ -106,6 +106,7 @@ def scan(
     singletons: bool,
     jobs: int,
     field_specs: tuple[str, ...],
+    input_format: str,
     quiet: bool,
     color: bool | None,
     engine: str,
@@ -126,7 +127,7 @@ def scan(
         _print_scan(result, fmt, singletons, color, Reporter(quiet, color))
         sys.exit(exitcodes.OK)
     settings = build_settings(values)
-    fields = parse_fields(field_specs)
+    options = read_options(field_specs, input_format)
     reporter = Reporter(quiet, color)
     if engine == "spark":
         sys.exit(
@@ -136,7 +137,7 @@ def scan(
                 output_format=output_format,
                 master=master,
                 settings=settings,
-                fields=fields,
+                options=options,
                 singletons=singletons,
                 reporter=reporter,
             )
@@ -146,7 +147,7 @@ def scan(
     result = scan_inputs(
         list(inputs),
         settings,
-        fields=fields,
+        read_options=options,
         jobs=jobs,
         progress=reporter.progress(),
         keep_text=False,
@@ -223,7 +224,7 @@ def _scan_spark(
     output_format: str,
     master: str | None,
     settings: Settings,
-    fields: Fields,
+    options: ReadOptions,
     singletons: bool,
     reporter: Reporter,
 ) -> int:
@@ -231,12 +232,10 @@ def _scan_spark(
     takes seconds), run the engine, report problems and the summary on stderr, and return
     the exit code (3 when some input could not be read)."""
     from dedup.engines import spark
-    from dedup.read.inputs import current_input_format
 
     if not output_dir:
         raise click.UsageError("--engine spark writes its results to a folder: give --output DIR")
-    input_format = current_input_format()
-    if input_format not in spark.INPUT_FORMATS:
+    if options.input_format not in spark.INPUT_FORMATS:
         raise click.BadParameter(
             "the Spark engine reads JSON Lines and Parquet: use auto, jsonl or parquet",
             param_hint="--input-format",
@@ -264,8 +263,7 @@ def _scan_spark(
                 inputs,
                 output_dir,
                 settings,
-                fields=fields,
-                input_format=input_format,
+                read_options=options,
                 output_format=output_format,
                 singletons=singletons,
             )

@@ -27,13 +27,13 @@ from dedup.cli.common import (
     load_inputs,
     one_story,
     pager_option,
-    parse_fields,
     quiet_option,
+    read_options,
     settings_options,
     wants_rich,
 )
 from dedup.engines.local import scan_stories
-from dedup.read.inputs import Fields
+from dedup.read.inputs import ReadOptions
 from dedup.records import InputProblem, ScanResult, Story
 from dedup.settings import Settings
 from dedup.views.maps import ClusterSource, ScanSource
@@ -42,14 +42,18 @@ FORMATS = ("text", "json")
 
 
 def _scanned(
-    inputs: tuple[str, ...], fields: Fields, settings: Settings, jobs: int, reporter: Reporter
+    inputs: tuple[str, ...],
+    options: ReadOptions,
+    settings: Settings,
+    jobs: int,
+    reporter: Reporter,
 ) -> tuple[ClusterSource, ScanResult, list[InputProblem]]:
     """The clusters to show, from a fresh scan of INPUT. This is the one place that decides
     where clusters come from: an index (``--db``) would return its own ``ClusterSource``
     here, and every view works from that."""
     if not inputs:
         raise click.UsageError("give the INPUT stories to scan")
-    stories, problems = load_inputs(inputs, fields, reporter)
+    stories, problems = load_inputs(inputs, options, reporter)
     result = scan_stories(stories, settings, jobs=jobs, progress=reporter.progress())
     result.problems = problems
     return ScanSource(result), result, problems
@@ -82,6 +86,7 @@ def show(
     pager: bool,
     jobs: int,
     field_specs: tuple[str, ...],
+    input_format: str,
     quiet: bool,
     color: bool | None,
     **values: Any,
@@ -96,7 +101,8 @@ def show(
 
     settings = build_settings(values)
     reporter = Reporter(quiet, color)
-    source, _, problems = _scanned(inputs, parse_fields(field_specs), settings, jobs, reporter)
+    options = read_options(field_specs, input_format)
+    source, _, problems = _scanned(inputs, options, settings, jobs, reporter)
     try:
         cluster = find_cluster(source.clusters(), cluster_ref)
     except LookupError as err:
@@ -138,6 +144,7 @@ def report(
     title: str,
     jobs: int,
     field_specs: tuple[str, ...],
+    input_format: str,
     quiet: bool,
     **values: Any,
 ) -> None:
@@ -156,7 +163,8 @@ def report(
     to_stdout = html_path == "-"
     if not to_stdout:
         _check_target(html_path, force)
-    source, result, problems = _scanned(inputs, parse_fields(field_specs), settings, jobs, reporter)
+    options = read_options(field_specs, input_format)
+    source, result, problems = _scanned(inputs, options, settings, jobs, reporter)
     page = report_html(result, source, inputs=inputs, title=title)
     if to_stdout:
         click.echo(page, nl=False)
@@ -216,6 +224,7 @@ def explain(
     context: tuple[str, ...],
     fmt: str,
     field_specs: tuple[str, ...],
+    input_format: str,
     quiet: bool,
     color: bool | None,
     **values: Any,
@@ -235,13 +244,13 @@ def explain(
             f"unexpected input {extra[0]!r}: give context stories after --context"
         )
     settings = build_settings(values)
-    fields = parse_fields(field_specs)
+    options = read_options(field_specs, input_format)
     reporter = Reporter(quiet, color)
-    story_a, story_b = (one_story(spec, fields, reporter) for spec in (a, b))
+    story_a, story_b = (one_story(spec, options, reporter) for spec in (a, b))
     problems: list[InputProblem] = []
     others = []
     if context:
-        others, problems = load_inputs((*context, *extra), fields, reporter)
+        others, problems = load_inputs((*context, *extra), options, reporter)
         own = {_where(story_a), _where(story_b)}
         others = [story for story in others if _where(story) not in own]
     found = explain_pair(story_a, story_b, others, settings)
