@@ -2,19 +2,19 @@
 
 Spark only moves data between the functions the local engine uses, so both engines give the
 same clusters: stories are built by ``dedup.read``, fingerprinted by ``Fingerprinter``, paired
-by ``dedup.candidates``' ``widely_shared`` rule, judged by ``dedup.verify`` and clustered by
-``dedup.cluster.form_clusters``, all inside the executors. The steps:
+by ``dedup.detect.candidates``' ``widely_shared`` rule, judged by ``dedup.detect.verify`` and
+clustered by ``dedup.detect.cluster.form_clusters``, all inside the executors. The steps:
 
 1. Read JSON Lines (line numbers restored per file from per-chunk counts, so keys and record
    numbers are the local engine's) or Parquet (``_metadata.row_index``); fingerprint.
-2. Order stories by ``Story.sort_key`` and number them with increasing ids: "earliest" and
-   pair order then mean what they mean locally.
+2. Order stories by ``records.story_order`` and number them with increasing ids: "earliest"
+   and pair order then mean what they mean locally.
 3. Boilerplate over the whole input: paragraph exact keys grouped to count their carriers;
-   ``dedup.verify.is_boilerplate`` decides the per-outlet rule per paragraph.
+   ``dedup.detect.verify.is_boilerplate`` decides the per-outlet rule per paragraph.
 4. Candidates: passages grouped by exact key, LSH band keys grouped into buckets, the
    ``widely_shared`` rule applied to each group.
 5. Verification: Spark counts the shingles each pair shares (boilerplate taken out) and
-   ``dedup.verify`` decides.
+   ``dedup.detect.verify`` decides.
 6. Connected components of the matches by min-label propagation with pointer jumping, in
    DataFrame joins; the driver only counts the labels that changed.
 7. ``form_clusters`` per component: centre clustering never looks outside a component.
@@ -22,6 +22,7 @@ by ``dedup.candidates``' ``widely_shared`` rule, judged by ``dedup.verify`` and 
 The driver holds the file list, per-chunk line counts and the sorted boilerplate shingles
 (bounded by the distinct boilerplate text, not by the archive); pairs never reach it.
 
+``scan_spark`` runs a scan and returns its counts; ``dedup.cli.scan`` is the command line.
 pyspark is imported only when a session is made, so the package works without it.
 """
 
@@ -41,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
@@ -50,8 +51,6 @@ from dedup.detect.candidates import pairs_within
 from dedup.detect.cluster import form_clusters
 from dedup.detect.fingerprint import Fingerprint, Fingerprinter
 from dedup.detect.verify import Overlap, decide, is_boilerplate, without
-
-# Absolute imports: this file also runs as a script under spark-submit (see the end).
 from dedup.read import inputs as read
 from dedup.read.formats.encoding import is_binary
 from dedup.read.inputs import DEFAULT_READ, Fields, ReadOptions, outlet_of, resolve_read_options
@@ -111,14 +110,6 @@ _ROW_SCHEMA = (
 )
 _MEMBER_COLUMNS = [spec.split()[0] for spec in _MEMBER_SCHEMA.split(", ")]
 _CLUSTER_COLUMNS = [spec.split()[0] for spec in _CLUSTER_SCHEMA.split(", ")]
-
-
-class Reporter(Protocol):
-    """What the CLI's reporter offers: problems and the summary line go to stderr."""
-
-    def problem(self, problem: InputProblem) -> None: ...
-
-    def info(self, message: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -619,8 +610,8 @@ def _boilerplate(stories: DataFrame, settings: Settings) -> tuple[DataFrame, np.
     """The exact keys of the boilerplate paragraphs (persisted; the caller unpersists), and
     all their shingles (sorted, distinct).
 
-    Carriers are counted over the whole input; ``dedup.verify.is_boilerplate`` decides the
-    paragraphs an outlet might repeat."""
+    Carriers are counted over the whole input; ``dedup.detect.verify.is_boilerplate``
+    decides the paragraphs an outlet might repeat."""
     from pyspark.sql import functions as F
 
     spark = stories.sparkSession
@@ -706,9 +697,9 @@ def _paragraph_shingles(rows: Iterable[Any]) -> Iterator[bytes]:
 
 
 def _candidates(stories: DataFrame, boilerplate: DataFrame, settings: Settings) -> DataFrame:
-    """Candidate pairs ``(a, b)``, ``a < b``, as ``dedup.candidates.candidate_pairs`` finds
-    them: the carriers of each passage text, and the carriers of passage texts whose LSH
-    bands collide, each group paired by its ``widely_shared`` rule; boilerplate passages
+    """Candidate pairs ``(a, b)``, ``a < b``, as ``dedup.detect.candidates.find_candidates``
+    finds them: the carriers of each passage text, and the carriers of passage texts whose
+    LSH bands collide, each group paired by its ``widely_shared`` rule; boilerplate passages
     bring no pairs."""
     from pyspark.sql import functions as F
 
@@ -754,7 +745,7 @@ def _candidates(stories: DataFrame, boilerplate: DataFrame, settings: Settings) 
 
 
 def _pairs(row: Any, limit: int) -> Iterable[tuple[int, int]]:
-    """dedup.candidates' own rule, on one group of carriers (sorted, earliest first)."""
+    """dedup.detect.candidates' own rule, on one group of carriers (sorted, earliest first)."""
     return pairs_within(list(row.carriers), limit)
 
 
@@ -776,8 +767,8 @@ def _shingles(values: Sequence[int]) -> np.ndarray:
 
 
 def _decide(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]:
-    """dedup.verify's decision on the overlap Spark measured (the size of the intersection
-    of two sets of shingles, as ``overlap`` counts it)."""
+    """dedup.detect.verify's decision on the overlap Spark measured (the size of the
+    intersection of two sets of shingles, as ``overlap`` counts it)."""
     for row in rows:
         found = Overlap(row.shared, row.size_a, row.size_b)
         kind = decide(found, settings)
@@ -787,7 +778,7 @@ def _decide(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]:
 
 def _verify(pairs: DataFrame, content: DataFrame, settings: Settings) -> DataFrame:
     """Matches among the candidate pairs. The shingles stay in the JVM: only the counts of
-    each pair travel to Python, where dedup.verify decides."""
+    each pair travel to Python, where dedup.detect.verify decides."""
     from pyspark.sql import functions as F
 
     a_side = content.select(F.col("idx").alias("a"), F.col("content").alias("ca"))
@@ -877,7 +868,7 @@ def _member_row(
 
 
 def _cluster_component(row: Any) -> Iterator[tuple]:
-    """Centre clustering of one connected component with dedup.cluster.form_clusters."""
+    """Centre clustering of one connected component with dedup.detect.cluster.form_clusters."""
     stories = [_light_story(story) for story in row.stories]
     idx_of = {story.key: story.idx for story in row.stories}
     key_of = {story.idx: story.key for story in row.stories}
@@ -1045,7 +1036,7 @@ def _read_stories(
     stories = (
         raw.where(F.col("problem_source").isNull())
         .drop("problem_source", "problem_reason")
-        .orderBy(F.col("stamp").asc_nulls_last(), "id", "key")
+        .orderBy(F.col("stamp").asc_nulls_last(), "id", "key")  # records.story_order
         .withColumn("idx", F.monotonically_increasing_id())  # increasing in sort_key order
         .persist()
     )
@@ -1135,76 +1126,3 @@ def _write_text(spark: SparkSession, path: str, text: str) -> None:
         stream.write(bytearray(text.encode("utf-8")))
     finally:
         stream.close()
-
-
-# -- the command ---------------------------------------------------------------------------
-
-
-def scan_command(
-    inputs: Sequence[str],
-    output: str | None,
-    *,
-    output_format: str,
-    master: str | None,
-    settings: Settings,
-    fields: Fields,
-    singletons: bool,
-    reporter: Reporter,
-) -> int:
-    """``dedup scan --engine spark``: run, report problems and the summary on stderr, and
-    return the exit code (3 when some input could not be read)."""
-    import click
-
-    from dedup import exitcodes
-
-    if not output:
-        raise click.UsageError("--engine spark writes its results to a folder: give --output DIR")
-    input_format = read.current_input_format()
-    if input_format not in INPUT_FORMATS:
-        raise click.BadParameter(
-            "the Spark engine reads JSON Lines and Parquet: use auto, jsonl or parquet",
-            param_hint="--input-format",
-        )
-    try:
-        require_pyspark()
-    except ImportError as err:
-        raise click.UsageError(str(err)) from None
-    if not _URI.match(output):  # fail before Spark starts, which takes seconds
-        taken = [name for name in _OUTPUTS if os.path.exists(os.path.join(output, name))]
-        if taken:
-            raise click.BadParameter(
-                f"{output} already holds {', '.join(taken)}; choose a new folder",
-                param_hint="--output",
-            )
-    from pyspark.sql import SparkSession
-
-    starting = "PYSPARK_GATEWAY_PORT" not in os.environ and not SparkSession.getActiveSession()
-    if starting and not (shutil.which("java") or os.environ.get("JAVA_HOME")):
-        raise click.UsageError("Spark needs Java 17 or later: install a JDK or set JAVA_HOME")
-    with spark_session(master) as spark:
-        try:
-            result = scan_spark(
-                spark,
-                inputs,
-                output,
-                settings,
-                fields=fields,
-                input_format=input_format,
-                output_format=output_format,
-                singletons=singletons,
-            )
-        except FileExistsError as err:
-            raise click.BadParameter(str(err), param_hint="--output") from None
-    for problem in result.first_problems:
-        reporter.problem(problem)
-    if result.problems > len(result.first_problems):
-        more = result.problems - len(result.first_problems)
-        reporter.info(f"dedup: {more} more problems in {result.output}/problems")
-    reporter.info(result.summary_line())
-    return exitcodes.INPUT if result.problems else exitcodes.OK
-
-
-if __name__ == "__main__":  # spark-submit path/to/dedup/spark.py scan --engine spark ...
-    from dedup.cli import main
-
-    main()
