@@ -81,7 +81,7 @@ class Story:
 
 @dataclass(frozen=True, slots=True)
 class InputProblem:
-    """An input that could not be read; reported, skipped, and reflected in the exit code."""
+    """An input that could not be read: reported and skipped, and the run goes on."""
 
     source: str
     """Path (with ``:line`` or ``#record`` when known) or ``-`` for standard input."""

@@ -268,3 +268,17 @@ def test_stored_stories_and_carriers_keep_the_story_order(tmp_path):
         carriers = sorted(index.store.paragraph_carriers(footer_key))
         assert [c.order for c in carriers] == [row.sort_key for row in rows]
         assert [c.ref for c in carriers] == [row.ref for row in rows]
+
+
+def test_index_errors_leave_exit_codes_to_the_command_line():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, dedup.engines.index\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'click' "
+        "or m.startswith(('dedup.exitcodes', 'dedup.cli'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "[]", loaded.stderr
+    assert not any(hasattr(kind, "exit_code") for kind in (IndexBusy, IndexUnusable))

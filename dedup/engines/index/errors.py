@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from dedup import exitcodes
-
 
 class IndexProblem(Exception):
-    """Why the index cannot serve this run; ``exit_code`` is the documented code for it."""
-
-    exit_code = exitcodes.INDEX
+    """Why the index cannot serve this run."""
 
 
 class IndexUnusable(IndexProblem):
@@ -18,10 +14,6 @@ class IndexUnusable(IndexProblem):
 class IndexBusy(IndexProblem):
     """Another run holds the index and the lock timeout ran out."""
 
-    exit_code = exitcodes.BUSY
-
 
 class ConfigProblem(IndexProblem):
     """No index location was given anywhere, or a config file cannot be read."""
-
-    exit_code = exitcodes.USAGE
