@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLES
+from conftest import ROOT, SAMPLES
 
 from dedup.cli import cli, exitcodes
 from dedup.views.evaluate import read_labels, score
@@ -152,15 +154,15 @@ def test_help_documents_exit_codes():
         assert "Exit codes" in output and "some input could not be read" in output
 
 
-@pytest.mark.parametrize("module", [False, True])
-def test_real_subprocess_keeps_stdout_for_results_and_stderr_for_problems(module, tmp_path, seeds):
+@pytest.mark.parametrize("how", ["console script", "python -m", "script"])
+def test_real_subprocess_keeps_stdout_for_results_and_stderr_for_problems(how, tmp_path, seeds):
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{not json}\n")
-    command = (
-        [sys.executable, "-m", "dedup"]
-        if module
-        else [os.path.join(os.path.dirname(sys.executable), "dedup")]
-    )
+    command = {
+        "console script": [os.path.join(os.path.dirname(sys.executable), "dedup")],
+        "python -m": [sys.executable, "-m", "dedup"],
+        "script": [sys.executable, str(ROOT / "dedup" / "__main__.py")],  # as spark-submit runs it
+    }[how]
     proc = subprocess.run(
         [*command, "scan", *map(str, seeds), str(bad), "--format", "jsonl"],
         capture_output=True,
@@ -195,3 +197,41 @@ def test_verbose_logs_reader_notes_on_stderr():
     loud = run("-v", "scan", str(formats), "--format", "jsonl")
     assert quiet.stdout == loud.stdout
     assert "dedup: " in loud.stderr and len(loud.stderr) > len(quiet.stderr)
+
+
+def test_importing_the_package_loads_neither_click_nor_rich():
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, dedup; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    modules = {name.split(".")[0] for name in ast.literal_eval(loaded)}
+    assert "dedup" in modules and not modules & {"click", "rich"}
+
+
+def test_command_modules_share_only_public_helpers_and_never_import_the_group():
+    package = ROOT / "dedup" / "cli"
+    for path in package.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("dedup"):
+                continue
+            names = [alias.name for alias in node.names]
+            assert not [name for name in names if name.startswith("_")], (path.name, node.module)
+            if path.name not in ("__init__.py", "app.py"):
+                assert node.module != "dedup.cli.app", path.name
+                assert not (node.module == "dedup.cli" and {"cli", "main"} & set(names)), path.name
+
+
+def test_library_errors_map_to_exit_codes_by_type():
+    from dedup.engines.index import ConfigProblem, IndexBusy, IndexUnusable
+
+    assert exitcodes.failure(ConfigProblem("no index")) == (exitcodes.USAGE, "no index")
+    assert exitcodes.failure(IndexBusy("held")) == (exitcodes.BUSY, "held")
+    assert exitcodes.failure(IndexUnusable("damaged")) == (exitcodes.INDEX, "damaged")
+    locked = exitcodes.failure(sqlite3.OperationalError("database is locked"))
+    assert locked is not None and locked.code == exitcodes.BUSY
+    broken = exitcodes.failure(sqlite3.DatabaseError("file is not a database"))
+    assert broken is not None and broken.code == exitcodes.INDEX and "damaged" in broken.message
+    assert exitcodes.failure(KeyError("a bug")) is None
