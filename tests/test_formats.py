@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dedup import exitcodes
-from dedup.cli import cli
+from dedup.cli import cli, exitcodes
 from dedup.read.formats.html import html_paragraphs
 from dedup.read.inputs import Fields, ReadOptions, is_summary_only, read_file
 from dedup.records import InputProblem, Story

@@ -18,8 +18,7 @@ from click.testing import CliRunner
 from conftest import ROOT, SAMPLES, paragraphs
 
 from benchmarks import synth
-from dedup import exitcodes
-from dedup.cli import cli
+from dedup.cli import cli, exitcodes
 from dedup.engines.index import SCHEMA_VERSION, open_index
 from dedup.engines.local import load, scan_stories
 from dedup.files import place

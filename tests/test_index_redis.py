@@ -21,8 +21,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLES
 
-from dedup import exitcodes
-from dedup.cli import cli
+from dedup.cli import cli, exitcodes
 from dedup.engines.index import COPY, INDEXED, NEW, IndexBusy, open_index
 from dedup.engines.local import load
 from dedup.views import output

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dedup import exitcodes
-from dedup.cli import cli
+from dedup.cli import cli, exitcodes
 from dedup.engines.local import load, scan
 from dedup.read.inputs import (
     MAX_FILE_ENV,

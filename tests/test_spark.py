@@ -23,8 +23,7 @@ from click.testing import CliRunner
 from conftest import SAMPLES
 
 from benchmarks import synth
-from dedup import exitcodes
-from dedup.cli import cli
+from dedup.cli import cli, exitcodes
 from dedup.engines.local import load
 from dedup.records import Story
 
