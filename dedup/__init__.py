@@ -1,30 +1,43 @@
 """wire-dedup: find the copies of the same wire story across outlets.
 
-The package is usable on its own, without the command line::
+The package is usable on its own, without the command line (importing it loads neither
+click nor rich)::
 
-    from dedup import scan, diff_stories, Settings
-    result = scan(["samples/"])
+    from dedup import ReadOptions, Settings, align, scan
+    result = scan(["samples/"], Settings(min_containment=0.2))
     for cluster in result.clusters:
         print(cluster.id, [member.id for member in cluster.members])
+    a, b = result.stories[:2]
+    print(align(a, b).summary())
+
+``ReadOptions`` (``Fields``, the input format, the file size limit) says how inputs are
+read: ``scan(inputs, read_options=ReadOptions(input_format="jsonl"))``. The persistent
+index is ``dedup.engines.index.open_index``; ``dedup.files`` places and writes files
+atomically; ``dedup.cli`` is the command line.
 """
 
-from dedup.engines.local import ScanResult, load, scan, scan_stories
-from dedup.records import Cluster, InputProblem, Match, Member, Paragraph, Story
+from dedup.engines.local import load, scan, scan_stories
+from dedup.read.inputs import Fields, ReadOptions
+from dedup.records import Cluster, InputProblem, Match, Member, Paragraph, ScanResult, Story
 from dedup.settings import DEFAULT, Settings
+from dedup.views.align import align
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT",
     "Cluster",
+    "Fields",
     "InputProblem",
     "Match",
     "Member",
     "Paragraph",
+    "ReadOptions",
     "ScanResult",
     "Settings",
     "Story",
     "__version__",
+    "align",
     "load",
     "scan",
     "scan_stories",
