@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from dedup.cli import cli, exitcodes
 from dedup.detect.fingerprint import Fingerprinter
-from dedup.read.inputs import INPUT_FORMATS, read_file, read_inputs
+from dedup.read.inputs import INPUT_FORMATS, ReadOptions, read_file, read_inputs
 from dedup.read.text import normalise, split_paragraphs, token_spans, tokens
 from dedup.records import InputProblem, Story
 
@@ -33,7 +33,7 @@ FINGERPRINTER = Fingerprinter()
 
 
 def read_all(path: Path, **options) -> list[Story | InputProblem]:
-    return list(read_file(str(path), **options))
+    return list(read_file(str(path), ReadOptions(**options)))
 
 
 def story_text(item: Story | InputProblem) -> str:
@@ -458,5 +458,6 @@ def test_streamed_json_lines_never_hold_the_file(tmp_path):
     with open(path, "w", encoding="utf-8") as handle:
         for n in range(2000):
             handle.write(json.dumps({"id": f"r{n}", "body": f"Record {n} of a long feed."}) + "\n")
-    items: Iterator[Story | InputProblem] = read_inputs([str(path)], max_bytes=4096)
+    bounded = ReadOptions(max_file_bytes=4096)
+    items: Iterator[Story | InputProblem] = read_inputs([str(path)], bounded)
     assert sum(1 for item in items if isinstance(item, Story)) == 2000

@@ -20,14 +20,11 @@ from dedup.cli import cli, exitcodes
 from dedup.engines.local import load, scan
 from dedup.read.inputs import (
     MAX_FILE_ENV,
-    Fields,
     ReadOptions,
-    input_format,
     is_summary_only,
     parse_date,
     read_file,
     read_inputs,
-    resolve_read_options,
 )
 from dedup.records import InputProblem, Story
 
@@ -170,28 +167,10 @@ def test_read_options_force_a_format_for_one_call_only(tmp_path):
     assert forced[0].id == "fx-2025-0405-001" and detected[0].id == "library.txt"
     scanned = scan([str(nitf)], read_options=ReadOptions(input_format="nitf"))
     assert scanned.stories[0].id == "fx-2025-0405-001"
-    with input_format("text"):  # an explicit ReadOptions is not overridden by the older block
-        assert load([str(nitf)], ReadOptions(input_format="nitf"))[0][0].id == "fx-2025-0405-001"
     with pytest.raises(ValueError, match="unknown input format 'docx'"):
         ReadOptions(input_format="docx")
     with pytest.raises(ValueError, match="max_file_bytes must be positive"):
         ReadOptions(max_file_bytes=0)
-
-
-def test_older_read_call_forms_still_choose_the_same_options(tmp_path):
-    """``input_format`` blocks, a ``Fields`` in place of the options and the keywords, until
-    every caller passes ``ReadOptions``."""
-    nitf = fixture(tmp_path, "nitf.xml", "library.txt")
-    with input_format("nitf"):
-        inside, _ = load([str(nitf)], Fields())
-        assert resolve_read_options(max_bytes=5) == ReadOptions(
-            input_format="nitf", max_file_bytes=5
-        )
-    outside, _ = load([str(nitf)])
-    assert inside[0].id == "fx-2025-0405-001" and outside[0].id == "library.txt"
-    assert stories(read_file(str(nitf), input_format="nitf"))[0].id == "fx-2025-0405-001"
-    with pytest.raises(ValueError, match="unknown input format"), input_format("docx"):
-        pass
 
 
 def test_a_forced_format_on_standard_input(tmp_path):

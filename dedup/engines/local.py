@@ -22,13 +22,7 @@ from dedup.detect.candidates import find_candidates
 from dedup.detect.cluster import form_clusters
 from dedup.detect.fingerprint import Fingerprint, Fingerprinter, paragraph_texts
 from dedup.detect.verify import boilerplate_paragraphs, boilerplate_shingles, content_sets, verify
-from dedup.read.inputs import (
-    Fields,
-    ReadOptions,
-    outlet_of,
-    read_inputs,
-    resolve_read_options,
-)
+from dedup.read.inputs import DEFAULT_READ, ReadOptions, outlet_of, read_inputs
 from dedup.records import InputProblem, ScanResult, Story
 from dedup.settings import DEFAULT, Settings
 
@@ -37,13 +31,12 @@ Progress = Callable[[str, int, int], None]
 
 
 def load(
-    inputs: Iterable[str], options: ReadOptions | Fields | None = None
+    inputs: Iterable[str], options: ReadOptions = DEFAULT_READ
 ) -> tuple[list[Story], list[InputProblem]]:
-    """Read every input; problems are collected, never raised. A ``Fields`` in place of
-    ``options`` is the older form (``resolve_read_options``)."""
+    """Read every input; problems are collected, never raised."""
     stories: list[Story] = []
     problems: list[InputProblem] = []
-    for item in read_inputs(inputs, resolve_read_options(options)):
+    for item in read_inputs(inputs, options):
         (problems if isinstance(item, InputProblem) else stories).append(item)
     return stories, problems
 
@@ -52,15 +45,14 @@ def scan(
     inputs: Iterable[str] | Iterable[Story],
     settings: Settings = DEFAULT,
     *,
-    read_options: ReadOptions | None = None,
-    fields: Fields | None = None,
+    read_options: ReadOptions = DEFAULT_READ,
     jobs: int = 1,
     progress: Progress | None = None,
     keep_text: bool = True,
     on_problem: Callable[[InputProblem], None] | None = None,
 ) -> ScanResult:
     """Cluster the copies among ``inputs`` (paths, folders, globs, or Story records), read
-    with ``read_options`` (``fields`` is its older form, ``resolve_read_options``).
+    with ``read_options``.
 
     Stories are fingerprinted as they are read, a chunk at a time. With ``keep_text=False``
     a story keeps only its metadata once fingerprinted (``Story.without_text``), so memory
@@ -70,8 +62,7 @@ def scan(
     if all(isinstance(item, Story) for item in items):
         source: Iterable[Story | InputProblem] = items
     else:
-        options = resolve_read_options(read_options, fields=fields)
-        source = read_inputs([str(item) for item in items], options)
+        source = read_inputs([str(item) for item in items], read_options)
     with cycle_collector_paused():
         stories, prints, problems = fingerprint_stream(
             source,

@@ -53,7 +53,7 @@ from dedup.detect.fingerprint import Fingerprint, Fingerprinter
 from dedup.detect.verify import Overlap, decide, is_boilerplate, without
 from dedup.read import inputs as read
 from dedup.read.formats.encoding import is_binary
-from dedup.read.inputs import DEFAULT_READ, Fields, ReadOptions, outlet_of, resolve_read_options
+from dedup.read.inputs import DEFAULT_READ, Fields, ReadOptions, outlet_of
 from dedup.records import InputProblem, Match, Story
 from dedup.settings import DEFAULT, Settings
 from dedup.views.output import SCHEMA, member_record
@@ -920,14 +920,11 @@ def scan_spark(
     settings: Settings = DEFAULT,
     *,
     read_options: ReadOptions = DEFAULT_READ,
-    fields: Fields | None = None,
-    input_format: str | None = None,
     output_format: str = "jsonl",
     singletons: bool = False,
 ) -> SparkScanResult:
     """Cluster the copies among ``inputs`` (JSON Lines or Parquet files, folders, globs, or
-    URIs Spark reads), read with ``read_options`` (``fields`` and ``input_format`` are its
-    older forms), and write to the folder ``output``:
+    URIs Spark reads), read with ``read_options``, and write to the folder ``output``:
 
     - ``members``: one row per clustered story (and per singleton with ``singletons``) with
       the columns of ``dedup scan --format jsonl``, in the same order;
@@ -937,9 +934,10 @@ def scan_spark(
     """
     from pyspark.sql import functions as F
 
-    options = resolve_read_options(read_options, fields=fields, input_format=input_format)
-    if options.input_format not in INPUT_FORMATS:
-        raise ValueError(f"the Spark engine reads jsonl or parquet, not {options.input_format}")
+    if read_options.input_format not in INPUT_FORMATS:
+        raise ValueError(
+            f"the Spark engine reads jsonl or parquet, not {read_options.input_format}"
+        )
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}")
     output = output if _URI.match(output) else os.path.abspath(output)
@@ -949,8 +947,8 @@ def scan_spark(
 
     phase = spark.sparkContext.setJobDescription  # names the jobs in Spark's UI
     phase("dedup: read and fingerprint")
-    found = _resolve(inputs, options.input_format)
-    stories, problems = _read_stories(spark, found, options.fields, settings)
+    found = _resolve(inputs, read_options.input_format)
+    stories, problems = _read_stories(spark, found, read_options.fields, settings)
     phase("dedup: boilerplate")
     boilerplate, removed = _boilerplate(stories, settings)
     boilerplate_count = boilerplate.count()

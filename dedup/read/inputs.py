@@ -35,8 +35,6 @@ import re
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -116,36 +114,10 @@ field for it, and the key is the story's provenance, which is what this is about
 record at ``feed.xml#3`` was only a summary. See ``is_summary_only``."""
 
 
-def _check_format(name: str) -> None:
-    if name not in INPUT_FORMATS:
-        raise ValueError(f"unknown input format {name!r}: use one of {', '.join(INPUT_FORMATS)}")
-
-
-_FORMAT: ContextVar[str] = ContextVar("dedup_input_format", default="auto")
-
-
-def current_input_format() -> str:
-    """The format chosen by the innermost ``input_format`` block, else ``auto``. Kept for
-    callers that have not moved to ``ReadOptions`` yet."""
-    return _FORMAT.get()
-
-
 def is_summary_only(story: Story) -> bool:
     """True for a story read from a feed entry that carried only its summary: it is short
     by nature, so its low overlap with the full story says little."""
     return story.key.endswith(SUMMARY_ONLY)
-
-
-@contextmanager
-def input_format(name: str) -> Iterator[None]:
-    """Read every input inside the block as format ``name``, unless a call is given its own
-    ``ReadOptions``. Kept for callers that have not moved to ``ReadOptions`` yet."""
-    _check_format(name)
-    token = _FORMAT.set(name)
-    try:
-        yield
-    finally:
-        _FORMAT.reset(token)
 
 
 @dataclass(frozen=True)
@@ -202,7 +174,9 @@ class ReadOptions:
     ``MAX_FILE_BYTES``, looked up when a read starts."""
 
     def __post_init__(self) -> None:
-        _check_format(self.input_format)
+        if self.input_format not in INPUT_FORMATS:
+            known = ", ".join(INPUT_FORMATS)
+            raise ValueError(f"unknown input format {self.input_format!r}: use one of {known}")
         if self.max_file_bytes is not None and self.max_file_bytes < 1:
             raise ValueError(f"max_file_bytes must be positive, got {self.max_file_bytes}")
 
@@ -214,50 +188,17 @@ class ReadOptions:
 DEFAULT_READ = ReadOptions()
 
 
-def resolve_read_options(
-    options: ReadOptions | Fields | None = None,
-    *,
-    fields: Fields | None = None,
-    input_format: str | None = None,
-    max_bytes: int | None = None,
-) -> ReadOptions:
-    """The options of a reading call: ``options`` when it is a ``ReadOptions``. The rest
-    keeps older call forms working until their callers move to ``ReadOptions``: a ``Fields``
-    in its place, the ``fields``, ``input_format`` and ``max_bytes`` keywords, and the format
-    of an enclosing ``input_format`` block (only when no ``ReadOptions`` is given)."""
-    if isinstance(options, ReadOptions):
-        base = options
-    else:
-        chosen = options if options is not None else DEFAULT_FIELDS
-        base = ReadOptions(fields=chosen, input_format=_FORMAT.get())
-    changes: dict[str, Any] = {}
-    if fields is not None:
-        changes["fields"] = fields
-    if input_format:
-        changes["input_format"] = input_format
-    if max_bytes is not None:
-        changes["max_file_bytes"] = max_bytes
-    return replace(base, **changes) if changes else base
-
-
 def read_inputs(
-    inputs: Iterable[str],
-    options: ReadOptions | Fields | None = None,
-    stdin: IO[str] | None = None,
-    *,
-    input_format: str | None = None,
-    max_bytes: int | None = None,
+    inputs: Iterable[str], options: ReadOptions = DEFAULT_READ, stdin: IO[str] | None = None
 ) -> Iterator[Story | InputProblem]:
     """Yield every story found in ``inputs`` (files, folders, globs, ``-`` for standard
     input, JSON Lines unless another format is forced), and an ``InputProblem`` for
-    everything that could not be read. ``input_format`` and ``max_bytes`` are older forms of
-    ``options`` (``resolve_read_options``).
+    everything that could not be read.
 
     Only the latest version of each NewsML-G2 guid is kept across the whole run, so those
     stories come last, once every input has been seen.
     """
-    chosen = resolve_read_options(options, input_format=input_format, max_bytes=max_bytes)
-    fields, fmt, limit = chosen.fields, chosen.input_format, chosen.file_limit()
+    fields, fmt, limit = options.fields, options.input_format, options.file_limit()
     latest = _Latest()
     for source, root in expand_inputs(inputs):
         if isinstance(source, InputProblem):
@@ -276,18 +217,11 @@ def read_inputs(
 
 
 def read_file(
-    path: str,
-    options: ReadOptions | Fields | None = None,
-    root: str | None = None,
-    *,
-    input_format: str | None = None,
-    max_bytes: int | None = None,
+    path: str, options: ReadOptions = DEFAULT_READ, root: str | None = None
 ) -> Iterator[Story | InputProblem]:
     """Read one file; its format is chosen by extension, then by a look at its content
-    (unless ``options`` forces one). ``input_format`` and ``max_bytes`` are older forms of
-    ``options`` (``resolve_read_options``)."""
-    chosen = resolve_read_options(options, input_format=input_format, max_bytes=max_bytes)
-    fields, fmt, limit = chosen.fields, chosen.input_format, chosen.file_limit()
+    (unless ``options`` forces one)."""
+    fields, fmt, limit = options.fields, options.input_format, options.file_limit()
     latest = _Latest()
     for item in _read_path(path, fields, root, fmt, limit):
         if isinstance(item, _Versioned):
