@@ -11,16 +11,16 @@ page, so the CLI, the HTML report and scripts (``--format json``) all show the s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from dedup.records import Cluster, Member, Paragraph, ScanResult, Story
-from dedup.views.align import Alignment, Placement, align
+from dedup.records import Cluster, Member, ScanResult, Story
+from dedup.views.align import Alignment, Placement, Unit, align, story_units
 from dedup.views.output import SCHEMA, cluster_record
 
-MARKS = {"shared": "kept", "changed": "reworded", "unique": "cut"}
+MARKS = {"shared": "kept", "changed": "reworded", "unique": "cut", "boilerplate": "boilerplate"}
 """A copy's treatment of an origin paragraph, from the paragraph's status in the diff."""
 
 
@@ -77,9 +77,10 @@ class Cell:
     """What one copy did with one paragraph of the origin."""
 
     mark: str
-    """"kept", "reworded" or "cut"."""
+    """"kept", "reworded" or "cut"; "boilerplate" for the origin's boilerplate."""
     how: str
-    """For "reworded": "trimmed", "expanded", "merged", "split" or "reworded"."""
+    """For "reworded": "trimmed", "expanded", "merged", "split", "reworded" or
+    "rewritten"."""
     counterparts: tuple[int, ...]
     """1-based numbers of the copy's paragraphs it went into."""
     similarity: float
@@ -100,7 +101,7 @@ class Column:
     """``align(origin, copy)``: side A is the origin."""
     cells: list[Cell]
     additions: list[Placement]
-    """The copy's paragraphs found nowhere in the origin."""
+    """The copy's paragraphs found nowhere in the origin (boilerplate left out)."""
 
     def count(self, mark: str) -> int:
         return sum(1 for cell in self.cells if cell.mark == mark)
@@ -129,25 +130,44 @@ class ClusterMap:
     """Dated members, earliest first, then undated ones; empty when no date is known."""
 
     @property
-    def rows(self) -> list[tuple[Paragraph, list[Cell]]]:
+    def units(self) -> list[Unit]:
+        """The origin's units (paragraphs, or sentences for a story in one block), as every
+        alignment of the map compares them: the headline is not among them."""
+        return story_units(self.origin)[0]
+
+    @property
+    def rows(self) -> list[tuple[Unit, list[Cell]]]:
         return [
-            (paragraph, [column.cells[index] for column in self.columns])
-            for index, paragraph in enumerate(self.origin.paragraphs)
+            (unit, [column.cells[index] for column in self.columns])
+            for index, unit in enumerate(self.units)
         ]
 
 
-def cluster_map(cluster: Cluster, stories: Mapping[str, Story]) -> ClusterMap:
-    """Align the origin with each copy and read the map off the alignments."""
+def cluster_map(
+    cluster: Cluster,
+    stories: Mapping[str, Story],
+    boilerplate: Mapping[str, Collection[int]] | None = None,
+) -> ClusterMap:
+    """Align the origin with each copy and read the map off the alignments. ``boilerplate``
+    gives, by story key, the 0-based indexes of a story's boilerplate paragraphs (as
+    ``align`` takes them): they are neither cut nor added."""
     origin = stories[cluster.origin]
     by_key = {member.key: member for member in cluster.members}
+    plates = boilerplate or {}
     columns = []
     for member in cluster.members:
         if member.key == cluster.origin:
             continue
-        alignment = align(origin, stories[member.key])
+        alignment = align(
+            origin,
+            stories[member.key],
+            boilerplate_a=plates.get(origin.key, ()),
+            boilerplate_b=plates.get(member.key, ()),
+        )
         cells = [
             Cell(MARKS[p.status], p.how, tuple(p.counterparts), p.similarity)
             for p in alignment.a_paragraphs
+            if p.status != "headline"
         ]
         additions = [p for p in alignment.b_paragraphs if p.status == "unique"]
         columns.append(Column(member, stories[member.key], alignment, cells, additions))
@@ -220,7 +240,8 @@ def map_json(cmap: ClusterMap) -> dict[str, Any]:
         "origin": {
             "id": cmap.origin.id,
             "outlet": cmap.origin.outlet or None,
-            "paragraphs": [{"number": p.index + 1, "text": p.text} for p in cmap.origin.paragraphs],
+            "unit": story_units(cmap.origin)[1],
+            "paragraphs": [{"number": u.number, "text": u.text} for u in cmap.units],
         },
         "copies": [_column_json(column) for column in cmap.columns],
         "timeline": [
@@ -245,7 +266,7 @@ def _column_json(column: Column) -> dict[str, Any]:
         "outlet": member.outlet or None,
         "date": member.date.isoformat() if member.date else None,
         "reuse": member.reuse,
-        "paragraphs": len(column.story.paragraphs),
+        "paragraphs": len(story_units(column.story)[0]),
         "kept": column.count("kept"),
         "reworded": column.count("reworded"),
         "cut": column.count("cut"),
@@ -258,7 +279,9 @@ def _column_json(column: Column) -> dict[str, Any]:
                 "counterparts": list(cell.counterparts),
                 "similarity": cell.similarity,
             }
-            for number, cell in enumerate(column.cells, start=1)
+            for number, cell in zip(
+                (u.number for u in story_units(column.alignment.a)[0]), column.cells
+            )
         ],
         "additions": [{"number": p.number, "text": p.text} for p in column.additions],
     }
@@ -272,9 +295,14 @@ SYMBOL = {
     "merged": "m",
     "split": "s",
     "reworded": "r",
+    "rewritten": "w",
+    "boilerplate": "b",
 }
 """Cell symbols for plain text, where colour cannot carry the meaning."""
-LEGEND = "= kept, - cut; reworded: t trimmed, e expanded, m merged, s split, r rewritten"
+LEGEND = (
+    "= kept, - cut, b boilerplate; reworded: t trimmed, e expanded, m merged, s split, "
+    "r reworded, w rewritten"
+)
 
 
 def map_text(cmap: ClusterMap, additions: bool = False, width: int = 100) -> str:
@@ -302,9 +330,9 @@ def map_text(cmap: ClusterMap, additions: bool = False, width: int = 100) -> str
     header = " ".join(f"{n:>2}" for n in range(1, count + 1))
     lines.append(f"  {'¶':>3}  {header}  text")
     room = max(20, width - 8 - 3 * count)
-    for paragraph, cells in cmap.rows:
+    for unit, cells in cmap.rows:
         marks = " ".join(f" {SYMBOL[cell.label]}" for cell in cells)
-        lines.append(f"  {paragraph.index + 1:>3}  {marks}  {clip(paragraph.text, room)}")
+        lines.append(f"  {unit.number:>3}  {marks}  {clip(unit.text, room)}")
     if additions:
         for number, column in enumerate(cmap.columns, start=1):
             lines += ["", f"added by {number} {column.member.id}:"]
