@@ -33,6 +33,11 @@ from dedup.views.align import align
     show_default=True,
     help="text: side by side on a terminal, stacked otherwise.",
 )
+@click.option(
+    "--changes-only",
+    is_flag=True,
+    help="Leave out identical paragraphs (and boilerplate) from text output; JSON has all.",
+)
 @pager_option
 @field_option
 @input_format_option
@@ -42,6 +47,7 @@ def diff(
     a: str,
     b: str,
     fmt: str,
+    changes_only: bool,
     pager: bool,
     field_specs: tuple[str, ...],
     input_format: str,
@@ -49,10 +55,12 @@ def diff(
     color: bool | None,
 ) -> None:
     """Show, paragraph by paragraph, what stories A and B share, what changed (reworded,
-    trimmed, merged or split) and what is unique to each.
+    trimmed, merged, split or rewritten) and what is unique to each, with the words that
+    differ marked: in colour on a terminal, as [-A's words-]{+B's words+} in plain text.
 
     A and B are files read like scan's inputs; for a file holding several stories (JSON
-    array, JSON Lines) name one as FILE#ID, or FILE#N for the N-th record.
+    array, JSON Lines) name one as FILE#ID, or FILE#N for the N-th record. A story with no
+    paragraph breaks is compared sentence by sentence.
     """
     options = read_options(field_specs, input_format)
     reporter = Reporter(quiet, color)
@@ -67,6 +75,6 @@ def diff(
 
         screen = console(color)
         with paged(screen, pager):
-            diff_view(alignment, screen)
+            diff_view(alignment, screen, changes_only)
     else:
-        echo(output.diff_text(alignment), pager)
+        echo(output.diff_text(alignment, changes_only), pager)

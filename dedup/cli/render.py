@@ -8,7 +8,7 @@ Only used when output goes to a terminal; pipes and files get the plain formats 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from rich import box
@@ -20,10 +20,14 @@ from dedup.records import Member, ScanResult
 from dedup.views.align import Alignment, Placement
 from dedup.views.explain import Explanation, explain_lines
 from dedup.views.maps import LEGEND, SYMBOL, ClusterMap, Column, delay, name, when
-from dedup.views.output import summary_line
+from dedup.views.output import diff_header, hidden, label, summary_line
+from dedup.views.words import highlighted, merged
 
-STATUS_STYLE = {"shared": "green", "changed": "yellow", "unique": "cyan"}
-"""Colour of each paragraph status; the words that differ are shown in bold reverse."""
+STATUS_STYLE = {"shared": "green", "changed": "yellow", "unique": "cyan", "boilerplate": "dim"}
+"""Colour of each paragraph status."""
+MARK = {"-": "bold red strike", "+": "bold green underline", "": ""}
+"""Words only in A are struck through, words only in B underlined: both read without colour
+too (``NO_COLOR``)."""
 
 
 def scan_table(result: ScanResult, console: Console, singletons: bool = False) -> None:
@@ -62,56 +66,79 @@ def _share_style(share: float) -> str:
     return "green" if share >= 0.5 else "yellow" if share >= 0.2 else "red"
 
 
+def _marked(segments: Iterable[tuple[str, str]]) -> Text:
+    text = Text()
+    for kind, part in segments:
+        text.append(part, style=MARK[kind])
+    return text
+
+
+def _head(places: list[Placement], sides: str) -> Text:
+    """ "A4 = B10 [shared]" for a pair, "B9 [changed, merged ~ A 1,3]" for one unit."""
+    place = places[0]
+    names = " = ".join(f"{side}{p.number}" for side, p in zip(sides, places))
+    text = Text()
+    text.append(names + " ", style="bold")
+    tie = ""
+    if len(places) == 1 and place.counterparts:
+        other = "B" if sides == "A" else "A"
+        tie = f" ~ {other} " + ",".join(map(str, place.counterparts))
+    text.append(f"[{label(place)}{tie}]", style=f"{STATUS_STYLE.get(place.status, '')} italic")
+    return text
+
+
 def _paragraph(place: Placement, side: str) -> Text:
-    style = STATUS_STYLE.get(place.status, "")
-    label = place.status + (f", {place.how}" if place.how else "")
-    if place.counterparts:
-        other = "B" if side == "A" else "A"
-        label += f" ~ {other} " + ",".join(map(str, place.counterparts))
-    text = Text(f"{side}{place.number} ", style="bold")
-    text.append(f"[{label}]\n", style=f"{style} italic")
-    body = Text(place.text)
-    if place.status != "unique":
-        cursor = 0
-        for start, end in place.kept:
-            if start > cursor:
-                body.stylize("bold reverse", cursor, start)
-            cursor = max(cursor, end)
-        if cursor < len(place.text):
-            body.stylize("bold reverse", cursor, len(place.text))
-        body.stylize(style)
-    else:
+    """One unit: its head, then its text with the words the other side lacks marked."""
+    body = _marked(highlighted(place.text, place.changes, "-" if side == "A" else "+"))
+    if place.status == "boilerplate":
         body.stylize("dim")
-    return text + body
+    return _head([place], side) + Text("\n") + body
 
 
-def diff_view(alignment: Alignment, console: Console) -> None:
-    """Side by side when the terminal is wide enough, stacked otherwise."""
-    a, b = alignment.a_paragraphs, alignment.b_paragraphs
-    side_by_side = console.width >= 100
-    if side_by_side:
+def diff_view(alignment: Alignment, console: Console, changes_only: bool = False) -> None:
+    """A header naming A and B, then the rows side by side when the terminal is wide enough,
+    stacked otherwise, where a pair of linked units is printed once with its differences
+    marked (as ``git diff --color-words``)."""
+    for line in diff_header(alignment):
+        console.print(Text(line, style="bold" if line[:1] in "-+" else "dim"), soft_wrap=True)
+    rows = [
+        (left, right)
+        for left, right in alignment.rows
+        if not (changes_only and hidden(alignment, left, right))
+    ]
+    if console.width >= 100:
         table = Table(box=box.SIMPLE, expand=True, show_lines=True)
         table.add_column(f"A  {alignment.a.id}", ratio=1, overflow="fold")
         table.add_column(f"B  {alignment.b.id}", ratio=1, overflow="fold")
-        for left, right in alignment.rows:
+        for left, right in rows:
             table.add_row(
-                Group(*(_paragraph(a[n - 1], "A") for n in left)) if left else "",
-                Group(*(_paragraph(b[n - 1], "B") for n in right)) if right else "",
+                Group(*(_paragraph(alignment.place("a", n), "A") for n in left)) if left else "",
+                Group(*(_paragraph(alignment.place("b", n), "B") for n in right)) if right else "",
             )
         console.print(table)
     else:
-        for left, right in alignment.rows:
-            for n in left:
-                console.print(_paragraph(a[n - 1], "A"))
-            for n in right:
-                console.print(_paragraph(b[n - 1], "B"))
+        console.print()
+        for left, right in rows:
+            pair = alignment.pair(left, right)
+            if pair is not None:
+                a, b = alignment.place("a", left[0]), alignment.place("b", right[0])
+                console.print(_head([a, b], "AB"))
+                console.print(_marked(merged(a.text, b.text, pair.edits)))
+            else:
+                for n in left:
+                    console.print(_paragraph(alignment.place("a", n), "A"))
+                for n in right:
+                    console.print(_paragraph(alignment.place("b", n), "B"))
             console.print()
+    left_out = len(alignment.rows) - len(rows)
+    if left_out:
+        console.print(f"({left_out} rows of identical text not shown)", style="dim")
     console.print(alignment.summary(), style="bold")
 
 
 # -- cluster map, explain, paging ----------------------------------------------------------
 
-MARK_STYLE = {"kept": "green", "reworded": "yellow", "cut": "red"}
+MARK_STYLE = {"kept": "green", "reworded": "yellow", "cut": "red", "boilerplate": "dim"}
 """Colour of each cell of the cluster map."""
 
 
@@ -209,7 +236,7 @@ def _paragraph_grid(cmap: ClusterMap, console: Console) -> None:
     def widths(texts: list[list[str]]) -> list[int]:
         return [max([len(str(n + 1)), *(len(row[n]) for row in texts)]) for n in range(count)]
 
-    number_width = len(str(len(rows)))
+    number_width = max((len(str(unit.number)) for unit, _ in rows), default=1)
     # Columns are three characters apart (padding, separator, padding), none at the edges.
     room = console.width - number_width - 3 * (count + 1)
 
@@ -231,9 +258,9 @@ def _paragraph_grid(cmap: ClusterMap, console: Console) -> None:
     )
     for number, width in enumerate(widths(labels), start=1):
         grid.add_column(str(number), no_wrap=True, width=width)
-    for (paragraph, cells), row in zip(rows, labels):
+    for (unit, cells), row in zip(rows, labels):
         marks = [Text(label, style=MARK_STYLE[cell.mark]) for cell, label in zip(cells, row)]
-        grid.add_row(str(paragraph.index + 1), " ".join(paragraph.text.split()), *marks)
+        grid.add_row(str(unit.number), " ".join(unit.text.split()), *marks)
     console.print(grid)
 
 

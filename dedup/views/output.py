@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from dedup.records import Cluster, Member, ScanResult, Story
-from dedup.views.align import Alignment, Placement
+from dedup.views.align import Alignment, Placement, headline
+from dedup.views.words import Edit, highlighted, marked, merged
 
 SCHEMA = 1
 MEMBER_COLUMNS = (
@@ -180,24 +181,48 @@ def _count(number: int, one: str, many: str | None = None) -> str:
     return f"{number} {one if number == 1 else many or one + 's'}"
 
 
+def label(place: Placement) -> str:
+    """A unit's status as one phrase: "changed, rewritten"."""
+    return place.status + (f", {place.how}" if place.how else "")
+
+
+def where(story: Story) -> str:
+    """Where a story was read: its path (with ``#N`` for a record of a multi-story file), or
+    standard input."""
+    if story.path is None:
+        return "standard input"
+    return story.path + (f"#{story.record}" if story.record else "")
+
+
 def _placement(place: Placement) -> dict[str, Any]:
     return {
         "number": place.number,
+        "paragraph": place.paragraph,
         "status": place.status,
         "how": place.how or None,
         "counterparts": place.counterparts,
         "similarity": place.similarity,
         "text": place.text,
+        "changes": [list(span) for span in place.changes],
     }
 
 
-def _side(story: Story, places: list[Placement]) -> dict[str, Any]:
+def _side(story: Story, places: list[Placement], unit: str) -> dict[str, Any]:
     return {
         "id": story.id,
         "path": story.path,
         "record": story.record,
-        "headline": story.headline or None,
+        "headline": headline(story) or None,
+        "unit": unit,
         "paragraphs": [_placement(p) for p in places],
+    }
+
+
+def _edit(edit: Edit) -> dict[str, Any]:
+    return {
+        "op": edit.op,
+        "a": list(edit.a) if edit.a else None,
+        "b": list(edit.b) if edit.b else None,
     }
 
 
@@ -206,40 +231,93 @@ def diff_json(alignment: Alignment) -> dict[str, Any]:
     a, b = alignment.a_paragraphs, alignment.b_paragraphs
     return {
         "schema": SCHEMA,
-        "a": _side(alignment.a, a),
-        "b": _side(alignment.b, b),
+        "a": _side(alignment.a, a, alignment.a_unit),
+        "b": _side(alignment.b, b, alignment.b_unit),
         "summary": {
             "text": alignment.summary(),
             "a_paragraphs": len(a),
             "b_paragraphs": len(b),
             "a_in_b": alignment.appears(),
-            "shared": sum(1 for p in a if p.status == "shared"),
-            "changed": sum(1 for p in a if p.status == "changed"),
-            "a_unique": sum(1 for p in a if p.status == "unique"),
-            "b_unique": sum(1 for p in b if p.status == "unique"),
+            "shared": alignment.count("a", "shared"),
+            "changed": alignment.count("a", "changed"),
+            "rewritten": alignment.rewritten(),
+            "a_unique": alignment.count("a", "unique"),
+            "b_unique": alignment.count("b", "unique"),
+            "a_boilerplate": alignment.count("a", "boilerplate"),
+            "b_boilerplate": alignment.count("b", "boilerplate"),
         },
         "rows": [{"a": left, "b": right} for left, right in alignment.rows],
+        "groups": [
+            {
+                "a": group.a,
+                "b": group.b,
+                "status": group.status,
+                "how": group.how or None,
+                "similarity": round(group.similarity, 3),
+                "ops": [_edit(edit) for edit in group.edits],
+            }
+            for group in alignment.groups
+        ],
     }
 
 
-def diff_text(alignment: Alignment) -> str:
-    """The diff as plain text, stacked: one block per row, each paragraph with its status."""
+def diff_header(alignment: Alignment) -> list[str]:
+    """Which story is A and which is B, their headlines, and the unit they are compared in
+    when it is not the paragraph."""
     lines = []
+    for side, story, unit in (
+        ("A", alignment.a, alignment.a_unit),
+        ("B", alignment.b, alignment.b_unit),
+    ):
+        lines.append(f"{'---' if side == 'A' else '+++'} {side}  {story.id}  ({where(story)})")
+        if headline(story):
+            lines.append(f"    {headline(story)}")
+        if unit != "paragraph":
+            lines.append(f"    (no paragraph breaks to follow: compared {unit} by {unit})")
+    return lines
+
+
+def hidden(alignment: Alignment, left: list[int], right: list[int]) -> bool:
+    """Whether ``--changes-only`` leaves a row out: every unit in it is boilerplate, or
+    shared with not a word changed."""
+    places = [alignment.place("a", n) for n in left] + [alignment.place("b", n) for n in right]
+    return all(
+        p.status == "boilerplate" or (p.status == "shared" and not p.changes) for p in places
+    )
+
+
+def diff_text(alignment: Alignment, changes_only: bool = False) -> str:
+    """The diff as plain text, stacked: a header naming A and B, then one block per row.
+    A unit of A linked to one of B is printed once, as ``A  4 = B 10``, with the words that
+    differ marked as ``git diff --word-diff`` does (``[-only in A-]{+only in B+}``); other
+    units are printed one by one, A's words missing from B marked ``[-…-]`` and B's additions
+    ``{+…+}``."""
+    lines = [*diff_header(alignment), ""]
+    left_out = 0
     for left, right in alignment.rows:
-        for side, numbers, places in (
-            ("A", left, alignment.a_paragraphs),
-            ("B", right, alignment.b_paragraphs),
-        ):
+        if changes_only and hidden(alignment, left, right):
+            left_out += 1
+            continue
+        pair = alignment.pair(left, right)
+        if pair is not None:
+            a, b = alignment.place("a", left[0]), alignment.place("b", right[0])
+            text = marked(merged(a.text, b.text, pair.edits))
+            lines.append(f"A{a.number:>3} = B{b.number:>3} [{label(a)}] {text}")
+        for side, numbers in (("A", left), ("B", right)):
+            if pair is not None:
+                break
             for number in numbers:
-                place = places[number - 1]
-                label = place.status + (f", {place.how}" if place.how else "")
+                place = alignment.place(side.lower(), number)
                 other = "B" if side == "A" else "A"
                 tie = (
                     f" ~ {other} " + ",".join(map(str, place.counterparts))
                     if place.counterparts
                     else ""
                 )
-                lines.append(f"{side}{number:>3} [{label}{tie}] {place.text}")
+                text = marked(highlighted(place.text, place.changes, "-" if side == "A" else "+"))
+                lines.append(f"{side}{number:>3} [{label(place)}{tie}] {text}")
         lines.append("")
+    if left_out:
+        lines += [f"({left_out} rows of identical text not shown)", ""]
     lines.append(alignment.summary())
     return "\n".join(lines) + "\n"
