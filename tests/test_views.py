@@ -54,7 +54,7 @@ def test_show_json_agrees_with_scan_and_diff(samples_scan):
         "--format",
         "json",
     )
-    pairs = json.loads(diff.stdout)["a"]["paragraphs"]
+    pairs = [p for p in json.loads(diff.stdout)["a"]["paragraphs"] if p["status"] != "headline"]
     marks = {"shared": "kept", "changed": "reworded", "unique": "cut"}
     assert [(c["mark"], c["counterparts"]) for c in radio["cells"]] == [
         (marks[p["status"]], p["counterparts"]) for p in pairs
@@ -80,10 +80,16 @@ def test_show_on_the_seed_pair_reads_the_correspondence_table(seeds):
         ("kept", [6]),
     ]
     assert cells[1]["how"] == cells[3]["how"] == "merged" and cells[1]["counterparts"] == [9]
-    assert [cells[n]["mark"] for n in (2, 5, 6, 8, 10)] == ["cut"] * 5
+    assert [cells[n]["mark"] for n in (2, 5, 6, 10)] == ["cut"] * 4
+    assert (cells[8]["mark"], cells[8]["how"], cells[8]["counterparts"]) == (
+        "reworded",
+        "rewritten",
+        [8],
+    )
     text = run("show", "cbs-rewrite.txt", ap, cbs, "--additions")
     assert text.exit_code == 0 and "added by 1 cbs-rewrite.txt" in text.output
-    assert "Watch CBSN Live" in text.output  # the copy's own web chrome, listed as added
+    assert "Updated at 11:59" in text.output  # the copy's own web chrome, listed as added
+    assert "¶1 " not in text.output  # "Watch CBSN Live" is its headline, not an addition
 
 
 def test_show_finds_clusters_by_id_and_says_what_it_cannot_find(samples_scan):
@@ -148,9 +154,11 @@ def test_diff_is_side_by_side_when_wide_and_stacked_when_narrow(seeds):
     diff_view(alignment, narrow)
     lines = _lines(narrow)
     assert max(map(len, lines)) <= 60
-    assert not any("A4 " in line and "B10 " in line for line in lines)
-    assert any(line.startswith("A4 ") for line in lines)
-    assert any(line.startswith("B10 ") for line in lines)
+    # Stacked, a linked pair is printed once, its differences marked.
+    assert sum(line.startswith("A4 = B10 [shared]") for line in lines) == 1
+    assert not any(line.startswith(("A4 [", "B10 [")) for line in lines)
+    assert any(line.startswith("B9 [changed, merged ~ A 1,3]") for line in lines)
+    assert lines[0].startswith("--- A  ap-original.txt  (") and lines[1].startswith("+++ B  cbs")
 
 
 def test_cluster_map_fits_the_terminal(samples_scan):
@@ -206,3 +214,118 @@ def test_report_escapes_story_text(tmp_path):
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
     assert "Evil &amp; Co" in page and 'id="a<b>' not in page
     assert page.count("<script>") == 1  # the report's own print helper only
+
+
+# -- the diff in every output: header, word marks, changes only, operations --------------
+
+WIRE = str(SAMPLES / "wire/meridian/oss-floods.txt")
+COURIER = str(SAMPLES / "vellmar-courier/oss-floods.md")
+STRUCK = re.compile(r"\x1b\[[0-9;]*\b9\b[0-9;]*m")
+"""An SGR sequence that strikes text through: how words only in A are shown."""
+
+
+def test_diff_text_names_a_and_b_and_marks_words_as_git_word_diff(seeds):
+    ap, cbs = map(str, seeds)
+    result = run("diff", ap, cbs)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"--- A  ap-original.txt  ({ap})"
+    assert lines[1] == f"+++ B  cbs-rewrite.txt  ({cbs})" and lines[2] == "    Watch CBSN Live"
+    pair = next(line for line in lines if line.startswith("A  4 = B 10"))
+    assert pair.startswith('A  4 = B 10 [shared] She said [-it-]{+this+} shows that "those')
+    assert sum(line.startswith(("A  4", "B 10")) for line in lines) == 1  # printed once
+    assert any(
+        line.startswith("A  8 = B  8 [changed, rewritten]")
+        and "been friends since childhood" in line
+        for line in lines
+    )
+    merged = next(line for line in lines if line.startswith("B  9 [changed, merged ~ A 1,3]"))
+    assert "{+In Paris at the so-called Friends of Syria conference, U.S+}" in merged
+    assert "[-" not in merged  # B's text carries B's additions only
+    assert lines[-1].startswith("5 of 10 paragraphs of ap-original.txt appear in cbs-rewrite.txt")
+
+
+def test_identical_paragraphs_carry_no_mark_in_any_output(tmp_path):
+    text = run("diff", WIRE, COURIER).stdout
+    assert "[-" not in text and "{+" not in text
+    assert text.count(" [shared] ") == 9 and "A  1" not in text  # the headline is a header
+    assert text.splitlines()[1] == "    Seven dead as River Oss floods towns in Vellmar province"
+    coloured = run("diff", WIRE, COURIER, "--color", env={"NO_COLOR": None, "COLUMNS": "80"})
+    assert COLOUR.search(coloured.output) and not STRUCK.search(coloured.output)
+    data = json.loads(run("diff", WIRE, COURIER, "--format", "json").stdout)
+    shared = [p for p in data["a"]["paragraphs"] if p["status"] == "shared"]
+    assert len(shared) == 9 and all(p["changes"] == [] for p in shared)
+    assert all(
+        {op["op"] for op in group["ops"]} == {"equal"}
+        for group in data["groups"]
+        if group["status"] == "shared"
+    )
+    page = report_html(scan([WIRE, COURIER]))
+    assert '<section class="cluster"' in page
+    assert page.count("<del>") == page.count("<ins>") == 1  # the legend's examples only
+
+
+def test_changes_only_leaves_out_identical_rows(seeds):
+    full = run("diff", WIRE, COURIER).stdout
+    changes = run("diff", WIRE, COURIER, "--changes-only").stdout
+    assert " [shared] " in full and " [shared] " not in changes
+    assert "(9 rows of identical text not shown)" in changes
+    assert changes.count("[unique]") == full.count("[unique]") == 4
+    ap, cbs = map(str, seeds)
+    seed = run("diff", ap, cbs, "--changes-only").stdout
+    assert "A  4 = B 10 [shared] She said [-it-]{+this+}" in seed  # shared, but one word differs
+    assert "A  7 = B 11" in seed  # "Tlas" / "Tlass"
+    wide = run("diff", ap, cbs, "--changes-only", "--color", env={"COLUMNS": "160"})
+    assert wide.exit_code == 0 and "rows of identical text not shown" not in wide.output
+
+
+def test_diff_json_keeps_its_fields_and_adds_word_operations(seeds):
+    ap, cbs = map(str, seeds)
+    data = json.loads(run("diff", ap, cbs, "--format", "json").stdout)
+    assert data["schema"] == 1 and {"a", "b", "summary", "rows", "groups"} <= set(data)
+    assert data["a"]["unit"] == data["b"]["unit"] == "paragraph"
+    assert data["b"]["headline"] == "Watch CBSN Live"
+    first = data["b"]["paragraphs"][0]
+    assert (first["number"], first["status"]) == (1, "headline")
+    summary = data["summary"]
+    assert (summary["a_in_b"], summary["shared"], summary["changed"], summary["rewritten"]) == (
+        5,
+        3,
+        2,
+        1,
+    )
+    for place in data["a"]["paragraphs"]:
+        assert {"number", "paragraph", "status", "how", "counterparts", "similarity", "text"} <= (
+            set(place)
+        )
+    texts = {
+        side: {p["number"]: p["text"] for p in data[side]["paragraphs"]} for side in ("a", "b")
+    }
+    group = next(g for g in data["groups"] if g["a"] == [4])
+    assert group["b"] == [10] and group["status"] == "shared"
+    changed = [op for op in group["ops"] if op["op"] != "equal"]
+    assert len(changed) == 1 and changed[0]["op"] == "replace"
+    (a_number, a_start, a_end), (b_number, b_start, b_end) = changed[0]["a"], changed[0]["b"]
+    assert texts["a"][a_number][a_start:a_end] == "it"
+    assert texts["b"][b_number][b_start:b_end] == "this"
+    # B's text is made, in order, of the B side of the operations and what lies between.
+    rebuilt = "".join(
+        texts["b"][op["b"][0]][op["b"][1] : op["b"][2]] for op in group["ops"] if op["b"]
+    )
+    assert rebuilt.replace(" ", "") in texts["b"][10].replace(" ", "")
+    place = next(p for p in data["a"]["paragraphs"] if p["number"] == 4)
+    assert [place["text"][s:e] for s, e in place["changes"]] == ["it"]
+
+
+def test_rich_and_html_mark_the_words_that_differ(seeds):
+    from dedup.read.inputs import read_file
+
+    alignment = align(*(next(read_file(str(p))) for p in seeds))
+    console = Console(width=70, record=True, force_terminal=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    diff_view(alignment, console)
+    shown = console.export_text(styles=True)
+    assert STRUCK.search(shown)  # A's words struck through, even without colour
+    assert "\x1b[4" in shown or ";4m" in shown or ";4;" in shown  # B's underlined
+    page = report_html(scan([str(p) for p in seeds]))
+    assert "said <del>it</del> shows" in page and "said <ins>this</ins> shows" in page
+    assert "rewritten" in page

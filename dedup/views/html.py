@@ -30,8 +30,9 @@ from dedup.views.maps import (
     when,
 )
 from dedup.views.output import summary_line
+from dedup.views.words import highlighted
 
-MARK_SYMBOL = {"kept": "✓", "reworded": "≈", "cut": "✕"}
+MARK_SYMBOL = {"kept": "✓", "reworded": "≈", "cut": "✕", "boilerplate": "·"}
 """Shown beside the colour, so the map reads in greyscale print and for colour-blind eyes."""
 
 
@@ -208,11 +209,11 @@ def _bar_origin(cmap: ClusterMap) -> str:
     """How many copies ran each of the origin's paragraphs, as a tiny strip of cells."""
     copies = len(cmap.columns) or 1
     cells = []
-    for paragraph, marks in cmap.rows:
-        used = sum(1 for cell in marks if cell.mark != "cut")
+    for unit, marks in cmap.rows:
+        used = sum(1 for cell in marks if cell.mark in ("kept", "reworded"))
         cells.append(
             f'<span style="opacity:{0.15 + 0.85 * used / copies:.2f}" '
-            f'title="¶{paragraph.index + 1}: run by {used} of {copies} copies"></span>'
+            f'title="¶{unit.number}: run by {used} of {copies} copies"></span>'
         )
     return f'<span class="strip" aria-label="copies running each paragraph">{"".join(cells)}</span>'
 
@@ -224,11 +225,11 @@ def _map_table(cmap: ClusterMap) -> str:
         for number, column in enumerate(cmap.columns, 1)
     )
     rows = []
-    for paragraph, cells in cmap.rows:
+    for unit, cells in cmap.rows:
         marks = "".join(_map_cell(cell) for cell in cells)
         rows.append(
-            f'<tr><th scope="row" class="num">{paragraph.index + 1}</th>'
-            f'<td class="para"><span>{escape(paragraph.text)}</span></td>{marks}</tr>'
+            f'<tr><th scope="row" class="num">{unit.number}</th>'
+            f'<td class="para"><span>{escape(unit.text)}</span></td>{marks}</tr>'
         )
     return (
         '<div class="scroll"><table class="map"><thead><tr><th scope="col" class="num">¶</th>'
@@ -250,8 +251,11 @@ def _legend() -> str:
     return (
         '<p class="legend"><span class="mark kept">✓ kept</span> near-identical '
         '<span class="mark reworded">≈ reworded</span> trimmed, expanded, merged, split or '
-        'rewritten <span class="mark cut">✕ cut</span> not in the copy. '
-        "¶ numbers are the copy’s own paragraphs.</p>"
+        'rewritten <span class="mark cut">✕ cut</span> not in the copy '
+        '<span class="mark boilerplate">· boilerplate</span> the outlet’s own chrome. '
+        "¶ numbers are the copy’s own paragraphs. In the side-by-side diffs, "
+        "<del>struck</del> words are the origin’s that the copy dropped or changed, "
+        "<ins>underlined</ins> words the copy’s own.</p>"
     )
 
 
@@ -275,8 +279,8 @@ def name_of(story: Story) -> str:
 
 
 def _diff_row(alignment: Alignment, left: list[int], right: list[int]) -> str:
-    a = "".join(_paragraph(alignment.a_paragraphs[n - 1], "a") for n in left)
-    b = "".join(_paragraph(alignment.b_paragraphs[n - 1], "b") for n in right)
+    a = "".join(_paragraph(alignment.place("a", n), "a") for n in left)
+    b = "".join(_paragraph(alignment.place("b", n), "b") for n in right)
     return (
         f'<div class="diff-row"><div class="side side-a">{a or _gap("origin")}</div>'
         f'<div class="side side-b">{b or _gap("copy")}</div></div>'
@@ -297,7 +301,7 @@ def _paragraph(place: Placement, side: str) -> str:
         other = "copy" if side == "a" else "origin"
         label += f" · {other} ¶" + ",".join(map(str, place.counterparts))
     marker = "O" if side == "a" else "C"
-    text = _highlight(place.text, place.kept) if status != "unique" else escape(place.text)
+    text = _marked(place.text, place.changes, "del" if side == "a" else "ins")
     kind = status if status != "unique" else ("cut" if side == "a" else "added")
     return (
         f'<div class="para-box {kind}"><p class="label"><b>{marker}{place.number}</b> '
@@ -305,21 +309,13 @@ def _paragraph(place: Placement, side: str) -> str:
     )
 
 
-def _highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
-    """The text with its shared stretches in ``<mark>``: what both sides say word for word."""
-    merged: list[list[int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    out, cursor = [], 0
-    for start, end in merged:
-        out.append(escape(text[cursor:start]))
-        out.append(f"<mark>{escape(text[start:end])}</mark>")
-        cursor = end
-    out.append(escape(text[cursor:]))
-    return "".join(out)
+def _marked(text: str, spans: Iterable[tuple[int, int]], tag: str) -> str:
+    """The text with the words the other side lacks in ``<del>`` (the origin's) or
+    ``<ins>`` (the copy's); identical text carries no mark."""
+    return "".join(
+        f"<{tag}>{escape(part)}</{tag}>" if kind else escape(part)
+        for kind, part in highlighted(text, list(spans), "-")
+    )
 
 
 def _singletons(stories: Sequence[Story]) -> str:
@@ -484,7 +480,14 @@ details.diff[open] > summary { border-bottom: 1px solid var(--line); }
 .para-box.cut { border-color: var(--cut); color: var(--muted); }
 .para-box.added { border-color: var(--add); background: var(--add-bg); border-radius: 0 6px 6px 0;
   padding-right: 8px; }
-mark { background: var(--mark); color: inherit; border-radius: 3px; padding: 0 1px; }
+.para-box del { background: var(--cut-bg); color: var(--cut); text-decoration: line-through;
+  border-radius: 3px; padding: 0 1px; }
+.para-box ins { background: var(--mark); color: inherit; text-decoration: underline;
+  border-radius: 3px; padding: 0 1px; }
+.legend del { color: var(--cut); }
+.legend ins { text-decoration: underline; }
+.mark.boilerplate, .para-box.boilerplate { color: var(--muted); }
+.para-box.boilerplate { border-color: var(--line); font-size: .9em; }
 .gap { color: var(--muted); font-style: italic; font-size: .85rem; margin: 0; }
 .back { margin: 16px 0 0; font-size: .9rem; }
 .extra { max-width: 1180px; margin: 28px auto; }
