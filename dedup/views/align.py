@@ -589,7 +589,7 @@ class _Sentences:
     each word: how rare it is among the two stories' units."""
 
     def __init__(self, texts: tuple[list[str], list[str]], tokens: tuple[list[list[str]], ...]):
-        self.texts = texts
+        self.texts, self.tokens = texts, tokens
         units = tokens[0] + tokens[1]
         found = Counter(chain.from_iterable(map(set, units)))
         self.weight = {word: _rarity(len(units), count) for word, count in found.items()}
@@ -610,17 +610,18 @@ class _Sentences:
         """The best ``rewrite_similarity`` of a sentence of A's unit i with one of B's j."""
         shared = self.informative(0, i) & self.informative(1, j)
         if sum(self.weight.get(w, 0.0) for w in shared) < EVIDENCE:
-            return 0.0  # no two of their sentences can share more
+            return 0.0  # no two of their sentences can share more: no need to split them
         return max(
             (rewrite_similarity(x, y, self.weight) for x in self.of(0, i) for y in self.of(1, j)),
             default=0.0,
         )
 
     def informative(self, side: int, unit: int) -> set[str]:
-        """The informative words of a unit, all its sentences together."""
+        """The words of a unit but its numbers: at least the informative words of each of
+        its sentences, found without splitting them."""
         key = (side, unit)
         if key not in self.words:
-            self.words[key] = set().union(*(kept for _, kept in self.of(side, unit)))
+            self.words[key] = {w for w in self.tokens[side][unit] if w.isalpha()}
         return self.words[key]
 
     def within(self, side: int, unit: int, others: list[int]) -> float:
@@ -628,7 +629,7 @@ class _Sentences:
         mean of the share of its informative words (weighted) and of its words in the same
         order (longest common subsequence)."""
         words = [w for sentence, _ in self.of(side, unit) for w in sentence]
-        informative = self.informative(side, unit)
+        informative = set().union(*(kept for _, kept in self.of(side, unit)))
         there = [w for k in others for sentence, _ in self.of(1 - side, k) for w in sentence]
         total = sum(self.weight.get(w, 0.0) for w in informative)
         if len(words) < MIN_SENTENCE or not total:
@@ -653,10 +654,8 @@ def _names(text: str) -> set[str]:
     """Words of a sentence that are names or numbers: capitalised other than first, or
     holding a digit."""
     words = _WORD.findall(text)
-    return {
-        w.casefold()
-        for n, w in enumerate(words)
-        if (n and w[0].isupper()) or any(c.isdigit() for c in w)
+    return {w.casefold() for w in words[1:] if w[0].isupper()} | {
+        w.casefold() for w in words if not w.isalpha()
     }
 
 
