@@ -273,7 +273,7 @@ def diff_header(alignment: Alignment) -> list[str]:
         if headline(story):
             lines.append(f"    {headline(story)}")
         if unit != "paragraph":
-            lines.append(f"    (no paragraph breaks to follow: compared {unit} by {unit})")
+            lines.append(f"    (one block, or paragraphs too long: compared {unit} by {unit})")
     return lines
 
 
