@@ -8,6 +8,8 @@ from dataclasses import replace
 
 import pytest
 from conftest import SAMPLES, SEEDS, make_story, paragraphs
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rapidfuzz.distance import Indel
 
 from dedup import load
@@ -394,3 +396,46 @@ def test_a_50000_paragraph_page_costs_comparisons_in_proportion(monkeypatch):
         assert result.appears() > 0.85 * count and result.count("b", "unique") < 0.08 * total
         assert result.count("a", "unique") < 0.12 * count
     assert calls[50_000] < 12 * calls[5_000]  # ten times the paragraphs, not a hundred
+
+
+# -- any text -------------------------------------------------------------------------------
+
+SYLLABLES = "ka lo mi ren tu vas sel or an ti per dro".split()
+
+
+@st.composite
+def texts(draw) -> list[str]:
+    """Paragraphs from a small vocabulary (so runs and rewrites recur by chance), some of
+    them one long block, with sentence ends and the odd curly quote."""
+    words = st.sampled_from([*SYLLABLES, "“Ka", "lo.”", "Mi.", "ren!", "9", "Vas"])
+    sentence = st.lists(words, min_size=1, max_size=14).map(lambda w: " ".join(w) + ".")
+    paragraph = st.lists(sentence, min_size=1, max_size=9).map(" ".join)
+    return draw(st.lists(paragraph, min_size=0, max_size=8))
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts(), texts(), st.randoms(use_true_random=False))
+def test_any_two_texts_align_into_consistent_groups(base, other, rng):
+    copy = [p for p in base if rng.random() < 0.7] + other
+    rng.shuffle(copy)
+    a, b = make_story("a", base), make_story("b", copy)
+    result = align(a, b)
+    seen: set[tuple[str, int]] = set()
+    for group in result.groups:
+        keys = {("a", n) for n in group.a} | {("b", n) for n in group.b}
+        assert group.a and group.b and not keys & seen
+        seen |= keys
+        assert all(result.place("a", n).counterparts == group.b for n in group.a)
+        assert all(result.place("b", n).counterparts == group.a for n in group.b)
+    for place in result.a_paragraphs + result.b_paragraphs:
+        assert (place.status in ("shared", "changed")) == bool(place.counterparts)
+        for start, end in place.changes + place.kept:
+            assert 0 <= start < end <= len(place.text)
+    assert sorted(n for left, _ in result.rows for n in left) == [
+        p.number for p in result.a_paragraphs
+    ]
+    assert sorted(n for _, right in result.rows for n in right) == [
+        p.number for p in result.b_paragraphs
+    ]
+    same = align(a, a)
+    assert all(p.status == "shared" and not p.changes for p in same.a_paragraphs)

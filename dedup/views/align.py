@@ -274,6 +274,8 @@ def story_units(story: Story) -> tuple[list[Unit], str]:
     paragraphs = list(story.paragraphs)
     if headline_paragraph(story) is not None:
         paragraphs = paragraphs[1:]
+    if not paragraphs:
+        return [], "paragraph"
     counts = [_sentence_count(p.text) for p in paragraphs]
     block = len(paragraphs) == 1 and len(split_sentences(paragraphs[0].text)) >= 2
     in_long = sum(count for count in counts if count > LONG_PARAGRAPH)
