@@ -329,3 +329,28 @@ def test_rich_and_html_mark_the_words_that_differ(seeds):
     page = report_html(scan([str(p) for p in seeds]))
     assert "said <del>it</del> shows" in page and "said <ins>this</ins> shows" in page
     assert "rewritten" in page
+
+
+def test_boilerplate_given_to_the_map_and_the_diff_is_neither_cut_nor_added():
+    from dedup.views.output import diff_json, diff_text
+
+    shared, footer = paragraphs(31, 4), paragraphs(32, 2)
+    stories = [
+        make_story("wire", [*shared, paragraphs(33, 1)[0]], "Wire", "2026-01-01T08:00:00Z"),
+        make_story("copy", [*shared, *footer], "Paper", "2026-01-01T10:00:00Z"),
+    ]
+    result = scan(stories)
+    source = ScanSource(result)
+    (cluster,) = source.clusters()
+    plain = cluster_map(cluster, source.stories())
+    judged = cluster_map(cluster, source.stories(), boilerplate={"copy": {4, 5}})
+    assert len(plain.columns[0].additions) == 2 and judged.columns[0].additions == []
+    judged = cluster_map(cluster, source.stories(), boilerplate={"wire": {4}, "copy": {4, 5}})
+    assert [cell.mark for cell in judged.columns[0].cells] == ["kept"] * 4 + ["boilerplate"]
+    assert judged.columns[0].count("cut") == 0
+    alignment = judged.columns[0].alignment
+    text = diff_text(alignment)
+    assert text.count("[boilerplate]") == 3 and "boilerplate left out: 1 of wire, 2 of copy" in text
+    assert "[boilerplate]" not in diff_text(alignment, changes_only=True)
+    data = diff_json(alignment)["summary"]
+    assert (data["a_boilerplate"], data["b_boilerplate"], data["b_unique"]) == (1, 2, 0)
