@@ -17,7 +17,9 @@ nothing.
 - *rewording*: sentences whose informative words (weighted by how rare they are in the two
   stories) and word order both agree (``rewrite_similarity``), which pairs a broadcaster's
   rewrite with its wire sentence while keeping apart two reports that merely share the
-  names and numbers of an event.
+  names and numbers of an event. It is looked for only between stories shown to be related
+  by two sure anchors (``_related``), and, at a lower bar, between two links that follow
+  each other on both sides (a rewrite keeps the order of its source).
 
 **Statuses.** *shared*: near-identical (``SHARED`` of the words of each in common runs), or
 the same words laid out differently (merged or split); *changed*: reworded, trimmed or
@@ -69,7 +71,8 @@ the samples: sentence pairs of a wire story and its rewrites mostly score 0.3-0.
 pairs of two agencies' independent reports of one event (Nordavia, the Eske viaduct) score
 under 0.3, except a quotation both carry word for word."""
 MIN_SENTENCE = 5
-"""Fewest words for a sentence to be evidence of a rewrite: "He said so." is no evidence."""
+"""Fewest different words, names and numbers aside, for a sentence to be evidence of a
+rewrite: "He said so." or "Updated at 5:45 p.m." is no evidence."""
 ATTACH = 0.4
 """Share of a unit found reworded in a rewritten group next to it for the unit to join the
 group (measured: a wire sentence's second half rewritten as a sentence of its own scores
@@ -78,6 +81,11 @@ EVIDENCE = 3.0
 """Least weight of informative words two sentences must share to be a rewrite: about two
 words found nowhere else in a story. A sentence every paragraph ends with weighs nothing
 (measured: the rewrites in the samples share 3.5 to 25)."""
+STRONG = 0.4
+"""``rewrite_similarity`` of a rewritten pair that is sure enough to show two stories
+related."""
+ANCHOR = 12
+"""Words in verbatim runs that make a pair of units sure evidence of a relation."""
 IN_ORDER = 0.2
 """``rewrite_similarity`` enough for a pair lying between two links that follow each other
 on both sides (measured: the rest of a rewrite's sentences score 0.2-0.3 there)."""
@@ -548,6 +556,8 @@ class _Pairing:
                 score = sentences.best(i, j)
                 if score >= REWRITE:
                     scores[i, j] = score
+        if not self._related(scores):
+            return
         best_a: dict[int, tuple[float, int]] = {}  # i: (score, -j) of its best j
         best_b: dict[int, tuple[float, int]] = {}  # j: (score, -i) of its best i
         for (i, j), score in scores.items():
@@ -572,6 +582,21 @@ class _Pairing:
         self._attach(sentences)
         self._fill_gaps(sentences)
         self._attach(sentences)
+
+    def _related(self, scores: dict[tuple[int, int], float]) -> bool:
+        """Whether the stories tell the same story at all: two units or more linked with
+        assurance (by a verbatim run of ``ANCHOR`` words, or rewritten with ``STRONG``
+        similarity). Two reports of different events each have a sentence or two that
+        resemble one of the other by chance; they have no such pair of anchors."""
+        anchors = sum(
+            1
+            for group in self.groups
+            for i in group.a
+            for j in group.b
+            if _count(self.runs.get((i, j), [(0, 0, len(self.tokens[0][i]))])) >= ANCHOR
+        )  # identical units have no runs recorded: all their words are shared
+        anchors += sum(1 for score in scores.values() if score >= STRONG)
+        return anchors >= 2
 
     def _fill_gaps(self, sentences: _Sentences) -> None:
         """Pair by rewording, at a lower bar (``IN_ORDER``), the units left between two
@@ -697,7 +722,7 @@ def rewrite_similarity(
     friends since childhood") counts as rewritten too."""
     words_x, kept_x = x
     words_y, kept_y = y
-    if min(len(words_x), len(words_y)) < MIN_SENTENCE:
+    if min(len(kept_x), len(kept_y)) < MIN_SENTENCE:  # "Updated at 5:45 p.m." is no sentence
         return 0.0
     common = sum(weight.get(w, 0.0) for w in kept_x & kept_y)
     if common < EVIDENCE:
