@@ -209,6 +209,16 @@ def test_headline_is_not_a_paragraph_and_loses_its_markup(tmp_path):
     assert result.summary().startswith("3 of 3 paragraphs of")
 
 
+def test_a_headline_repeated_after_a_line_of_chrome_is_the_headline():
+    radio = read(SAMPLES / "radio-vell/oss-floods.txt")
+    result = align(read(SAMPLES / "wire/meridian/oss-floods.txt"), radio)
+    assert result.place("b", 1).status == "unique"  # "Listen to Radio Vell live ..."
+    assert result.place("b", 2).status == "headline"
+    assert result.place("b", 2).text == align_module.headline(radio)
+    assert [p.number for p in result.b_paragraphs] == list(range(1, len(radio.paragraphs) + 1))
+    assert 2 not in [n for _, right in result.rows for n in right]
+
+
 def repr_json(paras: list[str]) -> str:
     import json
 

@@ -271,13 +271,20 @@ def _unmark(text: str) -> str:
     return text.strip().lstrip("#").strip()
 
 
+HEADLINE_REACH = 3
+"""The headline is looked for among this many first paragraphs: after a line of web
+chrome ("Listen live"), a page repeats it."""
+
+
 def headline_paragraph(story: Story) -> Paragraph | None:
-    """The story's first paragraph when it only repeats the headline (as plain-text and
-    Markdown stories have it): shown as the headline, never compared."""
-    if story.paragraphs and story.headline:
-        first = story.paragraphs[0]
-        if normalise(_unmark(first.text)) == normalise(_unmark(story.headline)):
-            return first
+    """The paragraph that only repeats the story's headline, among its first ones (as
+    plain-text and Markdown stories and web pages have it): shown as the headline, never
+    compared."""
+    if story.headline:
+        wanted = normalise(_unmark(story.headline))
+        for paragraph in story.paragraphs[:HEADLINE_REACH]:
+            if normalise(_unmark(paragraph.text)) == wanted:
+                return paragraph
     return None
 
 
@@ -285,9 +292,8 @@ def story_units(story: Story) -> tuple[list[Unit], str]:
     """The units a story is compared in, and their kind ("paragraph" or "sentence"): its
     paragraphs, the headline left out, or their sentences when the story comes as one block
     or mostly in very long paragraphs."""
-    paragraphs = list(story.paragraphs)
-    if headline_paragraph(story) is not None:
-        paragraphs = paragraphs[1:]
+    repeated = headline_paragraph(story)
+    paragraphs = [p for p in story.paragraphs if p is not repeated]
     if not paragraphs:
         return [], "paragraph"
     counts = [_sentence_count(p.text) for p in paragraphs]
@@ -390,12 +396,14 @@ def align(
 
 
 def _with_headline(story: Story, kind: str, places: list[Placement]) -> list[Placement]:
-    """A story's placements with its headline paragraph first, when it has one and is
-    compared paragraph by paragraph: every paragraph keeps its place in the list."""
-    first = headline_paragraph(story)
-    if first is None or kind != "paragraph":
+    """A story's placements with its headline paragraph in its place, when it has one and
+    is compared paragraph by paragraph: every paragraph keeps its place in the list."""
+    repeated = headline_paragraph(story)
+    if repeated is None or kind != "paragraph":
         return places
-    return [Placement(1, first.text, status="headline", paragraph=1), *places]
+    number = repeated.index + 1
+    headline = Placement(number, repeated.text, status="headline", paragraph=number)
+    return [*places[: repeated.index], headline, *places[repeated.index :]]
 
 
 @dataclass
