@@ -105,7 +105,16 @@ class Match:
     containment: float
     """shared / shingles of the smaller story."""
     kind: str
-    """"near-duplicate" or "partial" (one reuses a passage of the other)."""
+    """"near-duplicate", "partial" (one reuses a passage of the other) or "rewrite" (one
+    is the other rewritten sentence by sentence)."""
+    coverage: float = 0.0
+    """For a link found by the rewrite decision: the share of the smaller story in sentences
+    aligned with the other (0 for verbatim copies, which need no alignment)."""
+
+    @property
+    def link(self) -> str:
+        """How the two are tied: "copy" (verbatim reuse) or "rewrite"."""
+        return "rewrite" if self.kind == "rewrite" else "copy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +162,7 @@ class ScanResult:
     problems: list[InputProblem] = field(default_factory=list)
     settings: Settings = DEFAULT
     candidates: int = 0
-    boilerplate_paragraphs: int = 0
+    boilerplate_texts: int = 0
 
     @property
     def singletons(self) -> list[Story]:

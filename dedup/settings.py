@@ -1,9 +1,10 @@
 """Every tunable number of the pipeline, in one place, with the reason for its default.
 
-The defaults were chosen by measurement on the labelled samples (README, "Choosing the
-defaults") and hold for news in any language without tuning. The CLI exposes each field as
-an option of the same name, so the README, ``--help`` and this file describe the same knobs.
-A ``Settings`` checks its own values, so no engine ever runs with a meaningless one.
+The defaults were chosen by measurement (README, "Choosing the defaults": the labelled
+samples, generated corpora, and real agency copy with the newspaper stories made from it)
+and hold for news in any language without tuning. The CLI exposes each field as an option
+of the same name, so the README, ``--help`` and this file describe the same knobs. A
+``Settings`` checks its own values, so no engine ever runs with a meaningless one.
 """
 
 from __future__ import annotations
@@ -11,61 +12,61 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from numbers import Integral, Real
 
-SHARES = ("passage_threshold", "near_duplicate", "min_containment")
-"""Fields that are shares of a story or a passage: in (0, 1]."""
+SHARES = (
+    "near_duplicate",
+    "min_containment",
+    "short_share",
+    "rewrite_similarity",
+    "rewrite_coverage",
+)
+"""Fields that are shares of a story or a sentence: in (0, 1]."""
 MINIMUMS = {
     "shingle": 1,
+    "anchor_window": 1,
     "num_perm": 16,
-    "min_passage": 1,
     "min_shared": 1,
-    "boilerplate_min": 1,
-    "boilerplate_max_df": 1,
+    "boilerplate_min": 2,
     "widely_shared": 1,
+    "rewrite_sentences": 1,
+    "rewrite_window": 0,
 }
 """Fields that are counts, with their smallest meaningful value: below 16 permutations a
-MinHash estimates resemblance too roughly (error about 1/sqrt(num_perm)) for the LSH
-threshold to mean anything."""
+unit's MinHash estimates resemblance too roughly for its bands to mean anything."""
+LINKS = ("all", "copy")
+"""Values of ``links``: every link, or verbatim copies only."""
+DETECTION = ("shingle", "anchor_window", "num_perm")
+"""Fields that change fingerprints: an index made with others cannot be read with these."""
 
 
 @dataclass(frozen=True)
 class Settings:
     """Thresholds and sizes that decide what counts as a copy; a value out of its range
-    (``SHARES``, ``MINIMUMS``) is a ``ValueError`` naming the field."""
+    (``SHARES``, ``MINIMUMS``, ``LINKS``) is a ``ValueError`` naming the field."""
 
     shingle: int = field(
         default=5,
         metadata={
-            "help": ("Tokens per shingle. Five words is a phrase that rarely repeats by chance.")
+            "help": "Words per shingle. Five words is a phrase that rarely repeats by chance."
+        },
+    )
+
+    anchor_window: int = field(
+        default=24,
+        metadata={
+            "help": (
+                "Shingles per window whose smallest hash is an anchor. Two stories sharing a "
+                "verbatim run of shingle + anchor_window - 1 words (28) always become "
+                "candidates, whatever their layout."
+            )
         },
     )
 
     num_perm: int = field(
-        default=64,
+        default=32,
         metadata={
             "help": (
-                "MinHash permutations per passage. Only used to find candidates, which are then "
-                "checked exactly, so a small signature is enough."
-            )
-        },
-    )
-
-    passage_threshold: float = field(
-        default=0.4,
-        metadata={
-            "help": (
-                "Resemblance at which two passages become candidates (LSH tuning point). Low "
-                "enough that a paragraph merged into a twice-longer one (resemblance 0.5) is "
-                "still found."
-            )
-        },
-    )
-
-    min_passage: int = field(
-        default=8,
-        metadata={
-            "help": (
-                "Shingles a paragraph needs before it is indexed; shorter lines (bylines, "
-                "'Watch ... Live') are too common to be evidence of anything."
+                "MinHash permutations per sentence unit, in LSH bands of two: the candidates "
+                "for rewrites. Candidates are then checked, so a small signature is enough."
             )
         },
     )
@@ -84,7 +85,19 @@ class Settings:
         default=30,
         metadata={
             "help": (
-                "Shingles two stories must share (about a 35-word passage) for a partial reuse."
+                "Shingles two stories must share (about a 35-word passage) for a partial reuse; "
+                "a short story needs only short_share of its own shingles."
+            )
+        },
+    )
+
+    short_share: float = field(
+        default=0.33,
+        metadata={
+            "help": (
+                "A story too short to hold min_shared shingles twice is a partial copy when "
+                "this share of it is shared (and at least 2 x shingle shingles): a brief that "
+                "reuses half a wire story is linked, one that quotes one of its sentences not."
             )
         },
     )
@@ -100,23 +113,62 @@ class Settings:
         },
     )
 
-    boilerplate_min: int = field(
-        default=3,
+    rewrite_similarity: float = field(
+        default=0.4,
         metadata={
             "help": (
-                "A paragraph an outlet repeats in this many of its own different stories is that "
-                "outlet's boilerplate (footers, 'Watch ... Live', related links) and carries no "
-                "weight."
+                "Share of a sentence's character 4-grams (numbers apart) its counterpart in the "
+                "other story must hold for the two to be one sentence rewritten."
             )
         },
     )
 
-    boilerplate_max_df: int = field(
-        default=50,
+    rewrite_coverage: float = field(
+        default=0.25,
         metadata={
             "help": (
-                "A paragraph found in more stories than this, whatever their outlets, is "
-                "boilerplate."
+                "Share of the smaller story's words that must sit in sentences with a "
+                "counterpart, aligned in order, for a rewrite. Two independent reports of one "
+                "event share names and numbers, not sentences."
+            )
+        },
+    )
+
+    rewrite_sentences: int = field(
+        default=2,
+        metadata={
+            "help": (
+                "Aligned sentences a rewrite needs: one shared sentence (a quote, a line of "
+                "background) never makes one."
+            )
+        },
+    )
+
+    rewrite_window: int = field(
+        default=3,
+        metadata={
+            "help": (
+                "Days two dated stories may lie apart and still be a rewrite of one another "
+                "(0: no limit); a rewrite follows its source within hours or days."
+            )
+        },
+    )
+
+    links: str = field(
+        default="all",
+        metadata={
+            "help": "Links that form clusters: all, or copy (verbatim reuse only, no rewrites).",
+            "choices": LINKS,
+        },
+    )
+
+    boilerplate_min: int = field(
+        default=3,
+        metadata={
+            "help": (
+                "Text repeated in this many stories that share nothing else (of one outlet, "
+                "or of unknown outlets) is boilerplate (footers, 'Watch ... Live', related "
+                "links) and carries no weight."
             )
         },
     )
@@ -125,7 +177,7 @@ class Settings:
         default=50,
         metadata={
             "help": (
-                "A passage shared by more stories than this is checked against its earliest story "
+                "Text shared by more stories than this is checked against its earliest story "
                 "only, instead of every pair, which keeps the cost linear."
             )
         },
@@ -140,6 +192,16 @@ class Settings:
             value = getattr(self, name)
             if not _is_number(value, Integral) or value < least:
                 raise ValueError(f"{name} must be a whole number, at least {least}; got {value!r}")
+        if self.num_perm % 2:
+            raise ValueError(f"num_perm must be even (bands of two), got {self.num_perm}")
+        if self.links not in LINKS:
+            raise ValueError(f"links must be one of {', '.join(LINKS)}; got {self.links!r}")
+
+    @property
+    def evidence_floor(self) -> int:
+        """Fewest shared shingles that link two stories at all: a run of about twice the
+        shingle size."""
+        return 2 * self.shingle
 
     def with_changes(self, **changes: object) -> Settings:
         """Return a copy with the given fields replaced, ignoring ``None`` values."""

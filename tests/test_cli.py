@@ -112,7 +112,7 @@ def test_settings_check_their_own_values_and_the_refused_option_is_named(seeds, 
         "eval": ["--labels", str(SAMPLES / "labels.csv")],
         "check": ["--db", str(tmp_path / "none.db")],
     }
-    for option, value in (("--boilerplate-max-df", "0"), ("--num-perm", "8")):
+    for option, value in (("--boilerplate-min", "1"), ("--num-perm", "8")):
         for command in ("scan", "show", "report", "explain", "eval", "check"):
             args = before.get(command, [])
             result = run(command, *args, *map(str, seeds), option, value)
@@ -185,7 +185,14 @@ def test_eval_scores_a_scan_and_a_saved_prediction(tmp_path):
     replay = run("eval", "--labels", str(SAMPLES / "labels.csv"), "--predicted", str(saved))
     assert replay.exit_code == 0 and "pairwise F1           1.0000" in replay.output
     strict = run(
-        "eval", "--labels", str(SAMPLES / "labels.csv"), str(SAMPLES), "--min-containment", "0.6"
+        "eval",
+        "--labels",
+        str(SAMPLES / "labels.csv"),
+        str(SAMPLES),
+        "--min-containment",
+        "0.6",
+        "--links",
+        "copy",
     )
     assert "missed pair" in strict.output and "radiovell-oss-floods" in strict.output
     assert run("eval", "--labels", str(tmp_path / "none.csv"), str(SAMPLES)).exit_code == 2

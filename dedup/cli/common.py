@@ -87,7 +87,10 @@ def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """One option per ``Settings`` field, so every threshold is tunable and documented."""
     for spec in reversed(dataclass_fields(Settings)):
         name = "--" + spec.name.replace("_", "-")
-        kind = float if isinstance(spec.default, float) else int
+        if "choices" in spec.metadata:
+            kind = click.Choice(spec.metadata["choices"])
+        else:
+            kind = float if isinstance(spec.default, float) else int
         help_text = f"{spec.metadata['help']} [default: {spec.default}]"
         command = click.option(name, spec.name, type=kind, default=None, help=help_text)(command)
     return command

@@ -1,54 +1,41 @@
-"""Find candidates: pairs of stories that may share a passage, from MinHash LSH band keys.
+"""Find candidates: pairs of stories worth verifying, from keys they share, never from
+comparing all pairs.
 
-Two passages are candidates when any of their LSH bands agree (the band keys of
-``Fingerprinter.band_keys``, with datasketch's MinHashLSH banding for the threshold).
-Grouping equal keys is one in-place sort over all keys at once; the same keys are what the
-persistent index stores and what the Spark engine groups by, so every engine finds the same
-candidates (here, once in a long while, one more that only shares a key's top bits; see
-``_owned_keys``).
+Two kinds of keys bring stories together:
 
-No pair of stories is compared unless a band brings them together (identical paragraphs
-have identical bands), so the cost grows with the number of stories, not with its square. A
-band found in more than ``widely_shared`` stories (a story picked up everywhere) yields pairs
-with its earliest story only, and boilerplate passages bring no pairs at all.
+- **anchors** (``Fingerprint.anchors``) for verbatim reuse: two stories sharing a run of
+  ``shingle + anchor_window - 1`` words always share one. An anchor carried by more than
+  ``widely_shared`` stories (a story picked up everywhere) pairs each of them with its
+  earliest carrier only (``group_pairs``), and boilerplate anchors bring no pairs at all;
+- **sentence-unit band keys** (``Fingerprint.unit_keys``) for rewrites: groups of stories
+  that are not already copies of each other (*items*: the stories linked by verbatim reuse
+  count as one) become candidates when they share ``REWRITE_KEYS`` band keys that at most
+  ``COMMON_KEY`` items carry (a key that more carry is a common turn of phrase, evidence of
+  nothing), and, when dated, lie at most ``rewrite_window`` days apart.
+
+Grouping equal keys is one in-place sort of plain integers: each key is mixed and its low
+bits replaced by its story's number, so equal keys sit together with their stories in
+order. The index stores the same keys and the Spark engine groups by them, so every engine
+finds the same candidates (here, once in a long while, one more that shares only a key's
+top bits; verification turns it down).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from itertools import combinations
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.detect.fingerprint import Fingerprint, distinct, fmix64
+from dedup.detect.fingerprint import distinct, fmix64
 from dedup.settings import DEFAULT, Settings
 
-Pair = tuple[int, int]
-_CHUNK = 1 << 12
-"""Stories whose band keys are gathered at a time."""
+REWRITE_KEYS = 2
+"""Band keys two items must share to be rewrite candidates: one is a common sentence shape."""
+COMMON_KEY = 10
+"""A band key carried by more items than this brings no rewrite candidates."""
 _SLICE = 1 << 20
 """Keys compared at a time, so that work arrays stay small beside the keys themselves."""
-
-
-def find_candidates(
-    prints: Sequence[Fingerprint],
-    settings: Settings = DEFAULT,
-    boilerplate: Collection[int] = (),
-) -> np.ndarray:
-    """Pairs ``(i, j)``, ``i < j``, of indexes into ``prints`` worth verifying, packed as
-    ``pack_pairs`` does, sorted and distinct: 8 bytes a pair, handed to ``verify`` as is.
-
-    ``prints`` must be in ``Story.sort_key`` order, so that "earliest" is the lowest index and
-    the result does not depend on the order the inputs were read in. Passages whose exact
-    key is in ``boilerplate`` carry no weight in verification and bring no pairs either.
-    """
-    bits = max(len(prints) - 1, 1).bit_length()
-    keys = _owned_keys(prints, boilerplate, bits)
-    keys.sort()
-    found = [np.zeros(0, dtype=np.int64)]
-    for low, high in _slices(keys, bits):
-        found.append(_sharing(keys[low:high], bits, settings.widely_shared))
-    return distinct(np.concatenate(found))
 
 
 def pack_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -63,45 +50,121 @@ def unpack_pairs(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return packed >> 32, packed & 0xFFFFFFFF
 
 
-def candidate_pairs(
-    prints: Sequence[Fingerprint],
+@dataclass(frozen=True)
+class KeyTable:
+    """Every key of every story (or item), mixed, its low ``bits`` bits replaced by its
+    owner's number, sorted and distinct: equal keys sit together, owners in order."""
+
+    keys: np.ndarray
+    bits: int
+
+    @classmethod
+    def of(cls, keys: Sequence[np.ndarray], owners: int | None = None) -> KeyTable:
+        """The table of ``keys[i]`` owned by i (keys equal to 0 are no keys)."""
+        count = len(keys) if owners is None else owners
+        bits = max(count - 1, 1).bit_length()
+        sizes = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
+        flat = np.concatenate(keys) if len(keys) else np.zeros(0, dtype=np.uint64)
+        owner = np.repeat(np.arange(len(keys), dtype=np.uint64), sizes)
+        wanted = flat != 0
+        return cls.packed(flat[wanted], owner[wanted], bits)
+
+    @classmethod
+    def packed(cls, keys: np.ndarray, owners: np.ndarray, bits: int) -> KeyTable:
+        high = ~np.uint64((1 << bits) - 1)
+        table = (fmix64(keys.astype(np.uint64)) & high) | owners.astype(np.uint64)
+        table.sort()
+        if len(table) > 1:
+            table = table[np.concatenate(([True], table[1:] != table[:-1]))]
+        return cls(table, bits)
+
+    @property
+    def owners(self) -> np.ndarray:
+        return (self.keys & np.uint64((1 << self.bits) - 1)).astype(np.int64)
+
+    @property
+    def heads(self) -> np.ndarray:
+        """Each entry's key without its owner."""
+        return self.keys >> np.uint64(self.bits)
+
+    def groups(self, least: int = 2) -> tuple[np.ndarray, np.ndarray]:
+        """(start, size) of every run of equal keys held by at least ``least`` owners."""
+        heads = self.heads
+        starts = np.flatnonzero(np.concatenate(([True], heads[1:] != heads[:-1])))
+        sizes = np.diff(np.append(starts, len(heads)))
+        keep = sizes >= least
+        return starts[keep], sizes[keep]
+
+    def without(self, heads: np.ndarray) -> KeyTable:
+        """The table without the keys whose head is in ``heads`` (sorted)."""
+        if not len(heads):
+            return self
+        return KeyTable(self.keys[~np.isin(self.heads, heads)], self.bits)
+
+
+def copy_candidates(table: KeyTable, settings: Settings = DEFAULT) -> np.ndarray:
+    """Pairs ``(i, j)``, ``i < j``, of stories sharing an anchor of ``table`` (anchors owned
+    by story number, in ``Story.sort_key`` order, so that "earliest" is the lowest number),
+    packed (``pack_pairs``), sorted and distinct: the ``group_pairs`` rule on every group."""
+    found = [np.zeros(0, dtype=np.int64)]
+    for low, high in _slices(table.keys, table.bits):
+        found.append(_sharing(table.keys[low:high], table.bits, settings.widely_shared))
+    return distinct(np.concatenate(found))
+
+
+def group_pairs(stories: Sequence[int], limit: int) -> list[tuple[int, int]]:
+    """The pairs one shared key brings, its carriers given earliest first: every pair of a
+    group of at most ``limit``, the earliest with each other one in a larger group, which
+    keeps a widely shared text from costing a quadratic number of checks. The one rule every
+    engine applies (``copy_candidates`` does the same over arrays)."""
+    if len(stories) <= limit:
+        return [(a, b) for at, a in enumerate(stories) for b in stories[at + 1 :]]
+    return [(stories[0], other) for other in stories[1:]]
+
+
+def rewrite_candidates(
+    unit_keys: Sequence[np.ndarray],
+    items: np.ndarray,
+    days: np.ndarray,
     settings: Settings = DEFAULT,
-    boilerplate: Collection[int] = (),
-) -> set[Pair]:
-    """``find_candidates`` as a set of tuples, for callers that test membership of a few
-    pairs; a scan hands the packed array on instead."""
-    first, second = unpack_pairs(find_candidates(prints, settings, boilerplate))
-    return set(zip(first.tolist(), second.tolist()))
-
-
-def _owned_keys(
-    prints: Sequence[Fingerprint], boilerplate: Collection[int], bits: int
 ) -> np.ndarray:
-    """Every band key of every passage not in ``boilerplate``, mixed (band keys' low bits
-    depend on fewer MinHash values than their high bits) and with its low ``bits`` bits
-    replaced by the number of its story: one plain sort then brings equal keys together,
-    their stories in order. Keys equal but for those bits (a chance of one in 2^(64 - bits)
-    per pair of keys) only add a candidate that verification turns down."""
-    wanted = np.fromiter(boilerplate, dtype=np.uint64, count=len(boilerplate))
-    width = max((f.bands.shape[1] for f in prints if len(f.passages)), default=0)
-    keys = np.empty(sum(len(f.passages) for f in prints) * width, dtype=np.uint64)
-    high = ~np.uint64((1 << bits) - 1)
-    filled = 0
-    for start in range(0, len(prints), _CHUNK):
-        part = prints[start : start + _CHUNK]
-        counts = [len(f.passages) for f in part]
-        if not sum(counts):
-            continue
-        bands = np.concatenate([f.bands for f in part])
-        owner = np.repeat(np.arange(start, start + len(part), dtype=np.uint64), counts)
-        if len(wanted):
-            exact = np.concatenate([f.exact[f.passages] for f in part])
-            useful = ~np.isin(exact, wanted)
-            bands, owner = bands[useful], owner[useful]
-        block = ((fmix64(bands) & high) | owner[:, None]).ravel()
-        keys[filled : filled + len(block)] = block
-        filled += len(block)
-    return keys[:filled]
+    """Pairs of items worth a rewrite decision, packed (``pack_pairs``), sorted: items
+    sharing ``REWRITE_KEYS`` band keys that at most ``COMMON_KEY`` items carry, and whose
+    dates lie within ``rewrite_window`` days (``days[i]``: story i's date in days, NaN when
+    undated; an item spans its members' dates). ``unit_keys[i]`` are story i's usable band
+    keys, ``items[i]`` its item's number."""
+    if not len(items):
+        return np.zeros(0, dtype=np.int64)
+    count = int(items.max()) + 1
+    sizes = np.fromiter((len(k) for k in unit_keys), dtype=np.int64, count=len(unit_keys))
+    flat = np.concatenate(unit_keys) if len(unit_keys) else np.zeros(0, dtype=np.uint64)
+    table = KeyTable.packed(flat, np.repeat(items, sizes), max(count - 1, 1).bit_length())
+    starts, lengths = table.groups()
+    keep = lengths <= COMMON_KEY
+    owners = table.owners
+    firsts, seconds = [], []
+    for size in np.unique(lengths[keep]).tolist():
+        begin = starts[keep & (lengths == size)]
+        block = owners[begin[:, None] + np.arange(size)[None, :]]
+        upper, lower = np.triu_indices(size, 1)
+        firsts.append(block[:, upper].ravel())
+        seconds.append(block[:, lower].ravel())
+    if not firsts:
+        return np.zeros(0, dtype=np.int64)
+    pairs, counts = np.unique(
+        pack_pairs(np.concatenate(firsts), np.concatenate(seconds)), return_counts=True
+    )
+    pairs = pairs[counts >= REWRITE_KEYS]
+    if settings.rewrite_window and len(pairs):
+        low = np.full(count, np.inf)
+        high = np.full(count, -np.inf)
+        dated = ~np.isnan(days)
+        np.minimum.at(low, items[dated], days[dated])
+        np.maximum.at(high, items[dated], days[dated])
+        first, second = unpack_pairs(pairs)
+        apart = np.maximum(low[second] - high[first], low[first] - high[second])
+        pairs = pairs[~(apart > settings.rewrite_window)]  # NaN: an undated item passes
+    return pairs
 
 
 def _slices(keys: np.ndarray, bits: int) -> Iterator[tuple[int, int]]:
@@ -121,15 +184,14 @@ def _slices(keys: np.ndarray, bits: int) -> Iterator[tuple[int, int]]:
 
 
 def _sharing(keys: np.ndarray, bits: int, limit: int) -> np.ndarray:
-    """The pairs of stories (``_group_pairs``) that sorted ``keys`` bring together."""
+    """The pairs of stories (``_group_pairs``) that sorted, distinct ``keys`` bring
+    together."""
     shift = np.uint64(bits)
     equal = ((keys[1:] ^ keys[:-1]) >> shift) == 0
     near = np.zeros(len(keys), dtype=bool)
     near[1:] = equal
     near[:-1] |= equal
     keys = keys[near]  # most keys belong to one story alone
-    if len(keys) > 1:
-        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]  # a story's repeats
     starts = np.flatnonzero(np.concatenate(([True], ((keys[1:] ^ keys[:-1]) >> shift) != 0)))
     owners = (keys & np.uint64((1 << bits) - 1)).astype(np.int64)
     return _group_pairs(owners, starts, limit)
@@ -139,10 +201,8 @@ def _group_pairs(
     owners: np.ndarray, starts: np.ndarray, limit: int, budget: int = 1 << 18
 ) -> np.ndarray:
     """Distinct pairs of owners within each group (groups start at ``starts``, owners
-    sorted in each), packed (``pack_pairs``): every pair of a group of at most ``limit``
-    owners, the earliest with each other one in a larger group (the rule of
-    ``pairs_within``). Pairs are made a slice of groups at a time, at most about ``budget``
-    per slice."""
+    sorted in each), packed (``pack_pairs``), by the rule of ``group_pairs``, a slice of
+    groups at a time, at most about ``budget`` pairs per slice."""
     sizes = np.diff(np.append(starts, len(owners)))
     made = np.where(sizes <= limit, sizes * (sizes - 1) // 2, sizes - 1)
     cuts = np.searchsorted(np.cumsum(made), np.arange(budget, made.sum(), budget))
@@ -167,12 +227,3 @@ def _pairs(owners: np.ndarray, starts: np.ndarray, sizes: np.ndarray, limit: int
     low = np.concatenate((owners[first], owners[starts[group[star]]]))
     high = np.concatenate((owners[first + 1 + step], owners[star]))
     return distinct(pack_pairs(low, high))
-
-
-def pairs_within(stories: list[int], limit: int) -> Iterable[Pair]:
-    """Every pair of a small group; the earliest story against each other one in a large
-    group, which keeps a widely shared passage from costing a quadratic number of checks."""
-    if len(stories) <= limit:
-        return combinations(stories, 2)
-    first = stories[0]
-    return ((first, other) for other in stories[1:])

@@ -1,27 +1,36 @@
-"""Fingerprint: shingles, MinHash signatures and LSH band keys of each story's passages.
+"""Fingerprint: what the later stages need to know about a story's text, from its token
+stream alone, whatever its layout.
 
-A story is fingerprinted paragraph by paragraph rather than as a whole: a broadcaster's web
-version that keeps a quarter of a wire story resembles it only 10% as a whole, but the
-paragraphs it kept resemble their originals closely. Each paragraph long enough to be
-evidence (a *passage*) gets a MinHash signature (datasketch's "affine32" scheme) and from it
-one LSH band key per band; every paragraph keeps its exact shingle set for verification.
+Real input arrives laid out every way (paragraphs, one block, a sentence a line, hard-wrapped
+lines), so nothing here depends on paragraph breaks:
 
-The work is vectorised per story (one numpy pass over all its tokens, one over all its
-passages) and a fingerprint is a handful of flat arrays, so a million of them fit in memory
-and cross process boundaries cheaply.
+- **shingles**: a hash of every run of ``shingle`` consecutive words of the whole story, in
+  text order; verification compares their sets exactly.
+- **anchors**: in every window of ``anchor_window`` consecutive shingles, the smallest hash
+  (winnowing, Schleimer et al. 2003: a one-permutation MinHash of each window). Two stories
+  that share a verbatim run of ``shingle + anchor_window - 1`` words share the windows inside
+  it, so they always share an anchor, wherever the run sits and however the text is laid
+  out; about one shingle in twelve is an anchor.
+- **sentence units**: the story cut into sentences (``read.text.sentence_units``), each with
+  a MinHash signature of its distinct words (datasketch's "affine32" scheme, numbers left
+  out) cut into LSH band keys. A rewrite keeps the source's sentences recognisable but few of
+  its five-word runs, so its candidates come from these keys; the units' words are kept for
+  the rewrite decision.
+
+The work runs over a batch of stories at a time: one numpy pass over all their tokens,
+shingles and units, so the per-story cost is the Python work of tokenising.
 """
 
 from __future__ import annotations
 
+import re
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from dedup.read.text import PARAGRAPH_BREAK, joined_tokens
+from dedup.read.text import CLAUSE, PARAGRAPH_BREAK, STOP, marked_tokens, sentence_units
 from dedup.records import Story
 from dedup.settings import DEFAULT, Settings
 
@@ -40,70 +49,88 @@ _MULTIPLIERS = np.array(
     dtype=np.uint64,
 )
 _EMPTY32 = np.zeros(0, dtype=np.uint32)
-_FORMAT = 2
+_EMPTY64 = np.zeros(0, dtype=np.uint64)
+FORMAT = 3
 """Version of ``Fingerprint.to_bytes``; bump it whenever fingerprints change meaning."""
+ROWS = 2
+"""MinHash values per LSH band of a sentence unit: with ``num_perm`` 32, 16 bands of 2 rows,
+so two units whose word sets have a resemblance of 0.3 share a band key 80% of the time, and
+one sentence in three of a rewrite is enough (measured on real agency copy and the
+newspaper stories made from it)."""
+MIN_FEATURES = 3
+"""Distinct words (numbers apart) a unit needs for a signature."""
+_DIGIT_BIT = 1 << 33
+"""Set in the hash of a token holding a digit: numbers are no evidence of rewriting."""
+_DIGIT = re.compile(r"\d")
+_NUMBER_WORD = re.compile(r"\S*\d\S*")
+_NO_MARKS = str.maketrans(dict.fromkeys((STOP, CLAUSE, PARAGRAPH_BREAK), " "))
 _token_hashes: dict[str, int] = {}
 
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What the later stages need to know about one story's text."""
+    """One story's shingles, anchors and sentence units (see the module docstring)."""
 
     key: str
-    flat: np.ndarray
-    """Sorted distinct shingle hashes (uint32) of each paragraph, one after the other."""
-    offsets: np.ndarray
-    """``flat[offsets[i]:offsets[i + 1]]`` are paragraph i's shingles."""
-    exact: np.ndarray
-    """Per paragraph, a 64-bit hash of its normalised tokens (0 when it has none): equal text,
-    equal hash. Recognises repeated paragraphs (boilerplate) without comparing text."""
-    passages: np.ndarray
-    """Indexes of the paragraphs with at least ``min_passage`` shingles: the LSH units."""
-    bands: np.ndarray
-    """LSH band keys of the passages: one row per passage, one uint64 per band."""
+    shingles: np.ndarray
+    """uint32 hash of every run of ``shingle`` words, in text order (one for a story shorter
+    than a shingle, none for an empty one)."""
+    anchors: np.ndarray
+    """Sorted distinct uint64 anchors."""
+    units: np.ndarray
+    """int32 (n, 2): each sentence unit's first and last-plus-one word."""
+    unit_keys: np.ndarray
+    """uint64 (n, bands): each unit's LSH band keys (0 for a unit with too few words)."""
+    text: str
+    """The story's tokens (words and sentence marks), one space between each: what the
+    rewrite decision compares, unit by unit, so a scan need not keep the story's text."""
 
-    def paragraph(self, index: int) -> np.ndarray:
-        return self.flat[self.offsets[index] : self.offsets[index + 1]]
+    def unit_words(self) -> list[list[str]]:
+        """Each unit's words, numbers left out (two reports of one event share numbers
+        without sharing a sentence)."""
+        words = self.text.translate(_NO_MARKS).split()
+        units = [" ".join(words[low:high]) for low, high in self.units.tolist()]
+        return [
+            _NUMBER_WORD.sub("", unit).split() if _DIGIT.search(unit) else unit.split()
+            for unit in units
+        ]
 
-    @cached_property
-    def shingles(self) -> np.ndarray:
-        """Sorted distinct shingle hashes of the whole story."""
-        return distinct(self.flat)
+    def shingle_set(self) -> np.ndarray:
+        """Sorted distinct shingles."""
+        return distinct(self.shingles)
 
-    @property
-    def size(self) -> int:
-        return int(self.shingles.size)
+    def unit_shingles(self, unit: int, size: int) -> np.ndarray:
+        """The shingles that start inside a unit (``size`` words a shingle)."""
+        low, high = (int(v) for v in self.units[unit])
+        return self.shingles[low : max(low + 1, high - size + 1)]
 
     def to_bytes(self) -> bytes:
         """A compact, portable encoding (for the index and the Spark engine); the key is not
         included, the caller stores it alongside."""
+        text = self.text.encode("utf-8", "surrogatepass")
+        bands = self.unit_keys.shape[1] if self.unit_keys.ndim == 2 else 0
         header = np.array(
-            [
-                _FORMAT,
-                len(self.flat),
-                len(self.offsets),
-                len(self.passages),
-                self.bands.shape[1] if self.bands.ndim == 2 else 0,
-            ],
+            [FORMAT, len(self.shingles), len(self.anchors), len(self.units), bands, len(text)],
             dtype="<u4",
         )
         parts = (
             header,
-            self.flat.astype("<u4"),
-            self.offsets.astype("<u4"),
-            self.exact.astype("<u8"),
-            self.passages.astype("<u4"),
-            self.bands.astype("<u8"),
+            self.shingles.astype("<u4"),
+            self.anchors.astype("<u8"),
+            self.units.astype("<u4"),
+            self.unit_keys.astype("<u8"),
         )
-        return b"".join(part.tobytes() for part in parts)
+        return b"".join(part.tobytes() for part in parts) + text
 
     @classmethod
     def from_bytes(cls, key: str, data: bytes) -> Fingerprint:
         """Inverse of ``to_bytes``; raises ValueError on data it did not write."""
-        header = np.frombuffer(data, dtype="<u4", count=5)
-        version, n_flat, n_offsets, n_passages, n_bands = (int(v) for v in header)
-        if version != _FORMAT:
-            raise ValueError(f"fingerprint format {version}, expected {_FORMAT}")
+        if len(data) < 24:
+            raise ValueError("fingerprint data is too short")
+        header = np.frombuffer(data, dtype="<u4", count=6)
+        version, n_shingles, n_anchors, n_units, n_bands, n_text = (int(v) for v in header)
+        if version != FORMAT:
+            raise ValueError(f"fingerprint format {version}, expected {FORMAT}")
         position = header.nbytes
 
         def take(dtype: str, count: int) -> np.ndarray:
@@ -112,60 +139,58 @@ class Fingerprint:
             position += array.nbytes
             return array
 
-        flat = take("<u4", n_flat).astype(np.uint32)
-        offsets = take("<u4", n_offsets).astype(np.int64)
-        exact = take("<u8", n_offsets - 1).astype(np.uint64)
-        passages = take("<u4", n_passages).astype(np.int64)
-        bands = take("<u8", n_passages * n_bands).astype(np.uint64).reshape(n_passages, n_bands)
-        if position != len(data):
+        shingles = take("<u4", n_shingles).astype(np.uint32)
+        anchors = take("<u8", n_anchors).astype(np.uint64)
+        units = take("<u4", 2 * n_units).astype(np.int32).reshape(n_units, 2)
+        keys = take("<u8", n_units * n_bands).astype(np.uint64).reshape(n_units, n_bands)
+        text = data[position : position + n_text].decode("utf-8", "surrogatepass")
+        if position + n_text != len(data):
             raise ValueError("fingerprint data has trailing bytes")
-        return cls(key, flat, offsets, exact, passages, bands)
+        return cls(key, shingles, anchors, units, keys, text)
 
 
-def _hash_tokens(words: list[str]) -> np.ndarray:
-    """A stable 33-bit hash per token (CRC-32 plus a set bit, so never 0; a paragraph break
-    is 0), cached because news vocabulary repeats; Python's own str hash differs between
+def hash_tokens(tokens: list[str]) -> np.ndarray:
+    """A stable hash per token: CRC-32 with bit 32 set (so never below 2^32), bit 33 too for
+    a token holding a digit; marks (``STOP``, ``CLAUSE``, ``PARAGRAPH_BREAK``) hash to 1, 2
+    and 3. Cached because news vocabulary repeats; Python's own str hash differs between
     processes."""
     cache = _token_hashes
     if len(cache) > 2_000_000:
         cache.clear()
     if not cache:
-        cache[PARAGRAPH_BREAK] = 0
+        cache.update({STOP: 1, CLAUSE: 2, PARAGRAPH_BREAK: 3})
     try:
-        return np.fromiter(map(cache.get, words), dtype=np.uint64, count=len(words))
-    except TypeError:  # a word not seen before (cache.get gave None)
+        return np.fromiter(map(cache.get, tokens), dtype=np.uint64, count=len(tokens))
+    except TypeError:  # a token not seen before (cache.get gave None)
         pass
-    for word in words:
-        if word not in cache:
-            cache[word] = zlib.crc32(word.encode("utf-8", "surrogatepass")) | 1 << 32
-    return np.fromiter(map(cache.get, words), dtype=np.uint64, count=len(words))
+    for token in tokens:
+        if token not in cache:
+            digit = _DIGIT_BIT if _DIGIT.search(token) else 0
+            cache[token] = zlib.crc32(token.encode("utf-8", "surrogatepass")) | 1 << 32 | digit
+    return np.fromiter(map(cache.get, tokens), dtype=np.uint64, count=len(tokens))
 
 
 def shingle_hashes(words: list[str], size: int) -> np.ndarray:
-    """Distinct hashes of every run of ``size`` consecutive tokens, as sorted uint32; a text
-    shorter than one shingle counts as a single shingle of all its tokens."""
-    hashes = _hash_tokens(words)
-    flat, _ = _paragraph_shingles(hashes, np.array([len(words)]), size)
-    return flat
+    """Sorted distinct shingles of a list of words (as ``Fingerprint.shingle_set``)."""
+    shingles, _ = _shingles(hash_tokens(words), np.array([len(words)]), size)
+    return distinct((shingles >> np.uint64(32)).astype(np.uint32))
 
 
-def _paragraph_shingles(
-    hashes: np.ndarray, lengths: np.ndarray, size: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Shingles of several paragraphs in one vectorised pass: (flat, offsets). ``hashes``
-    are the tokens of all paragraphs one after the other, ``lengths`` how many each has.
-    Windows are hashed over the whole token stream with array slices, then those that cross
-    a paragraph boundary are dropped; a paragraph shorter than a shingle is one shingle."""
+def _shingles(hashes: np.ndarray, lengths: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit shingle hashes of several stories' words (one after the other, ``lengths``
+    each), in text order, and how many each story has: windows are hashed over the whole
+    stream with array slices, then those crossing from one story into the next dropped; a
+    story shorter than a shingle is one shingle of all its words."""
     total, count = len(hashes), len(lengths)
     if not total:
-        return _EMPTY32, np.zeros(count + 1, dtype=np.int64)
+        return _EMPTY64, np.zeros(count, dtype=np.int64)
     owner = np.repeat(np.arange(count), lengths)
     windows = max(total - size + 1, 0)
     combined = hashes[:windows] * _MULTIPLIERS[0]
     for offset in range(1, size):
         combined += hashes[offset : offset + windows] * _MULTIPLIERS[offset % 8]
     inside = owner[:windows] == owner[size - 1 : size - 1 + windows]
-    owners, values = [owner[:windows][inside]], [combined[inside]]
+    values, owners = combined[inside], owner[:windows][inside]
     short = np.flatnonzero((lengths > 0) & (lengths < size))
     if len(short):
         first = (np.cumsum(lengths) - lengths)[short]
@@ -173,45 +198,42 @@ def _paragraph_shingles(
         for offset in range(size - 1):
             reach = lengths[short] > offset
             whole[reach] += hashes[first[reach] + offset] * _MULTIPLIERS[offset % 8]
-        owners.append(short)
-        values.append(whole)
-    keyed = (np.concatenate(owners).astype(np.uint64) << np.uint64(32)) | (
-        np.concatenate(values) >> np.uint64(32)
-    )
-    keyed = distinct(keyed)
-    offsets = np.searchsorted(keyed >> np.uint64(32), np.arange(count + 1, dtype=np.uint64))
-    return (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets.astype(np.int64)
+        order = np.argsort(np.concatenate((owners, short)), kind="stable")
+        values = np.concatenate((values, whole))[order]
+        owners = np.concatenate((owners, short))[order]
+    return fmix64(values), np.bincount(owners, minlength=count)
 
 
-def _exact_keys(hashes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """A 64-bit key per paragraph from its token hashes (a polynomial hash, mixed with the
-    length): equal tokens, equal key; 0 for a paragraph without tokens."""
-    keys = np.zeros(len(lengths), dtype=np.uint64)
-    if not len(hashes):
-        return keys
-    starts = np.cumsum(lengths) - lengths
-    position = np.arange(len(hashes)) - np.repeat(starts, lengths)
-    terms = hashes * _powers(int(lengths.max()))[position]
-    filled = np.flatnonzero(lengths)
-    sums = np.add.reduceat(terms, starts[filled])
-    mixed = fmix64(sums ^ (lengths[filled].astype(np.uint64) * _MULTIPLIERS[1]))
-    mixed[mixed == 0] = 1
-    keys[filled] = mixed
-    return keys
+def window_minima(values: np.ndarray, width: int) -> np.ndarray:
+    """The smallest of ``values[i : i + width]`` for every i, in about log2(width) passes of
+    np.minimum (each doubles the span covered)."""
+    found, span = values, 1
+    while span * 2 <= width:
+        found = np.minimum(found[:-span], found[span:])
+        span *= 2
+    if span < width:
+        rest = width - span
+        found = np.minimum(found[: len(found) - rest], found[rest:])
+    return found
 
 
-def _powers(count: int) -> np.ndarray:
-    """Powers of an odd 64-bit multiplier (wrapping), for ``_exact_keys``; grown as needed."""
-    global _POWERS
-    if len(_POWERS) < count:
-        size = max(count, 2 * len(_POWERS))
-        powers = np.full(size, _MULTIPLIERS[2], dtype=np.uint64)
-        powers[0] = 1
-        _POWERS = np.cumprod(powers, dtype=np.uint64)
-    return _POWERS
-
-
-_POWERS = np.ones(0, dtype=np.uint64)
+def _anchors(shingles: np.ndarray, counts: np.ndarray, width: int) -> np.ndarray:
+    """Anchors of several stories' shingles (``counts`` each), packed story << 40 | the top
+    40 bits of the anchor, sorted distinct: window minima that lie inside one story, and the
+    smallest shingle of a story shorter than a window."""
+    owner = np.repeat(np.arange(len(counts), dtype=np.uint64), counts)
+    parts = []
+    if len(shingles) >= width:
+        minima = window_minima(shingles, width)
+        inside = owner[: len(minima)] == owner[width - 1 :]
+        parts.append((owner[: len(minima)][inside] << np.uint64(40)) | (minima[inside] >> 24))
+    filled = np.flatnonzero(counts > 0)
+    small = counts[filled] < width
+    if small.any():  # each filled story's own range: their starts strictly increase
+        smallest = np.minimum.reduceat(shingles, (np.cumsum(counts) - counts)[filled])[small]
+        owners = filled[small].astype(np.uint64)
+        parts.append((owners << np.uint64(40)) | (smallest >> np.uint64(24)))
+    return distinct(np.concatenate(parts)) if parts else _EMPTY64
 
 
 def fmix64(values: np.ndarray) -> np.ndarray:
@@ -235,11 +257,6 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[keep]
 
 
-def _identity(value: int) -> int:
-    """Shingles are already well-mixed 32-bit hashes; datasketch need not hash them again."""
-    return value
-
-
 def _fmix32(values: np.ndarray) -> np.ndarray:
     """MurmurHash3's 32-bit finalizer, the pre-mix of datasketch's "affine32" scheme."""
     values = values ^ (values >> np.uint32(16))
@@ -249,41 +266,33 @@ def _fmix32(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint32(16))
 
 
-class Fingerprinter:
-    """Computes fingerprints with one set of MinHash permutations and one LSH banding.
+def permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) of datasketch's "affine32" MinHash permutations for ``num_perm`` and
+    ``seed``, drawn as ``datasketch.MinHash`` draws them (the tests hold the two equal), so
+    fingerprinting needs no import of datasketch and its LSH module's scipy."""
+    generator = np.random.RandomState(seed)
+    a = generator.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
-    Signatures are datasketch MinHashes of the "affine32" scheme (datasketch's default),
-    computed for all passages of a story in one vectorised step; ``signature`` gives the same
-    values through datasketch itself, and the tests hold the two equal. The banding (bands
-    and rows per band) is the one datasketch's MinHashLSH chooses for ``passage_threshold``.
+
+class Fingerprinter:
+    """Computes fingerprints with one set of sizes and MinHash permutations.
+
+    Unit signatures are datasketch MinHashes of the "affine32" scheme (seed 1, the
+    hash of each word as the value to hash), computed for all units of a batch in one
+    vectorised step; the tests hold them equal to ``datasketch.MinHash.update_batch``.
     """
 
     def __init__(self, settings: Settings = DEFAULT) -> None:
         self.settings = settings
-        self._base = MinHash(num_perm=settings.num_perm, seed=1, hashfunc=_identity)
-        if self._base.scheme != "affine32":  # pragma: no cover - datasketch changed defaults
-            raise RuntimeError(f"unexpected MinHash scheme {self._base.scheme!r}")
-        a, b = self._base.permutations
-        self._a = np.asarray(a, dtype=np.uint32)
-        self._b = np.asarray(b, dtype=np.uint32)
-        lsh = MinHashLSH(threshold=settings.passage_threshold, num_perm=settings.num_perm)
-        self.bands, self.rows = lsh.b, lsh.r
+        self._a, self._b = permutations(settings.num_perm)
+        self.bands = settings.num_perm // ROWS
 
-    def signature(self, shingles: np.ndarray) -> LeanMinHash:
-        """MinHash of one passage's shingles, through datasketch's own update."""
-        minhash = self._base.copy()
-        minhash.update_batch(shingles)
-        return LeanMinHash(minhash)
-
-    def signatures(self, fingerprint: Fingerprint) -> np.ndarray:
-        """MinHash values of a fingerprint's passages: one row of ``num_perm`` per passage."""
-        return self._signatures(
-            *_passage_shingles(fingerprint.flat, fingerprint.offsets, fingerprint.passages)
-        )
-
-    def _signatures(self, stacked: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """Signatures of consecutive passages: ``stacked`` holds their shingles one after
-        the other and ``lengths`` says how many each has (at least one)."""
+    def signatures(self, stacked: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """MinHash values of consecutive sets: ``stacked`` holds their uint32 values one
+        after the other, ``lengths`` says how many each has (at least one); one row of
+        ``num_perm`` per set."""
         count = len(lengths)
         result = np.empty((count, self.settings.num_perm), dtype=np.uint32)
         if not count:
@@ -297,82 +306,118 @@ class Fingerprinter:
             result[:, column] = np.minimum.reduceat(permuted, starts)
         return result
 
-    def minhashes(self, fingerprint: Fingerprint) -> Iterator[tuple[int, LeanMinHash]]:
-        """(paragraph index, datasketch signature) for each passage, e.g. for datasketch's
-        own MinHashLSH storage."""
-        for index, row in zip(fingerprint.passages, self.signatures(fingerprint)):
-            yield int(index), LeanMinHash(seed=1, hashvalues=row, scheme="affine32")
-
     def band_keys(self, signatures: np.ndarray) -> np.ndarray:
-        """One 64-bit key per band and passage: equal key, equal band of the signature (up to
-        a 2^-64 chance). The band's number is part of the key, so one table holds all."""
+        """One 64-bit key per band: equal key, equal band of the signature (up to a 2^-64
+        chance). The band's number is part of the key, so one table holds all bands."""
         count = len(signatures)
-        rows = signatures[:, : self.bands * self.rows].reshape(count, self.bands, self.rows)
-        keys = (
-            np.repeat(
-                (np.arange(self.bands, dtype=np.uint64) + np.uint64(1))[None, :], count, axis=0
-            )
-            * _MULTIPLIERS[-1]
-        )
-        for row in range(self.rows):
+        rows = signatures[:, : self.bands * ROWS].reshape(count, self.bands, ROWS)
+        keys = np.repeat(
+            (np.arange(self.bands, dtype=np.uint64) + np.uint64(1))[None, :], count, axis=0
+        ) * np.uint64(_MULTIPLIERS[-1])
+        for row in range(ROWS):
             keys = keys * _MULTIPLIERS[0] + rows[:, :, row].astype(np.uint64)
-        return keys ^ (keys >> np.uint64(31))
+        keys = fmix64(keys)
+        keys[keys == 0] = 1
+        return keys
 
     def __call__(self, story: Story) -> Fingerprint:
         return self.batch([story])[0]
 
     def batch(self, stories: Sequence[Story]) -> list[Fingerprint]:
-        """Fingerprints of several stories, computed together: every numpy step runs once
-        over all their tokens, shingles and passages, so the per-story cost is the Python
-        work of tokenising alone. The result is the same whatever the batch."""
+        """Fingerprints of several stories, computed together; the result is the same
+        whatever the batch."""
         return self.texts([s.key for s in stories], [paragraph_texts(s) for s in stories])
 
     def texts(self, keys: Sequence[str], texts: Sequence[list[str]]) -> list[Fingerprint]:
         """``batch`` for stories given as their keys and paragraph texts (what processes
         send each other instead of whole stories)."""
-        counts = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        words: list[str] = []
+        size, width = self.settings.shingle, self.settings.anchor_window
+        tokens: list[str] = []
+        lengths, texts_of = [], []
         for paragraphs in texts:
-            if paragraphs:
-                words += joined_tokens(paragraphs)
-                words.append(PARAGRAPH_BREAK)
-        hashes = _hash_tokens(words)
-        breaks = hashes == 0
-        lengths = np.bincount(np.cumsum(breaks)[~breaks], minlength=int(counts.sum()))
-        hashes = hashes[~breaks]
-        flat, offsets = _paragraph_shingles(hashes, lengths, self.settings.shingle)
-        exact = _exact_keys(hashes, lengths)
-        sizes = np.diff(offsets)
-        passages = np.flatnonzero(sizes >= self.settings.min_passage)
-        bands = self.band_keys(self._signatures(*_passage_shingles(flat, offsets, passages)))
+            mine = marked_tokens(paragraphs) if paragraphs else []
+            tokens += mine
+            lengths.append(len(mine))
+            texts_of.append(" ".join(mine))
+        hashes = hash_tokens(tokens)
+        ends = np.cumsum(lengths)
+        marks = np.flatnonzero(hashes < np.uint64(4))
+        cuts = np.searchsorted(marks, np.concatenate(([0], ends))).tolist()
+        story_units = []
+        for number, end in enumerate(ends.tolist()):
+            start = end - lengths[number]
+            mine = tokens[start:end]
+            mine_marks = (marks[cuts[number] : cuts[number + 1]] - start).tolist()
+            story_units.append(sentence_units(mine, mine_marks))
+        lengths_array = np.diff(np.concatenate(([0], ends)) - np.array(cuts))
+        hashes = hashes[hashes >= np.uint64(4)]
+        shingles64, counts = _shingles(hashes, lengths_array, size)
+        anchors = _anchors(shingles64, counts, width)
+        shingles = (shingles64 >> np.uint64(32)).astype(np.uint32)
+        unit_keys = self._unit_keys(hashes, lengths_array, story_units)
 
-        firsts = np.concatenate(([0], np.cumsum(counts)))
-        cuts = np.searchsorted(passages, firsts)
+        shingle_ends = np.cumsum(counts)
+        anchor_cuts = np.searchsorted(
+            anchors >> np.uint64(40), np.arange(len(keys) + 1, dtype=np.uint64)
+        )
+        anchor_values = anchors & np.uint64((1 << 40) - 1)
+        unit_ends = np.cumsum([len(u) for u in story_units])
         prints = []
         for number, key in enumerate(keys):
-            low, high = int(firsts[number]), int(firsts[number + 1])
-            start, stop = cuts[number], cuts[number + 1]
+            low, high = int(shingle_ends[number] - counts[number]), int(shingle_ends[number])
+            first = int(unit_ends[number]) - len(story_units[number])
             prints.append(
                 Fingerprint(
                     key,
-                    flat[offsets[low] : offsets[high]].copy(),  # freed with its story
-                    offsets[low : high + 1] - offsets[low],
-                    exact[low:high],
-                    passages[start:stop] - low,
-                    bands[start:stop],
+                    shingles[low:high].copy(),  # freed with its story
+                    anchor_values[anchor_cuts[number] : anchor_cuts[number + 1]].copy(),
+                    np.array(story_units[number], dtype=np.int32).reshape(-1, 2),
+                    unit_keys[first : int(unit_ends[number])].copy(),
+                    texts_of[number],
                 )
             )
         return prints
 
+    def _unit_keys(
+        self, hashes: np.ndarray, lengths: np.ndarray, story_units: list[list[tuple[int, int]]]
+    ) -> np.ndarray:
+        """Band keys of every unit of the batch, one row each: the MinHash of the unit's
+        distinct words, numbers left out; a row of zeros (no key) for a unit with fewer than
+        ``MIN_FEATURES`` of them."""
+        starts = np.cumsum(lengths) - lengths
+        spans = np.array(
+            [
+                (start + low, start + high)
+                for start, units in zip(starts.tolist(), story_units)
+                for low, high in units
+            ],
+            dtype=np.int64,
+        ).reshape(-1, 2)
+        keys = np.zeros((len(spans), self.bands), dtype=np.uint64)
+        if not len(spans):
+            return keys
+        sizes = spans[:, 1] - spans[:, 0]
+        offsets = np.cumsum(sizes) - sizes
+        positions = np.repeat(spans[:, 0] - offsets, sizes) + np.arange(int(sizes.sum()))
+        unit = np.repeat(np.arange(len(spans), dtype=np.uint64), sizes)
+        values = hashes[positions]
+        evidence = (values & np.uint64(_DIGIT_BIT)) == 0
+        packed = distinct(
+            (unit[evidence] << np.uint64(32)) | (values[evidence] & np.uint64(0xFFFFFFFF))
+        )
+        owner = (packed >> np.uint64(32)).astype(np.int64)
+        per_unit = np.bincount(owner, minlength=len(spans))
+        enough = per_unit >= MIN_FEATURES
+        keep = enough[owner]
+        signatures = self.signatures(
+            (packed[keep] & np.uint64(0xFFFFFFFF)).astype(np.uint32), per_unit[enough]
+        )
+        keys[enough] = self.band_keys(signatures)
+        return keys
 
-def _passage_shingles(
-    flat: np.ndarray, offsets: np.ndarray, passages: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The shingles of the chosen paragraphs one after the other, and how many each has."""
-    sizes = np.diff(offsets)
-    chosen = np.zeros(len(sizes), dtype=bool)
-    chosen[passages] = True
-    return flat[np.repeat(chosen, sizes)], sizes[passages]
+
+def _evidence(words: list[str]) -> list[str]:
+    return [word for word in words if not _DIGIT.search(word)]
 
 
 def paragraph_texts(story: Story) -> list[str]:

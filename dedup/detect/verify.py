@@ -1,26 +1,23 @@
-"""Verify candidates: decide, from exact shingle overlap, which pairs are copies.
+"""Verify candidates: decide which pairs are copies, from their exact shingle overlap, and
+which are rewrites, from their aligned sentences (``rewrite``). Boilerplate
+(``boilerplate``) is taken out of both stories first: it carries no weight.
 
-Boilerplate is decided first, because it must carry no weight: a paragraph that an outlet
-repeats across several of its own, otherwise different, stories (footers, "Watch ... Live",
-related-link lists, newsletter blurbs) or that turns up in very many stories. Its shingles are
-removed from every story before two stories are compared.
-
-Two stories are linked when what they share (boilerplate excluded) makes them either
-near-duplicates (resemblance at least ``near_duplicate``) or one a partial reuse of the other
-(at least ``min_shared`` shingles, being at least ``min_containment`` of the smaller story).
+Two stories are copies when what they share makes them near-duplicates (resemblance at
+least ``near_duplicate``) or one a partial reuse of the other: at least ``min_shared``
+shingles (about a 35-word passage), or ``short_share`` of a story too short to hold that
+twice, being at least ``min_containment`` of the smaller story.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 
 from dedup.detect.candidates import unpack_pairs
-from dedup.detect.fingerprint import Fingerprint, distinct
+from dedup.detect.fingerprint import Fingerprint
+from dedup.detect.rewrite import Sentences, decide_rewrite
 from dedup.records import Match
 from dedup.settings import DEFAULT, Settings
 
@@ -68,6 +65,8 @@ def shared_count(a: np.ndarray, b: np.ndarray) -> int:
 
 KINDS = (None, "near-duplicate", "partial")
 """What ``decide_all`` codes 0, 1 and 2 stand for."""
+REWRITE = "rewrite"
+"""The kind of a link found by the rewrite decision alone."""
 
 
 def decide(found: Overlap, settings: Settings = DEFAULT) -> str | None:
@@ -82,164 +81,44 @@ def decide_all(
     shared: np.ndarray, size_a: np.ndarray, size_b: np.ndarray, settings: Settings = DEFAULT
 ) -> np.ndarray:
     """``decide`` for many pairs at once, as codes into ``KINDS``: the one rule every engine
-    applies. A pair is a near-duplicate when its resemblance reaches ``near_duplicate``, a
-    partial copy when it shares ``min_shared`` shingles that are ``min_containment`` of the
-    smaller story."""
+    applies (see the module docstring)."""
     shared = np.asarray(shared, dtype=np.float64)
     union = size_a + size_b - shared
     smaller = np.minimum(size_a, size_b)
     with np.errstate(divide="ignore", invalid="ignore"):
         resemblance = np.where(union > 0, shared / union, 0.0)
         containment = np.where(smaller > 0, shared / smaller, 0.0)
-    partial = (shared >= settings.min_shared) & (containment >= settings.min_containment)
+    needed = np.maximum(
+        settings.evidence_floor, np.minimum(settings.min_shared, settings.short_share * smaller)
+    )
+    partial = (shared >= needed) & (containment >= settings.min_containment)
     codes = np.where(resemblance >= settings.near_duplicate, 1, np.where(partial, 2, 0))
     return np.where(shared > 0, codes, 0)
 
 
-def boilerplate_paragraphs(
-    prints: Sequence[Fingerprint], outlets: Sequence[str], settings: Settings = DEFAULT
-) -> set[int]:
-    """Exact keys of the paragraphs that are boilerplate in this collection (see
-    ``is_boilerplate``); ``outlets[i]`` is the outlet of ``prints[i]``, "" when unknown.
-
-    Only paragraphs that could qualify are put to ``is_boilerplate``: those carried by more
-    than ``boilerplate_max_df`` stories or by ``boilerplate_min`` stories of one outlet,
-    counted for all paragraphs at once with sorts."""
-    exact, story, _ = _paragraph_table(prints)
-    keep = exact != 0
-    exact, story = exact[keep], story[keep]
-    if not len(exact):
-        return set()
-    order = np.lexsort((story, exact))
-    exact, story = exact[order], story[order]
-    once = np.concatenate(([True], (exact[1:] != exact[:-1]) | (story[1:] != story[:-1])))
-    exact, story = exact[once], story[once]
-    starts = np.flatnonzero(np.concatenate(([True], exact[1:] != exact[:-1])))
-    sizes = np.diff(np.append(starts, len(exact)))
-    group = np.repeat(np.arange(len(starts)), sizes)
-    names, outlet = np.unique(np.asarray(outlets, dtype=object), return_inverse=True)
-    named = (names != "")[outlet[story]]
-    by_outlet = np.unique((group[named] << 32) | outlet[story[named]], return_counts=True)
-    repeated = np.unique(by_outlet[0][by_outlet[1] >= settings.boilerplate_min] >> 32)
-    crowded = np.flatnonzero(sizes > settings.boilerplate_max_df)
-    found: set[int] = set()
-    for g in np.union1d(repeated, crowded).tolist():
-        carriers = story[starts[g] : starts[g] + sizes[g]].tolist()
-        if is_boilerplate(
-            [outlets[i] for i in carriers],
-            lambda k, carriers=carriers: distinct(prints[carriers[k]].flat),
-            settings,
-        ):
-            found.add(int(exact[starts[g]]))
-    return found
+def content_sets(prints: Sequence[Fingerprint], removed: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Each story's distinct shingles without the boilerplate it carries (``removed[i]``)."""
+    return [without(print_.shingle_set(), gone) for print_, gone in zip(prints, removed)]
 
 
-def _paragraph_table(prints: Sequence[Fingerprint]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every paragraph of every story: its exact key, its story and its place in the story."""
-    counts = np.fromiter((len(f.exact) for f in prints), dtype=np.int64, count=len(prints))
-    if not counts.sum():
-        empty = np.zeros(0, dtype=np.int64)
-        return np.zeros(0, dtype=np.uint64), empty, empty
-    exact = np.concatenate([f.exact for f in prints])
-    story = np.repeat(np.arange(len(prints)), counts)
-    place = np.arange(len(exact)) - np.repeat(np.cumsum(counts) - counts, counts)
-    return exact, story, place
+def usable_units(print_: Fingerprint, removed: np.ndarray, size: int) -> np.ndarray:
+    """Which of a story's units are evidence: those not mostly boilerplate (half or more of
+    the shingles starting in them removed)."""
+    keep = np.ones(len(print_.units), dtype=bool)
+    if not removed.size or not len(keep) or not len(print_.shingles):
+        return keep
+    gone = contains(removed, print_.shingles).astype(np.int64)
+    running = np.concatenate(([0], np.cumsum(gone)))
+    low = np.minimum(print_.units[:, 0], len(gone))
+    high = np.minimum(np.maximum(low + 1, print_.units[:, 1] - size + 1), len(gone))
+    inside = running[high] - running[low]
+    return 2 * inside < np.maximum(high - low, 1)
 
 
-def is_boilerplate(
-    outlets: Sequence[str], shingles: Callable[[int], np.ndarray], settings: Settings = DEFAULT
-) -> bool:
-    """Whether a paragraph is boilerplate, given the outlet of every story that carries it,
-    earliest first ("" when unknown), and ``shingles(k)`` giving carrier k's shingles. The one
-    rule every engine (scan, index, Spark) applies.
-
-    It is boilerplate when more than ``boilerplate_max_df`` stories carry it, or when one
-    outlet repeats it in ``boilerplate_min`` of its own *different* stories: versions of one
-    story (write-thrus, near-duplicates of each other) count once, so an agency's updates
-    never turn the story's own text into boilerplate. ``shingles`` is called only for the
-    carriers compared, usually the first few of an outlet, so callers fetch them lazily.
-    """
-    if len(outlets) > settings.boilerplate_max_df:
-        return True
-    if len(outlets) < settings.boilerplate_min:
-        return False
-    by_outlet: dict[str, list[int]] = defaultdict(list)
-    for carrier, outlet in enumerate(outlets):
-        if outlet:
-            by_outlet[outlet].append(carrier)
-    for same_outlet in by_outlet.values():
-        if len(same_outlet) < settings.boilerplate_min:
-            continue
-        different: list[np.ndarray] = []
-        for carrier in same_outlet:
-            mine = shingles(carrier)
-            if all(overlap(mine, kept).resemblance < settings.near_duplicate for kept in different):
-                different.append(mine)
-                if len(different) >= settings.boilerplate_min:
-                    return True
-    return False
-
-
-def boilerplate_shingles(prints: Sequence[Fingerprint], boilerplate: set[int]) -> np.ndarray:
-    """All shingles of the boilerplate paragraphs, sorted and distinct (taken from one
-    carrier of each: equal exact keys, equal shingles)."""
-    if not boilerplate:
-        return np.zeros(0, dtype=np.uint32)
-    exact, story, place = _paragraph_table(prints)
-    wanted = np.fromiter(boilerplate, dtype=np.uint64, count=len(boilerplate))
-    hits = np.flatnonzero(np.isin(exact, wanted))
-    _, first = np.unique(exact[hits], return_index=True)
-    parts = [prints[i].paragraph(p) for i, p in zip(story[hits[first]], place[hits[first]])]
-    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.uint32)
-
-
-def content_sets(
-    prints: Sequence[Fingerprint], removed: np.ndarray, chunk: int = 1024, *, release: bool = False
-) -> list[np.ndarray]:
-    """Each story's distinct shingles with the boilerplate taken out (what ``without`` gives
-    for ``Fingerprint.shingles``), computed ``chunk`` stories at a time. With ``release``,
-    ``prints`` (a list) is emptied a chunk at a time, so that each fingerprint can be freed
-    as soon as its content set is made."""
-    result: list[np.ndarray] = []
-    # A 1 MiB table of which 2^12-wide ranges hold a removed shingle: most shingles are
-    # cleared by one look-up in it, and only the few left need a binary search.
-    near = np.zeros(1 << 20, dtype=bool)
-    near[removed >> 12] = True
-    for part in _chunks(prints, chunk, release):
-        counts = np.fromiter((len(f.flat) for f in part), dtype=np.int64, count=len(part))
-        if not counts.sum():
-            result += [np.zeros(0, dtype=np.uint32)] * len(part)
-            continue
-        owner = np.repeat(np.arange(len(part), dtype=np.uint64), counts)
-        keyed = distinct((owner << np.uint64(32)) | np.concatenate([f.flat for f in part]))
-        values = (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        if removed.size:
-            suspect = np.flatnonzero(near[values >> 12])
-            kept = np.ones(len(values), dtype=bool)
-            kept[suspect] = ~contains(removed, values[suspect])
-            keyed, values = keyed[kept], values[kept]
-        owners = keyed >> np.uint64(32)
-        bounds = np.searchsorted(owners, np.arange(len(part) + 1, dtype=np.uint64)).tolist()
-        result += [values[low:high] for low, high in pairwise(bounds)]
-    return result
-
-
-def _chunks(
-    items: Sequence[Fingerprint], size: int, release: bool
-) -> Iterator[Sequence[Fingerprint]]:
-    """Consecutive slices of ``items``; with ``release``, each is taken out of the list
-    (from its end, after one reversal, so that emptying it costs no more than reading it)."""
-    if not release:
-        for start in range(0, len(items), size):
-            yield items[start : start + size]
-        return
-    assert isinstance(items, list)
-    items.reverse()
-    while items:
-        part = items[-size:]
-        del items[-size:]
-        part.reverse()
-        yield part
+def sentences(print_: Fingerprint, removed: np.ndarray, settings: Settings = DEFAULT) -> Sentences:
+    """A story's usable units, prepared for the rewrite decision."""
+    keep = usable_units(print_, removed, settings.shingle)
+    return Sentences.of([words for words, kept in zip(print_.unit_words(), keep) if kept])
 
 
 def without(shingles: np.ndarray, removed: np.ndarray) -> np.ndarray:
@@ -298,3 +177,44 @@ def shared_counts(
         running = np.concatenate(([0], np.cumsum(hits)))
         counts[group] = running[ends] - running[np.concatenate(([0], ends[:-1]))]
     return counts
+
+
+def verify_rewrites(
+    pairs: np.ndarray,
+    keys: Sequence[str],
+    prints: Sequence[Fingerprint],
+    content: Sequence[np.ndarray],
+    removed: Sequence[np.ndarray],
+    settings: Settings = DEFAULT,
+) -> list[Match]:
+    """Matches among rewrite candidates (packed pairs of story numbers), by the rewrite
+    decision on their usable units. A link that the decision finds but whose words are
+    mostly verbatim (shared shingles at least half the coverage: a short copy) is a
+    ``partial`` copy; otherwise a ``rewrite``."""
+    prepared: dict[int, Sentences] = {}
+
+    def units_of(story: int) -> Sentences:
+        if story not in prepared:
+            prepared[story] = sentences(prints[story], removed[story], settings)
+        return prepared[story]
+
+    matches = []
+    first, second = unpack_pairs(pairs)
+    for a, b in zip(first.tolist(), second.tolist()):
+        found = decide_rewrite(units_of(a), units_of(b), settings)
+        if not found.linked:
+            continue
+        shared = overlap(content[a], content[b])
+        kind = "partial" if shared.containment >= found.coverage / 2 else REWRITE
+        matches.append(
+            Match(
+                keys[a],
+                keys[b],
+                shared.shared,
+                shared.resemblance,
+                shared.containment,
+                kind,
+                found.coverage,
+            )
+        )
+    return matches

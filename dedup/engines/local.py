@@ -1,4 +1,5 @@
-"""The scan pipeline: read -> fingerprint -> candidates -> verify -> cluster.
+"""The scan pipeline: read -> fingerprint -> boilerplate, candidates, verification
+(``detect.links``) -> cluster.
 
 This is the Python API the CLI is a thin layer over; it needs neither click nor rich.
 
@@ -18,11 +19,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from itertools import chain, islice
 
-from dedup.detect.candidates import find_candidates
 from dedup.detect.cluster import form_clusters
 from dedup.detect.fingerprint import Fingerprint, Fingerprinter, paragraph_texts
-from dedup.detect.verify import boilerplate_paragraphs, boilerplate_shingles, content_sets, verify
-from dedup.read.inputs import DEFAULT_READ, ReadOptions, outlet_of, read_inputs
+from dedup.detect.links import find_links
+from dedup.read.inputs import DEFAULT_READ, ReadOptions, read_inputs
 from dedup.records import InputProblem, ScanResult, Story
 from dedup.settings import DEFAULT, Settings
 
@@ -194,24 +194,21 @@ def cluster_fingerprints(
     (by ``fingerprint_all``, or loaded from an index). ``stories`` must be in
     ``Story.sort_key`` order and ``prints[i]`` must be ``stories[i]``'s fingerprint.
 
-    With ``release``, ``prints`` is emptied on the way: once candidates are found, each
-    fingerprint is let go as its story's content set is made, so a story's shingles are never
-    held twice. Callers that made the list for this call alone should pass it."""
-    outlets = [outlet_of(story) for story in stories]
-    boilerplate = boilerplate_paragraphs(prints, outlets, settings)
-    pairs = find_candidates(prints, settings, boilerplate)
-    removed = boilerplate_shingles(prints, boilerplate)
-    content = content_sets(prints if release else list(prints), removed, release=True)
+    With ``release``, ``prints`` is emptied once the links are found, so that the
+    fingerprints can be freed before clustering; callers that made the list for this call
+    alone should pass it."""
+    links = find_links(stories, prints, settings)
+    if release:
+        prints.clear()
     keys = [story.key for story in stories]
-    matches = verify(pairs, keys, content, settings)
-    clusters = form_clusters(stories, matches, dict(zip(keys, content)))
+    clusters = form_clusters(stories, links.matches, dict(zip(keys, links.content)))
     return ScanResult(
         clusters=clusters,
         stories=list(stories),
-        matches=matches,
+        matches=links.matches,
         settings=settings,
-        candidates=len(pairs),
-        boilerplate_paragraphs=len(boilerplate),
+        candidates=links.candidates,
+        boilerplate_texts=links.boilerplate.texts,
     )
 
 

@@ -152,6 +152,178 @@ def joined_tokens(texts: list[str]) -> list[str]:
     return pattern.findall(folded)
 
 
+STOP = "\x02"
+"""The token ``marked_tokens`` puts after a sentence end."""
+CLAUSE = "\x01"
+"""The token ``marked_tokens`` puts after a clause mark (comma, semicolon, colon)."""
+_STOP_CHARS = ".!?…۔؟。！？｡।॥።፧"
+"""Sentence ends in any script: Latin, Urdu/Arabic, CJK full-width, Devanagari, Ethiopic."""
+_CLAUSE_CHARS = ",،，、;؛；:："
+_MARKS = STOP + CLAUSE + _BREAK
+
+
+def _marked_table(lower: bool) -> str:
+    chars = []
+    for code in range(128):
+        char = chr(code)
+        if char.isalnum() or char == "_":
+            chars.append(char.lower() if lower else char)
+        elif char in ".!?":
+            chars.append(STOP)
+        elif char in ",;:":
+            chars.append(CLAUSE)
+        elif char == _BREAK:
+            chars.append(_BREAK)
+        else:
+            chars.append(" ")
+    return "".join(chars)
+
+
+_ASCII_MARKED = _marked_table(lower=True)
+_ASCII_MARKED_KEEP = _marked_table(lower=False)
+_MARK_RUNS = rf"{_BREAK}|[{re.escape(_STOP_CHARS)}]+|[{re.escape(_CLAUSE_CHARS)}]"
+_TOKEN_OR_MARK = re.compile(rf"{_MARK_RUNS}|{_TOKEN.pattern}")
+_WORD_OR_MARK = re.compile(rf"{_MARK_RUNS}|\w+")
+_MARK_OF = {**dict.fromkeys(_STOP_CHARS, STOP), **dict.fromkeys(_CLAUSE_CHARS, CLAUSE)}
+
+
+def _marked_text(texts: list[str]) -> str | list[str]:
+    """The paragraphs normalised as ``joined_tokens`` normalises them, with sentence ends,
+    clause marks and paragraph breaks as ``STOP``, ``CLAUSE`` and ``PARAGRAPH_BREAK``: one
+    string of words and marks when it is ASCII (the usual case), else its tokens."""
+    hint = _DATELINE_HINT.search
+    parts = [strip_dateline(text) if hint(text, 0, _DATELINE_REACH) else text for text in texts]
+    if any(mark in part for part in parts for mark in _MARKS):
+        parts = [part.translate(dict.fromkeys(map(ord, _MARKS), " ")) for part in parts]
+    joined = _BREAK.join(parts)
+    if joined.isascii():
+        return joined.translate(_ASCII_MARKED)
+    if not unicodedata.is_normalized("NFKC", joined):
+        joined = unicodedata.normalize("NFKC", joined)
+    folded = _drop_symbols(_fold(joined))
+    if folded.isascii():
+        return folded.translate(_ASCII_MARKED)
+    folded = folded.casefold()
+    if folded.isascii():
+        return folded.translate(_ASCII_MARKED_KEEP)
+    pattern = _TOKEN_OR_MARK if _NO_SPACE.search(folded) else _WORD_OR_MARK
+    mark = _MARK_OF.get
+    return [mark(token[0], token) for token in pattern.findall(folded)]
+
+
+UNIT_MIN = 5
+"""Fewest words in a sentence unit: a shorter piece ("he said.", a dateline, an initial cut
+off) joins its neighbour, and a paragraph shorter than this (a byline, "Watch ... Live")
+gives no unit."""
+UNIT_MAX = 40
+"""Most words in a sentence unit: a longer sentence (a desk that joins sentences with commas,
+a text without stops) is cut at clause marks into pieces of about ``UNIT_TARGET`` words, or
+into equal pieces where it has none."""
+UNIT_TARGET = 25
+
+
+def marked_tokens(texts: list[str]) -> list[str]:
+    """The matching words of a story's paragraphs (those of ``joined_tokens``) with marks
+    between them: ``STOP`` after a sentence end (``. ! ? …``, ``۔ ؟``, ``。！？``, ``। ॥``,
+    ``። ፧``), ``CLAUSE`` after a clause mark, ``PARAGRAPH_BREAK`` between paragraphs
+    (``is_word`` tells words from marks)."""
+    marked = _marked_text(texts)
+    if not isinstance(marked, str):
+        return marked
+    for mark in _MARKS:
+        if mark in marked:
+            marked = marked.replace(mark, f" {mark} ")
+    return marked.split()
+
+
+def sentence_units(tokens: list[str], marks: Sequence[int] | None = None) -> list[tuple[int, int]]:
+    """The sentence units of ``marked_tokens`` output as (start, end) ranges of its words
+    (marks not counted), for any script and any layout: a unit ends at a sentence end or a
+    paragraph break; a full stop after a single Latin letter (an initial) or between two
+    numbers (a decimal point) ends nothing; long sentences are cut at clause marks
+    (``UNIT_MAX``), short pieces joined (``UNIT_MIN``). ``marks`` are the positions of the
+    mark tokens, when the caller knows them already."""
+    if marks is None:
+        marks = [at for at, token in enumerate(tokens) if not is_word(token)]
+    if not marks:
+        return _merge_short(_cut(0, len(tokens), []))
+    units: list[tuple[int, int]] = []
+    block: list[tuple[int, int]] = []
+    clauses: list[int] = []
+    start = 0
+    count = len(tokens)
+    for number, at in enumerate(marks.tolist() if hasattr(marks, "tolist") else marks):
+        kind, end = tokens[at], at - number
+        if kind == CLAUSE:
+            if end > start:
+                clauses.append(end)
+            continue
+        if kind == STOP and end > start:
+            last = tokens[at - 1]
+            following = tokens[at + 1] if at + 1 < count else ""
+            if (len(last) == 1 and last.isascii() and last.isalpha()) or (
+                last.isdigit() and following[:1].isdigit()
+            ):
+                continue  # an initial, a decimal point
+        if end > start:
+            block.extend(_cut(start, end, clauses) if end - start > UNIT_MAX else ((start, end),))
+        start, clauses = end, []
+        if kind == _BREAK:
+            units.extend(_merge_short(block))
+            block = []
+    if len(tokens) - len(marks) > start:
+        block.extend(_cut(start, len(tokens) - len(marks), clauses))
+    units.extend(_merge_short(block))
+    return units
+
+
+def is_word(token: str) -> bool:
+    """False for the marks of ``sentence_units``: they are the only tokens that sort before
+    PARAGRAPH_BREAK ("\\x07"), a word starting with a letter, a digit or "_"."""
+    return token > _BREAK
+
+
+def _cut(start: int, end: int, clauses: list[int]) -> list[tuple[int, int]]:
+    """A sentence as units of at most ``UNIT_MAX`` words, cut at clause marks when it is
+    longer."""
+    if end - start <= UNIT_MAX:
+        return [(start, end)]
+    pieces: list[tuple[int, int]] = []
+    low = start
+    for cut in [*clauses, end]:
+        if cut - low >= UNIT_TARGET // 2 and (cut - low > UNIT_TARGET or cut == end):
+            pieces.append((low, cut))
+            low = cut
+    if low < end:
+        if pieces:
+            pieces[-1] = (pieces[-1][0], end)
+        else:
+            pieces.append((low, end))
+    result = []
+    for low, high in pieces:
+        if high - low > UNIT_MAX:
+            parts = -(-(high - low) // UNIT_TARGET)
+            size = -(-(high - low) // parts)
+            result.extend((at, min(at + size, high)) for at in range(low, high, size))
+        else:
+            result.append((low, high))
+    return result
+
+
+def _merge_short(block: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Units shorter than ``UNIT_MIN`` joined to the one before (the one after, when
+    first); a paragraph shorter than that altogether gives none."""
+    if all(high - low >= UNIT_MIN for low, high in block):
+        return block
+    merged: list[tuple[int, int]] = []
+    for low, high in block:
+        if merged and (high - low < UNIT_MIN or merged[-1][1] - merged[-1][0] < UNIT_MIN):
+            merged[-1] = (merged[-1][0], high)
+        else:
+            merged.append((low, high))
+    return [unit for unit in merged if unit[1] - unit[0] >= UNIT_MIN]
+
+
 def paragraph_tokens(texts: list[str]) -> list[list[str]]:
     """``tokens`` of several paragraphs, one list per paragraph."""
     found = joined_tokens(texts)

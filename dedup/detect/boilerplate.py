@@ -1,0 +1,141 @@
+"""Boilerplate: text that stories share without being copies of one another, found from the
+text alone, whatever its layout, and given no weight.
+
+Outlets wrap their stories in the same footers, "Watch ... Live" lines, related-link lists
+and newsletter blurbs. Such text is repeated across stories that otherwise have nothing in
+common; a wire story's paragraph is repeated across stories that are copies of one another.
+So a repeated text is boilerplate when ``boilerplate_min`` of the stories carrying it share
+nothing else: once it is set aside, no two of them are linked, and in none of them is it
+the larger part (a brief made of one wire paragraph is a copy of it, not a carrier).
+Carriers count per outlet when the outlet is known (its ``outlet`` metadata, else the host of
+its ``url``); stories of unknown outlet count together. Versions of one story (write-thrus,
+near-duplicates) never count twice, since they share much else.
+
+Repeated text is found through anchors (``Fingerprint.anchors``): the anchors carried by
+the same set of stories make one *repeated text*, and its words are what all of those
+stories share (the intersection of their shingles). The rule reads at most
+``widely_shared`` carriers of a text, earliest first, so its cost stays bounded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup.detect.candidates import KeyTable
+from dedup.detect.fingerprint import fmix64
+from dedup.detect.verify import decide_all, shared_count, without
+from dedup.settings import DEFAULT, Settings
+
+MOSTLY = 0.5
+"""A text that is this share of a story or more is the story itself, not a wrapper of it."""
+
+
+@dataclass(frozen=True)
+class Boilerplate:
+    """The boilerplate of a collection: for each story, the shingles that carry no weight,
+    and the anchors that bring no candidates."""
+
+    removed: dict[int, np.ndarray]
+    """Story number -> sorted shingles of the boilerplate it carries."""
+    anchors: np.ndarray
+    """Sorted heads (``KeyTable.heads``) of boilerplate anchors."""
+    texts: int = 0
+    """How many repeated texts were found to be boilerplate."""
+
+    def of(self, story: int) -> np.ndarray:
+        return self.removed.get(story, _NONE)
+
+
+_NONE = np.zeros(0, dtype=np.uint32)
+
+
+def is_boilerplate(
+    carriers: Sequence[int],
+    outlets: Sequence[str],
+    shingles: Callable[[int], np.ndarray],
+    settings: Settings = DEFAULT,
+) -> np.ndarray | None:
+    """The shingles of a repeated text when it is boilerplate, else None: the one rule every
+    engine applies. ``carriers`` are the stories carrying it, earliest first, ``outlets``
+    their outlets ("" when unknown), ``shingles(c)`` a carrier's sorted distinct shingles
+    (called only for the carriers compared, so callers fetch them lazily)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for carrier, outlet in zip(carriers[: settings.widely_shared], outlets):
+        groups[outlet].append(carrier)
+    for group in groups.values():
+        if len(group) < settings.boilerplate_min:
+            continue
+        common = shingles(group[0])
+        for carrier in group[1:]:
+            mine = shingles(carrier)
+            common = mine[np.isin(mine, common, assume_unique=True)]
+        if not len(common):
+            continue
+        different: list[np.ndarray] = []
+        for carrier in group:
+            mine = shingles(carrier)
+            if len(common) >= MOSTLY * len(mine):
+                continue
+            rest = without(mine, common)
+            if any(_linked(rest, other, settings) for other in different):
+                continue
+            different.append(rest)
+            if len(different) >= settings.boilerplate_min:
+                return common
+    return None
+
+
+def _linked(a: np.ndarray, b: np.ndarray, settings: Settings) -> bool:
+    shared = shared_count(a, b)
+    return bool(decide_all(np.array([shared]), np.array([len(a)]), np.array([len(b)]), settings)[0])
+
+
+def find_boilerplate(
+    anchors: KeyTable,
+    outlets: Sequence[str],
+    shingles: Callable[[int], np.ndarray],
+    settings: Settings = DEFAULT,
+) -> Boilerplate:
+    """The boilerplate of a collection whose anchors are ``anchors`` (owned by story
+    number, in story order): every set of anchors carried by the same ``boilerplate_min``
+    stories or more is a repeated text, put to ``is_boilerplate``."""
+    starts, sizes = anchors.groups(settings.boilerplate_min)
+    if not len(starts):
+        return Boilerplate({}, np.zeros(0, dtype=np.uint64))
+    owners = anchors.owners
+    heads = anchors.heads[starts]
+    # One fingerprint per set of carriers: a sum of mixed owner numbers (order-free).
+    mixed = fmix64(owners.astype(np.uint64) + np.uint64(1))
+    member = np.repeat(np.arange(len(starts)), sizes)
+    positions = np.repeat(starts, sizes) + (
+        np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    )
+    signature = np.zeros(len(starts), dtype=np.uint64)
+    np.add.at(signature, member, mixed[positions])
+    signature = signature ^ sizes.astype(np.uint64)
+    _, first, which = np.unique(signature, return_index=True, return_inverse=True)
+    removed: dict[int, list[np.ndarray]] = defaultdict(list)
+    texts = 0
+    found = np.zeros(len(first), dtype=bool)
+    for number, at in enumerate(first.tolist()):
+        carriers = owners[starts[at] : starts[at] + sizes[at]].tolist()
+        common = is_boilerplate(carriers, [outlets[c] for c in carriers], shingles, settings)
+        if common is None:
+            continue
+        found[number] = True
+        texts += 1
+        for carrier in carriers:
+            removed[carrier].append(common)
+    return Boilerplate(
+        {story: _union(parts) for story, parts in removed.items()},
+        np.sort(heads[found[which]]),
+        texts,
+    )
+
+
+def _union(parts: list[np.ndarray]) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))

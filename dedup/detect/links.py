@@ -1,0 +1,105 @@
+"""The detection core run end to end over fingerprints: boilerplate, copy candidates and
+their verification, then rewrite candidates and their decision. Every engine calls this (the
+local scan on a whole collection, the index on a batch and the stories around it), so the
+rules are written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup.detect.boilerplate import Boilerplate, find_boilerplate
+from dedup.detect.candidates import KeyTable, copy_candidates, pack_pairs, rewrite_candidates
+from dedup.detect.fingerprint import Fingerprint, distinct
+from dedup.detect.verify import content_sets, usable_units, verify, verify_rewrites
+from dedup.read.inputs import outlet_of
+from dedup.records import Match, Story
+from dedup.settings import DEFAULT, Settings
+
+_DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Links:
+    """What the core found among a collection of stories."""
+
+    matches: list[Match]
+    content: list[np.ndarray]
+    """Each story's distinct shingles without its boilerplate (for reuse shares)."""
+    candidates: int
+    """Pairs put to a decision: copy candidates and rewrite candidates."""
+    boilerplate: Boilerplate
+
+
+def find_links(
+    stories: Sequence[Story], prints: Sequence[Fingerprint], settings: Settings = DEFAULT
+) -> Links:
+    """Every link among ``stories`` (in ``Story.sort_key`` order; ``prints[i]`` is story
+    i's fingerprint)."""
+    keys = [story.key for story in stories]
+    sets = [print_.shingle_set() for print_ in prints]
+    anchors = KeyTable.of([print_.anchors for print_ in prints])
+    boilerplate = find_boilerplate(
+        anchors, [outlet_of(story) for story in stories], sets.__getitem__, settings
+    )
+    removed = [boilerplate.of(number) for number in range(len(stories))]
+    content = content_sets(prints, removed)
+    del sets
+    pairs = copy_candidates(anchors.without(boilerplate.anchors), settings)
+    matches = verify(pairs, keys, content, settings)
+    candidates = len(pairs)
+    if settings.links == "all":
+        rewrites = _rewrite_pairs(stories, prints, removed, matches, settings)
+        candidates += len(rewrites)
+        matches += verify_rewrites(rewrites, keys, prints, content, removed, settings)
+    return Links(matches, content, candidates, boilerplate)
+
+
+def _rewrite_pairs(
+    stories: Sequence[Story],
+    prints: Sequence[Fingerprint],
+    removed: Sequence[np.ndarray],
+    matches: Sequence[Match],
+    settings: Settings,
+) -> np.ndarray:
+    """Story pairs for the rewrite decision: the earliest stories (the likely origins, which
+    clusters form around) of candidate items (``rewrite_candidates``). An item is a set of
+    stories that verbatim reuse already links: they need no rewrite decision among
+    themselves."""
+    items = components(len(stories), [(m.a, m.b) for m in matches], [s.key for s in stories])
+    keys = []
+    for print_, gone in zip(prints, removed):
+        usable = print_.unit_keys[usable_units(print_, gone, settings.shingle)]
+        keys.append(distinct(usable.ravel()))
+    days = np.array(
+        [s.date.timestamp() / _DAY if s.date else np.nan for s in stories], dtype=np.float64
+    )
+    pairs = rewrite_candidates(keys, items, days, settings)
+    earliest = np.full(int(items.max()) + 1 if len(items) else 0, len(stories), dtype=np.int64)
+    np.minimum.at(earliest, items, np.arange(len(stories)))
+    first, second = earliest[pairs >> 32], earliest[pairs & 0xFFFFFFFF]
+    return distinct(pack_pairs(np.minimum(first, second), np.maximum(first, second)))
+
+
+def components(count: int, links: Sequence[tuple[str, str]], keys: Sequence[str]) -> np.ndarray:
+    """The connected component of each of ``count`` stories (named by ``keys``) under
+    ``links``, numbered in order of their earliest story."""
+    parent = list(range(count))
+    number = {key: at for at, key in enumerate(keys)}
+
+    def root(at: int) -> int:
+        while parent[at] != at:
+            parent[at] = parent[parent[at]]
+            at = parent[at]
+        return at
+
+    for a, b in links:
+        ra, rb = root(number[a]), root(number[b])
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    roots = np.array([root(at) for at in range(count)], dtype=np.int64)
+    _, items = np.unique(roots, return_inverse=True)
+    return items.astype(np.int64)
