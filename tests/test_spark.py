@@ -141,7 +141,7 @@ def test_samples_give_the_local_engines_rows_problems_and_counts(spark, tmp_path
     assert part_lines(out / "members") == local.stdout.splitlines()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["summary"] == local_json["summary"]
-    assert summary["summary"]["boilerplate_paragraphs"] > 0
+    assert summary["summary"]["boilerplate_texts"] > 0
     problems = [json.loads(line) for line in part_lines(out / "problems")]
     assert sorted(problems, key=str) == sorted(local_json["problems"], key=str)
     assert len(problems) == 4
@@ -170,7 +170,7 @@ def test_twenty_thousand_generated_stories_cluster_identically(spark, tmp_path):
     assert rows == [member for cluster in local["clusters"] for member in cluster["members"]]
     summary = json.loads((out / "summary.json").read_text())["summary"]
     assert summary == local["summary"]
-    assert summary["boilerplate_paragraphs"] > 100  # outlet chrome: the rule acts at scale
+    assert summary["boilerplate_texts"] > 100  # outlet chrome: the rule acts at scale
     clusters = pq.read_table(sorted((out / "clusters").glob("part-*.parquet"))[0])
     assert clusters.column_names == ["id", "size", "origin", "centre", "headline"]
 

@@ -47,10 +47,11 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
-from dedup.detect.candidates import pairs_within
+from dedup.detect.boilerplate import is_boilerplate
+from dedup.detect.candidates import group_pairs as pairs_within
 from dedup.detect.cluster import form_clusters
 from dedup.detect.fingerprint import Fingerprint, Fingerprinter
-from dedup.detect.verify import Overlap, decide, is_boilerplate, without
+from dedup.detect.verify import Overlap, decide, without
 from dedup.read import inputs as read
 from dedup.read.formats.encoding import is_binary
 from dedup.read.inputs import DEFAULT_READ, Fields, ReadOptions, outlet_of
@@ -123,7 +124,7 @@ class SparkScanResult:
     clustered: int
     candidates: int
     matches: int
-    boilerplate_paragraphs: int
+    boilerplate_texts: int
     rounds: int
     """Label-propagation rounds the connected components took."""
     first_problems: tuple[InputProblem, ...] = field(default=())
@@ -138,7 +139,7 @@ class SparkScanResult:
             "problems": self.problems,
             "candidates": self.candidates,
             "matches": self.matches,
-            "boilerplate_paragraphs": self.boilerplate_paragraphs,
+            "boilerplate_texts": self.boilerplate_texts,
         }
 
     def summary_line(self) -> str:
@@ -987,7 +988,7 @@ def scan_spark(
         clustered=counts.get("m", 0),
         candidates=pairs.count(),
         matches=match_count,
-        boilerplate_paragraphs=boilerplate_count,
+        boilerplate_texts=boilerplate_count,
         rounds=rounds,
         first_problems=first_problems,
     )

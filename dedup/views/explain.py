@@ -20,16 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from dedup.detect.candidates import candidate_pairs
 from dedup.detect.fingerprint import Fingerprint, Fingerprinter, shingle_hashes
-from dedup.detect.verify import (
-    Overlap,
-    boilerplate_paragraphs,
-    boilerplate_shingles,
-    decide,
-    overlap,
-    without,
-)
+from dedup.detect.verify import Overlap, decide, overlap, without
 from dedup.engines.local import scan_stories
 from dedup.read.inputs import outlet_of
 from dedup.records import Cluster, Story

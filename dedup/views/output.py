@@ -101,7 +101,7 @@ def summary(result: ScanResult) -> dict[str, int]:
         "problems": len(result.problems),
         "candidates": result.candidates,
         "matches": len(result.matches),
-        "boilerplate_paragraphs": result.boilerplate_paragraphs,
+        "boilerplate_texts": result.boilerplate_texts,
     }
 
 

@@ -21,9 +21,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from dedup.detect.boilerplate import is_boilerplate
 from dedup.detect.cluster import cluster_id
 from dedup.detect.fingerprint import Fingerprint, Fingerprinter
-from dedup.detect.verify import decide, is_boilerplate, overlap, without
+from dedup.detect.verify import decide, overlap, without
 from dedup.engines.index.config import (
     DEFAULT_BATCH,
     DEFAULT_LOCK_TIMEOUT,
