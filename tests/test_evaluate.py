@@ -259,3 +259,30 @@ def test_contingency_counts_match_brute_force(pair: tuple[list[int], list[int]])
     assert score(truth, truth).ari == 1.0
     assert -1.0 <= s.ari <= 1.0
     assert 0.0 <= s.bcubed_precision <= 1.0 and 0.0 <= s.bcubed_recall <= 1.0
+
+
+def test_eval_scores_judged_pairs_alone(tmp_path: Path) -> None:
+    """``dedup eval --pairs`` without cluster labels: linked shares per label, and precision
+    and recall against the labels named by --positive."""
+    from click.testing import CliRunner
+
+    from dedup.cli import cli
+
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(
+        "a,b,label\n"
+        "mna-grisling-coal,ebc-grisling-coal,REWRITE\n"
+        "mna-oss-floods,radiovell-oss-floods,COPY\n"
+        "cp-nordavia-bankruptcy,al-nordavia-stranded,INDEPENDENT\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli, ["eval", "--pairs", str(pairs), "--positive", "REWRITE,COPY", str(samples), "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "pairwise F1" not in result.output
+    assert re.search(r"P 1\.0000\s+R 1\.0000", result.output), result.output
+    assert re.search(r"INDEPENDENT\s+0 of 1\s+linked", result.output), result.output
+    neither = CliRunner().invoke(cli, ["eval", str(samples)])
+    assert neither.exit_code == 2 and "give --labels, --pairs or both" in neither.output

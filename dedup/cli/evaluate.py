@@ -28,14 +28,21 @@ from dedup.records import InputProblem
     "--labels",
     "labels_path",
     type=click.Path(dir_okay=False),
-    required=True,
     help='True clusters: JSON Lines {"id", "cluster"} or CSV with id,cluster.',
 )
 @click.option(
     "--pairs",
     "pairs_path",
     type=click.Path(dir_okay=False),
-    help='Also score judged pairs: JSON Lines {"a", "b", "label"} or CSV a,b,label.',
+    help='Score judged pairs: JSON Lines {"a", "b", "label"} or CSV a,b,label: how many pairs '
+    "of each label end up in one cluster.",
+)
+@click.option(
+    "--positive",
+    "positive",
+    metavar="LABEL,...",
+    help="Pair labels that mean 'same story' for the pairs' precision and recall "
+    "(default: wholly, partially, derived, yes, true, 1).",
 )
 @click.option(
     "--predicted",
@@ -61,8 +68,9 @@ from dedup.records import InputProblem
 @settings_options
 def evaluate_command(
     inputs: tuple[str, ...],
-    labels_path: str,
+    labels_path: str | None,
     pairs_path: str | None,
+    positive: str | None,
     predicted_path: str | None,
     fmt: str,
     error_limit: int,
@@ -74,14 +82,22 @@ def evaluate_command(
     """Score a clustering against ground truth: pairwise precision, recall and F1, Adjusted
     Rand Index, B-cubed, and the worst errors (false merges, missed pairs) with headlines.
 
-    Clusters come from scanning INPUT with the given settings, or from --predicted.
+    Clusters come from scanning INPUT with the given settings, or from --predicted. Give
+    --labels (true clusters), --pairs (judged pairs, e.g. derived / not derived), or both.
+
+    \b
+    Examples:
+      dedup eval --labels samples/labels.csv samples/
+      dedup eval --pairs pairs.jsonl stories.jsonl
     """
     from dedup.views import evaluate
 
     settings = build_settings(values)
     reporter = Reporter(quiet)
+    if labels_path is None and pairs_path is None:
+        raise click.UsageError("give --labels, --pairs or both")
     try:
-        truth = evaluate.read_labels(labels_path)
+        truth = evaluate.read_labels(labels_path) if labels_path else {}
         pairs = evaluate.read_pair_labels(pairs_path) if pairs_path else None
         if predicted_path:
             # Stories a scan did not cluster are absent from its rows: they are singletons.
@@ -99,14 +115,22 @@ def evaluate_command(
             raise click.UsageError("give INPUT to scan, or --predicted clusters")
     except (OSError, ValueError) as err:
         raise click.BadParameter(str(err)) from None
-    scores = evaluate.score(predicted, truth)
-    errors = evaluate.worst_errors(predicted, truth, headlines, limit=error_limit)
-    pair_scores = evaluate.score_pairs(predicted, pairs) if pairs is not None else None
+    scores = evaluate.score(predicted, truth) if truth else None
+    errors = evaluate.worst_errors(predicted, truth, headlines, limit=error_limit) if truth else []
+    chosen = [label for label in (positive or "").split(",") if label.strip()]
+    pair_scores = (
+        evaluate.score_pairs(predicted, pairs, chosen or evaluate.DEFAULT_POSITIVE)
+        if pairs is not None
+        else None
+    )
     if fmt == "json":
         import json
         from dataclasses import asdict
 
-        data = {"scores": asdict(scores), "errors": [asdict(e) for e in errors]}
+        data = {
+            "scores": asdict(scores) if scores else None,
+            "errors": [asdict(e) for e in errors],
+        }
         if pair_scores is not None:
             data["pairs"] = asdict(pair_scores)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -116,20 +140,26 @@ def evaluate_command(
 
 
 def _scores_text(scores: Any, errors: list[Any], pair_scores: Any) -> str:
-    lines = [
-        f"stories scored        {scores.stories}",
-        f"pairwise precision    {scores.pairwise_precision:.4f}   ({scores.correct_pairs} of "
-        f"{scores.predicted_pairs} predicted pairs are true)",
-        f"pairwise recall       {scores.pairwise_recall:.4f}   ({scores.correct_pairs} of "
-        f"{scores.true_pairs} true pairs found)",
-        f"pairwise F1           {scores.pairwise_f1:.4f}",
-        f"adjusted Rand index   {scores.ari:.4f}",
-        f"B-cubed P / R / F1    {scores.bcubed_precision:.4f} / {scores.bcubed_recall:.4f} / "
-        f"{scores.bcubed_f1:.4f}",
-    ]
-    if scores.missing_from_prediction:
+    lines = (
+        []
+        if scores is None
+        else [
+            f"stories scored        {scores.stories}",
+            f"pairwise precision    {scores.pairwise_precision:.4f}   ({scores.correct_pairs} of "
+            f"{scores.predicted_pairs} predicted pairs are true)",
+            f"pairwise recall       {scores.pairwise_recall:.4f}   ({scores.correct_pairs} of "
+            f"{scores.true_pairs} true pairs found)",
+            f"pairwise F1           {scores.pairwise_f1:.4f}",
+            f"adjusted Rand index   {scores.ari:.4f}",
+            f"B-cubed P / R / F1    {scores.bcubed_precision:.4f} / {scores.bcubed_recall:.4f} / "
+            f"{scores.bcubed_f1:.4f}",
+        ]
+    )
+    if scores is None:
+        pass
+    elif scores.missing_from_prediction:
         lines.append(f"labelled but not found: {len(scores.missing_from_prediction)}")
-    if scores.unlabelled:
+    if scores is not None and scores.unlabelled:
         lines.append(f"found but not labelled: {len(scores.unlabelled)}")
     if pair_scores is not None:
         lines.append(
@@ -141,7 +171,9 @@ def _scores_text(scores: Any, errors: list[Any], pair_scores: Any) -> str:
                 f"  {row.label:<20} {row.linked:>6} of {row.pairs:<6} linked "
                 f"({row.share_linked:.1%})"
             )
-    if errors:
+    if scores is None:
+        pass
+    elif errors:
         lines.append("worst errors:")
         for error in errors:
             heads = f"  [{error.a_headline} | {error.b_headline}]" if error.a_headline else ""
