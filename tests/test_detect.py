@@ -413,3 +413,23 @@ def test_centres_are_dated_first_then_undated_by_most_matches():
     ranks = [centre_rank(quiet, 1), centre_rank(busy, 5), centre_rank(dated, 0)]
     assert [rank.key for rank in sorted(ranks)] == ["d", "u1", "u2"]
     assert centre_rank(busy, 5) < centre_rank(busy, 4)
+
+
+def test_rewrite_keys_leave_out_the_units_that_are_mostly_boilerplate():
+    from dedup.detect.links import rewrite_keys
+
+    (print_,) = fingerprint_all([make_story("a", paragraphs(3, 4))])
+    nothing = np.zeros(0, dtype=np.uint32)
+    assert rewrite_keys(print_, nothing).tolist() == np.unique(print_.unit_keys).tolist()
+    first = np.unique(print_.unit_shingles(0, Settings().shingle))
+    kept = rewrite_keys(print_, first)
+    assert kept.tolist() == np.unique(print_.unit_keys[1:]).tolist()
+    assert len(kept) < len(rewrite_keys(print_, nothing))
+
+
+def test_story_days_count_from_the_epoch_and_leave_undated_stories_out():
+    from dedup.detect.links import story_days
+
+    dated = make_story("d", ["Text."], date="2024-01-02T12:00:00Z")
+    days = story_days([dated, make_story("u", ["Text."])])
+    assert days[0] == 19724.5 and np.isnan(days[1])

@@ -70,18 +70,30 @@ def _rewrite_pairs(
     stories that verbatim reuse already links: they need no rewrite decision among
     themselves."""
     items = components(len(stories), [(m.a, m.b) for m in matches], [s.key for s in stories])
-    keys = []
-    for print_, gone in zip(prints, removed):
-        usable = print_.unit_keys[usable_units(print_, gone, settings.shingle)]
-        keys.append(distinct(usable.ravel()))
-    days = np.array(
-        [s.date.timestamp() / _DAY if s.date else np.nan for s in stories], dtype=np.float64
-    )
-    pairs = rewrite_candidates(keys, items, days, settings)
+    keys = [rewrite_keys(print_, gone, settings) for print_, gone in zip(prints, removed)]
+    pairs = rewrite_candidates(keys, items, story_days(stories), settings)
     earliest = np.full(int(items.max()) + 1 if len(items) else 0, len(stories), dtype=np.int64)
     np.minimum.at(earliest, items, np.arange(len(stories)))
     first, second = earliest[pairs >> 32], earliest[pairs & 0xFFFFFFFF]
     return distinct(pack_pairs(np.minimum(first, second), np.maximum(first, second)))
+
+
+def rewrite_keys(
+    print_: Fingerprint, removed: np.ndarray, settings: Settings = DEFAULT
+) -> np.ndarray:
+    """A story's evidence for rewrite candidates: the band keys of its usable units (those
+    not mostly boilerplate, ``usable_units``), sorted and distinct. Every engine takes them
+    from here, so the keys an engine groups are the ones the local scan groups."""
+    usable = print_.unit_keys[usable_units(print_, removed, settings.shingle)]
+    return distinct(usable.ravel())
+
+
+def story_days(stories: Sequence[Story]) -> np.ndarray:
+    """Each story's date in days since the epoch, NaN when undated: the unit of
+    ``rewrite_window``, as ``rewrite_candidates`` reads it."""
+    return np.array(
+        [s.date.timestamp() / _DAY if s.date else np.nan for s in stories], dtype=np.float64
+    )
 
 
 def components(count: int, links: Sequence[tuple[str, str]], keys: Sequence[str]) -> np.ndarray:
