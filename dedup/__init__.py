@@ -16,11 +16,17 @@ index is ``dedup.engines.index.open_index``; ``dedup.files`` places and writes f
 atomically; ``dedup.cli`` is the command line.
 """
 
-from dedup.engines.local import load, scan, scan_stories
-from dedup.read.inputs import Fields, ReadOptions
-from dedup.records import Cluster, InputProblem, Match, Member, Paragraph, ScanResult, Story
-from dedup.settings import DEFAULT, Settings
-from dedup.views.align import align
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dedup.engines.local import load, scan, scan_stories
+    from dedup.read.inputs import Fields, ReadOptions
+    from dedup.records import Cluster, InputProblem, Match, Member, Paragraph, ScanResult, Story
+    from dedup.settings import DEFAULT, Settings
+    from dedup.views.align import align
 
 __version__ = "0.1.0"
 
@@ -42,3 +48,37 @@ __all__ = [
     "scan",
     "scan_stories",
 ]
+
+_HOMES = {
+    "load": "dedup.engines.local",
+    "scan": "dedup.engines.local",
+    "scan_stories": "dedup.engines.local",
+    "Fields": "dedup.read.inputs",
+    "ReadOptions": "dedup.read.inputs",
+    "Cluster": "dedup.records",
+    "InputProblem": "dedup.records",
+    "Match": "dedup.records",
+    "Member": "dedup.records",
+    "Paragraph": "dedup.records",
+    "ScanResult": "dedup.records",
+    "Story": "dedup.records",
+    "DEFAULT": "dedup.settings",
+    "Settings": "dedup.settings",
+    "align": "dedup.views.align",
+}
+"""Where each public name lives. They are imported when first asked for, so that
+``dedup --version`` or a single command does not pay for numpy and every engine just because
+Python imports this package before any of its modules."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

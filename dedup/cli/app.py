@@ -1,22 +1,53 @@
 """The ``dedup`` group: global options, every command registered, and the console entry
-point. This is the only module that knows all the commands; none of them imports it."""
+point. This is the only module that knows all the commands; none of them imports it.
+
+Commands are registered by name and imported only when one runs or a help page lists them,
+so that ``dedup --version`` loads click alone and ``dedup check`` loads the index and not
+Spark, the views or the rapidfuzz alignment."""
 
 from __future__ import annotations
 
 import os
 import sys
+from importlib import import_module
 
 import click
 
 from dedup.cli import exitcodes
-from dedup.cli.diff import diff
-from dedup.cli.evaluate import evaluate_command
-from dedup.cli.index import check, ingest, prune, stats
-from dedup.cli.scan import scan
-from dedup.cli.views import explain, report, show
+
+COMMANDS = {
+    "scan": ("dedup.cli.scan", "scan"),
+    "diff": ("dedup.cli.diff", "diff"),
+    "eval": ("dedup.cli.evaluate", "evaluate_command"),
+    "ingest": ("dedup.cli.index", "ingest"),
+    "check": ("dedup.cli.index", "check"),
+    "prune": ("dedup.cli.index", "prune"),
+    "stats": ("dedup.cli.index", "stats"),
+    "show": ("dedup.cli.views", "show"),
+    "report": ("dedup.cli.views", "report"),
+    "explain": ("dedup.cli.views", "explain"),
+}
+"""Each command's name and where it is defined (module, attribute)."""
 
 
-@click.group(epilog=exitcodes.HELP, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands are imported from ``COMMANDS`` when first looked up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute = COMMANDS[cmd_name]
+            self.add_command(getattr(import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    epilog=exitcodes.HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="wire-dedup", prog_name="dedup")
 @click.option(
     "--verbose",
@@ -36,10 +67,6 @@ def cli(verbose: bool) -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
     logger.propagate = False
-
-
-for command in (scan, diff, evaluate_command, ingest, check, prune, stats, show, report, explain):
-    cli.add_command(command)
 
 
 def main() -> None:

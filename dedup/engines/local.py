@@ -11,13 +11,11 @@ This is the Python API the CLI is a thin layer over; it needs neither click nor 
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from itertools import chain, islice
+from typing import TYPE_CHECKING
 
 from dedup.detect.cluster import form_clusters
 from dedup.detect.fingerprint import Fingerprint, Fingerprinter, paragraph_texts
@@ -25,6 +23,9 @@ from dedup.detect.links import find_links
 from dedup.read.inputs import DEFAULT_READ, ReadOptions, read_inputs
 from dedup.records import InputProblem, ScanResult, Story
 from dedup.settings import DEFAULT, Settings
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; the CLI draws it, the API ignores it."""
@@ -127,7 +128,6 @@ def fingerprint_stream(
     problems: list[InputProblem] = []
     jobs = resolve_jobs(jobs)
     fingerprinter = Fingerprinter(settings)
-    pending: deque[Future[list[Fingerprint]]] = deque()
 
     def collect(batch: list[Fingerprint]) -> None:
         prints.extend(batch)
@@ -155,7 +155,12 @@ def fingerprint_stream(
     if jobs <= 1 or len(head) < 2:  # one chunk is not worth starting processes for
         for batch in chain(head, batches):
             collect(fingerprinter.batch(batch))
-    else:
+    else:  # the process pool is imported only here: most commands never start one
+        import multiprocessing
+        from collections import deque
+        from concurrent.futures import ProcessPoolExecutor
+
+        pending: deque[Future[list[Fingerprint]]] = deque()
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             for batch in chain(head, batches):
