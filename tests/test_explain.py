@@ -24,12 +24,13 @@ def test_the_seed_pair_is_a_partial_reuse(seeds):
     text = run("explain", ap, cbs)
     assert text.exit_code == 0, text.output
     lines = text.output.splitlines()
-    assert lines[-1] == "linked: partial reuse (0.25 of the smaller story, 103 shingles ≥ 30)"
+    assert lines[-1] == "linked: partial reuse (0.24 of the smaller story, 106 shingles ≥ 30)"
     assert "boilerplate: none could be judged (no --context)" in text.output
     assert "\x1b[" not in text.output
     data = json.loads(run("explain", ap, cbs, "--format", "json").stdout)
-    assert data["shared"] == 103 and data["kind"] == "partial" and data["linked"]
-    assert round(data["containment"], 2) == 0.25 and round(data["resemblance"], 2) == 0.11
+    assert data["shared"] == 106 and data["kind"] == "partial" and data["linked"]
+    assert data["link"] == "copy" and data["scan_linked"]
+    assert round(data["containment"], 2) == 0.24 and round(data["resemblance"], 2) == 0.10
     assert data["boilerplate"] == {"judged": False, "context_stories": 0, "paragraphs": []}
     # The passages are the alignment's runs, with paragraph numbers: AP 4, 7, 9 in CBS 10, 11, 6.
     longest = {(p["a_paragraph"], p["b_paragraph"]) for p in data["passages"][:3]}
@@ -40,6 +41,9 @@ def test_the_seed_pair_is_a_partial_reuse(seeds):
         "min_shared": True,
         "min_containment": True,
     }
+    # A verbatim run of 28 words or more always brings a shared anchor: a copy candidate.
+    assert data["candidates"]["copy"] and data["candidates"]["anchors"] > 0
+    assert data["candidates"]["same_item"] and not data["candidates"]["rewrite"]
     assert data["candidate"] and data["same_cluster"]
 
 
@@ -55,13 +59,21 @@ def test_boilerplate_needs_context_and_then_weighs_nothing():
     assert data["boilerplate"]["judged"] and data["boilerplate"]["context_stories"] > 40
     discounted = data["boilerplate"]["paragraphs"]
     assert {p["side"] for p in discounted} == {"A", "B"}
-    assert all("radio vell" in p["reason"] for p in discounted)
+    reason = "repeated in 3 stories of Radio Vell that share nothing else"
+    assert all(p["reason"] == reason and p["stories"] == 3 for p in discounted)
+    footer = {(p["side"], p["number"]) for p in discounted if "All rights reserved" in p["text"]}
+    assert footer == {("A", 19), ("B", 12)} and all(p["unit"] == "paragraph" for p in discounted)
     assert data["all_text"]["shared"] == alone["shared"] > 0 and data["shared"] == 0
     assert all(p["discounted"] == p["shingles"] for p in data["passages"])
-    assert data["verdict"] == "not linked: no shared shingles once boilerplate is taken out"
-    assert data["same_cluster"] is None
+    assert data["verdict"].startswith(
+        "not linked: no shared shingles once boilerplate is taken out; rewrite:"
+    )
+    # Anchors inside the chrome are boilerplate anchors: they bring no candidate.
+    assert not data["candidates"]["copy"]
+    assert data["candidates"]["boilerplate_anchors"] == data["candidates"]["anchors"]
+    assert data["same_cluster"] is None and not data["scan_linked"]
     text = run("explain", RADIO_FLOODS, RADIO_BUSES, "--context", str(SAMPLES)).output
-    assert "Listen to Radio Vell live" in text and "radio vell repeats it" in text
+    assert "Listen to Radio Vell live" in text and reason in text
 
 
 def test_a_linked_pair_in_context_names_the_scan_cluster():
@@ -75,7 +87,10 @@ def test_a_linked_pair_in_context_names_the_scan_cluster():
     assert data["kind"] == "partial" and data["same_cluster"] == cluster["id"]
     radio = next(m for m in cluster["members"] if m["id"] == "radiovell-oss-floods")
     assert data["shared"] == radio["shared"]  # the scan's own evidence, reproduced
-    assert data["verdict"].startswith("linked: partial reuse (0.39 of the smaller story")
+    assert data["verdict"] == (
+        f"linked: partial reuse ({data['containment']:.2f} of the smaller story, "
+        f"{data['shared']} shingles ≥ 30)"
+    )
 
 
 def test_same_topic_stories_are_not_linked_and_the_verdict_says_why():
@@ -83,10 +98,11 @@ def test_same_topic_stories_are_not_linked_and_the_verdict_says_why():
     result = run("explain", *mine, "--context", str(SAMPLES))
     assert result.exit_code == 0, result.output
     verdict = result.output.splitlines()[-1]
-    assert verdict.startswith("not linked: resemblance 0.02 < 0.5")
-    assert "shingles < 30" in verdict and "of the smaller story < 0.15" in verdict
+    assert verdict.startswith("not linked: resemblance 0.01 < 0.5")
+    assert "10 shingles < 30" in verdict and "of the smaller story < 0.15" in verdict
+    assert verdict.endswith("; rewrite: under 0.25 of the smaller story in aligned sentences")
     looser = run(
-        "explain", *mine, "--min-shared", "5", "--min-containment", "0.04", "--format", "json"
+        "explain", *mine, "--min-shared", "5", "--min-containment", "0.03", "--format", "json"
     )
     assert json.loads(looser.stdout)["kind"] == "partial"  # the settings options apply
 
@@ -99,7 +115,7 @@ def test_record_selection_and_context_arguments(tmp_path, seeds):
     feed.write_text("\n".join(json.dumps(r) for r in records))
     by_id = run("explain", f"{feed}#ap", f"{feed}#2", "--format", "json")
     assert by_id.exit_code == 0, by_id.output
-    assert json.loads(by_id.stdout)["shared"] == 103
+    assert json.loads(by_id.stdout)["shared"] == 106
     several = run(
         "explain",
         RADIO_FLOODS,
@@ -118,3 +134,39 @@ def test_record_selection_and_context_arguments(tmp_path, seeds):
     assert stray.exit_code == exitcodes.USAGE and "--context" in stray.output
     missing = run("explain", RADIO_FLOODS, RADIO_BUSES, "--context", str(tmp_path / "gone.txt"))
     assert missing.exit_code == exitcodes.INPUT and "gone.txt" in missing.output
+
+    same = run("explain", RADIO_FLOODS, RADIO_FLOODS)
+    assert same.exit_code == exitcodes.USAGE and "same story" in same.output
+
+
+def test_a_rewrite_is_explained_by_its_aligned_sentences():
+    wire, ebc = (
+        str(SAMPLES / "wire/meridian/grisling-coal.txt"),
+        str(SAMPLES / "ebc/grisling-coal.json"),
+    )
+    scanned = json.loads(run("scan", str(SAMPLES), "--format", "json").stdout)
+    cluster = next(c for c in scanned["clusters"] if c["origin"] == "mna-grisling-coal")
+    data = json.loads(
+        run("explain", wire, ebc, "--context", str(SAMPLES), "--format", "json").stdout
+    )
+    assert data["kind"] == "rewrite" and data["link"] == "rewrite"
+    assert data["same_cluster"] == cluster["id"] and data["scan_linked"]
+    # Few verbatim words: the copy rule fails, and no anchor is shared ...
+    assert not any(t["passed"] for t in data["thresholds"]) and not data["candidates"]["copy"]
+    # ... but sentence keys make them rewrite candidates, and aligned sentences link them.
+    assert data["candidates"]["rewrite"] and data["candidates"]["unit_keys"] >= 2
+    rewrite = data["rewrite"]
+    assert rewrite["linked"] and rewrite["coverage"] >= rewrite["rewrite_coverage"]
+    assert len(rewrite["pairs"]) == rewrite["sentences"] >= rewrite["rewrite_sentences"]
+    assert [p["a"] for p in rewrite["pairs"]] == sorted(p["a"] for p in rewrite["pairs"])
+    assert any(
+        "bram hollis" in p["a_text"] and "bram hollis" in p["b_text"] for p in rewrite["pairs"]
+    )
+    assert data["verdict"] == (
+        f"linked: rewrite ({rewrite['coverage']:.2f} of the smaller story in "
+        f"{rewrite['sentences']} aligned sentences ≥ 0.25)"
+    )
+    copies_only = run("explain", wire, ebc, "--links", "copy", "--format", "json")
+    data = json.loads(copies_only.stdout)
+    assert data["rewrite"] is None and not data["linked"]
+    assert data["verdict"].endswith("; rewrites not looked for (--links copy)")

@@ -230,7 +230,8 @@ def explain(
     **values: Any,
 ) -> None:
     """Say why stories A and B were or were not put together: what they share once
-    boilerplate is taken out, the passages it comes from, and the thresholds that decided.
+    boilerplate is taken out, the passages it comes from, whether a scan compares them, the
+    verbatim thresholds and the rewrite decision (sentences aligned in order).
 
     A and B are files read like scan's inputs; name one story of a multi-story file as
     FILE#ID or FILE#N. Boilerplate needs a corpus: give the stories the pair was scanned
@@ -253,6 +254,8 @@ def explain(
         others, problems = load_inputs((*context, *extra), options, reporter)
         own = {_where(story_a), _where(story_b)}
         others = [story for story in others if _where(story) not in own]
+    if story_a.key == story_b.key:
+        raise click.UsageError(f"A and B are the same story ({a}): give two stories")
     found = explain_pair(story_a, story_b, others, settings)
     if fmt == "json":
         click.echo(json.dumps(explain_json(found), ensure_ascii=False, indent=2))

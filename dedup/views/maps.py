@@ -16,8 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+import numpy as np
+
+from dedup.detect.fingerprint import Fingerprint, Fingerprinter, distinct
+from dedup.detect.links import Links, find_links
+from dedup.detect.verify import contains
 from dedup.records import Cluster, Member, ScanResult, Story
-from dedup.views.align import Alignment, Placement, Unit, align, story_units
+from dedup.settings import DEFAULT, Settings
+from dedup.views.align import Alignment, Placement, Unit, align, paragraph_words, story_units
 from dedup.views.output import SCHEMA, cluster_record
 
 MARKS = {"shared": "kept", "changed": "reworded", "unique": "cut", "boilerplate": "boilerplate"}
@@ -360,3 +366,78 @@ def clip(text: str, room: int) -> str:
     if space > room // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:") + "…"
+
+
+# -- boilerplate, as the views show it -------------------------------------------------------
+
+
+def boilerplate_units(
+    story: Story, print_: Fingerprint, removed: np.ndarray, settings: Settings = DEFAULT
+) -> tuple[list[Unit], list[np.ndarray]]:
+    """The units of ``story`` (its paragraphs, or sentences for a story in one block, as
+    ``align`` compares them) that are mostly boilerplate, with the boilerplate shingles of
+    each. ``removed`` is the story's boilerplate as the core found it
+    (``detect.links.find_links``' ``Boilerplate.of``); a unit is mostly boilerplate when at
+    least half the shingles starting in it are removed, as ``usable_units`` judges a
+    sentence unit, so what a view shows as boilerplate is what weighed nothing in the scan.
+    """
+    if not removed.size or not len(print_.shingles):
+        return [], []
+    units, _ = story_units(story)
+    starts = _paragraph_starts(story)
+    gone = contains(removed, print_.shingles)
+    found, shingles = [], []
+    cursor: dict[int, int] = {}
+    for unit in units:
+        paragraph = story.paragraphs[unit.paragraph].text
+        begin = paragraph.find(unit.text, cursor.get(unit.paragraph, 0))
+        begin = max(begin, 0)
+        cursor[unit.paragraph] = begin + len(unit.text)
+        low, high = _word_range(paragraph, begin, begin + len(unit.text), starts[unit.paragraph])
+        low = min(low, len(gone))
+        top = min(max(low + 1, high - settings.shingle + 1), len(gone))
+        if top > low and 2 * int(gone[low:top].sum()) >= top - low:
+            found.append(unit)
+            part = print_.shingles[low:top]
+            shingles.append(distinct(part[gone[low:top]]))
+    return found, shingles
+
+
+def boilerplate_paragraphs(
+    story: Story, print_: Fingerprint, removed: np.ndarray, settings: Settings = DEFAULT
+) -> set[int]:
+    """0-based indexes of the paragraphs of ``story`` that are mostly boilerplate (see
+    ``boilerplate_units``), as ``align`` and ``cluster_map`` take them. A story compared
+    sentence by sentence has none: ``align`` marks whole paragraphs only."""
+    units, _ = story_units(story)
+    if units and any(unit.number != unit.paragraph + 1 for unit in units):
+        return set()
+    return {unit.paragraph for unit in boilerplate_units(story, print_, removed, settings)[0]}
+
+
+def core_links(
+    stories: Sequence[Story], settings: Settings = DEFAULT
+) -> tuple[list[Fingerprint], Links]:
+    """Fingerprints and links of ``stories`` (in ``Story.sort_key`` order), by the scan's
+    own core: what boilerplate the views show is judged from."""
+    prints = Fingerprinter(settings).batch(stories)
+    return prints, find_links(stories, prints, settings)
+
+
+def _paragraph_starts(story: Story) -> list[int]:
+    """Where each paragraph's words start in the story's word stream (``Fingerprint``)."""
+    starts, total = [], 0
+    for paragraph in story.paragraphs:
+        starts.append(total)
+        total += len(paragraph_words(paragraph.text).spans)
+    return starts
+
+
+def _word_range(paragraph: str, begin: int, end: int, first: int) -> tuple[int, int]:
+    """The range, in the story's word stream, of the words of ``paragraph[begin:end]``
+    (the paragraph's words start at ``first``)."""
+    spans = paragraph_words(paragraph).spans
+    inside = [k for k, (low, _, _) in enumerate(spans) if begin <= low < end]
+    if not inside:
+        return first, first
+    return first + inside[0], first + inside[-1] + 1
