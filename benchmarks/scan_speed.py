@@ -5,7 +5,8 @@ in its own process so that peak memory is measured per run. Wall times are media
 ``--repeat`` runs at the smallest size; the table ends with the ratios, so a noisy, shared
 machine still gives a fair comparison (both sides see the same noise).
 
-    python benchmarks/scan_speed.py                # 10k and 100k stories (hard mix), 10k easy
+    python benchmarks/scan_speed.py                # 10k and 100k stories (hard mix), 10k easy,
+                                                   # 10k hard laid out flat (one block a body)
     python benchmarks/scan_speed.py --full         # adds 1,000,000 stories
     python benchmarks/scan_speed.py --sizes 2000   # a quick look
 """
@@ -134,18 +135,21 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        plan = [("hard", synth.HARD, n) for n in sizes] + [("easy", synth.EASY, sizes[0])]
+        plan = [("hard", synth.HARD, n, "paragraphs") for n in sizes] + [
+            ("easy", synth.EASY, sizes[0], "paragraphs"),
+            ("hard-flat", synth.HARD, sizes[0], "flat"),  # quality without paragraph breaks
+        ]
         runs: list[Run] = []
-        for mix_name, mix, n in plan:
+        for mix_name, mix, n, layout in plan:
             corpus = workdir / f"{mix_name}-{n}.jsonl"
             started = time.perf_counter()
-            synth.write_corpus(corpus, n, seed=args.seed, mix=mix)
+            synth.write_corpus(corpus, n, seed=args.seed, mix=mix, layout=layout)
             labels = corpus.with_name(f"{corpus.stem}.labels.jsonl")
             print(
                 f"generated {n:,} {mix_name} stories in {time.perf_counter() - started:.0f} s",
                 file=sys.stderr,
             )
-            repeat = args.repeat if n == sizes[0] else 1
+            repeat = args.repeat if n == sizes[0] and layout == "paragraphs" else 1
             for engine in engines:
                 run = bench(engine, mix_name, corpus, labels, n, repeat, workdir)
                 runs.append(run)

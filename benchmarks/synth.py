@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["EASY", "HARD", "Mix", "generate", "write_corpus"]
+__all__ = ["EASY", "HARD", "LAYOUTS", "Mix", "generate", "write_corpus"]
 
 _BLOCK = 2048  # records generated and shuffled together; bounds memory
 _EPOCH = 1704067200.0  # 2024-01-01T00:00:00Z: originals fall in the year after it
@@ -32,6 +32,8 @@ _YEAR = 365 * 86400.0
 _TOPIC_WORDS = 14  # content words per topic
 _LANGUAGES = ("en", "zh")
 _SEED_MASK = (1 << 64) - 1
+LAYOUTS = ("paragraphs", "flat", "sentences")
+"""How a generated body is laid out (see ``generate``)."""
 
 
 @dataclass(frozen=True)
@@ -982,19 +984,27 @@ def _group(
 # --------------------------------------------------------------------------- rendering
 
 
-def _render(st: _Story) -> tuple[str, str, str, str, str]:
-    """Text fields plus the URL minus its id: (headline, body, date, outlet, url prefix)."""
+def _render(st: _Story, layout: str = "paragraphs") -> tuple[str, str, str, str, str]:
+    """Text fields plus the URL minus its id: (headline, body, date, outlet, url prefix).
+
+    ``layout`` lays the body out as paragraphs, as one block, or as a sentence a paragraph;
+    the words and their order are the same in each."""
     w = st.topic.world
-    texts = [w.style.joiner.join(p) for p in st.paras]
-    if st.dateline:
-        texts[0] = st.dateline + w.style.lead + texts[0]
+    if layout == "sentences":
+        blocks = [list(p) for p in st.paras]
+        if st.dateline:
+            blocks[0][:1] = [st.dateline + w.style.lead + (blocks[0][0] if blocks[0] else "")]
+    else:
+        blocks = [[w.style.joiner.join(p)] for p in st.paras]
+        if st.dateline:
+            blocks[0][0] = st.dateline + w.style.lead + blocks[0][0]
     if st.quotes:
         if w.lang == "en":
-            texts = [_OPEN_QUOTE.sub("“", t).replace('"', "”") for t in texts]
+            blocks = [[_OPEN_QUOTE.sub("“", t).replace('"', "”") for t in b] for b in blocks]
         else:
-            texts = [t.replace("“", "「").replace("”", "」") for t in texts]
+            blocks = [[t.replace("“", "「").replace("”", "」") for t in b] for b in blocks]
     if st.dash:
-        texts = [t.replace(w.style.dash, st.dash) for t in texts]
+        blocks = [[t.replace(w.style.dash, st.dash) for t in b] for b in blocks]
     when = datetime.fromtimestamp(st.ts, timezone.utc)
     date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     if w.lang == "en":
@@ -1003,7 +1013,8 @@ def _render(st: _Story) -> tuple[str, str, str, str, str]:
         slug = "c_"  # Chinese sites use bare numeric article ids
     if st.outlet < 0:
         name, domain = w.agencies[st.agency]
-        return st.headline, "\n\n".join(texts), date, name, f"https://{domain}/article/{slug}"
+        body = _laid_out(w, blocks, layout)
+        return st.headline, body, date, name, f"https://{domain}/article/{slug}"
     outlet = w.outlets[st.outlet]
     if st.chrome:
         if w.lang == "en":
@@ -1012,21 +1023,32 @@ def _render(st: _Story) -> tuple[str, str, str, str, str]:
         else:
             updated = when.strftime("%H:%M")
         year = str(when.year)
-        texts.insert(min(outlet.related_after, len(texts)), outlet.related)
-        texts = (
-            [line.replace("{updated}", updated) for line in outlet.top]
-            + texts
-            + [line.replace("{year}", year) for line in outlet.footer]
+        blocks.insert(min(outlet.related_after, len(blocks)), [outlet.related])
+        blocks = (
+            [[line.replace("{updated}", updated)] for line in outlet.top]
+            + blocks
+            + [[line.replace("{year}", year)] for line in outlet.footer]
         )
     section = _SECTIONS[int(st.ts) % len(_SECTIONS)]  # no randomness is drawn at render time
     url = f"https://www.{outlet.domain}/{section}/{when:%Y/%m/%d}/{slug}"
-    return st.headline, "\n\n".join(texts), date, outlet.name, url
+    return st.headline, _laid_out(w, blocks, layout), date, outlet.name, url
+
+
+def _laid_out(w: _World, blocks: list[list[str]], layout: str) -> str:
+    """The body from its blocks (a paragraph's text, or its sentences): blank lines between
+    them, or one block, line breaks and all, with the language's word joiner."""
+    pieces = [piece for block in blocks for piece in block]
+    if layout == "flat":
+        return w.style.joiner.join(pieces).replace("\n", w.style.joiner)
+    return "\n\n".join(pieces)
 
 
 # --------------------------------------------------------------------------- public API
 
 
-def _check(n: int, words: int, languages: tuple[str, ...]) -> None:
+def _check(n: int, words: int, languages: tuple[str, ...], layout: str = "paragraphs") -> None:
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     if words < 1:
@@ -1036,14 +1058,19 @@ def _check(n: int, words: int, languages: tuple[str, ...]) -> None:
 
 
 def _annotated(
-    n: int, seed: int, mix: Mix, words: int, languages: tuple[str, ...]
+    n: int,
+    seed: int,
+    mix: Mix,
+    words: int,
+    languages: tuple[str, ...],
+    layout: str = "paragraphs",
 ) -> Iterator[tuple[dict[str, str], str, str | None]]:
     """Records with their provenance: (record, kind, id of the story it was derived from).
 
     Kinds are "original", "write_thru", "copy", "partial" and "same_topic"; tests use the
     provenance to check each kind against its source, which the labels alone cannot do.
     """
-    _check(n, words, languages)
+    _check(n, words, languages, layout)
     languages = tuple(languages)
     n_topics = max(len(languages), n // 50)  # about 50 stories per topic
     width = max(7, len(str(max(n - 1, 0))))
@@ -1069,7 +1096,7 @@ def _annotated(
             digits[item] = f"{done + position:0{width}d}"
         for item in order:
             st, kind, src, cluster = items[item]
-            headline, body, date, outlet, url = _render(st)
+            headline, body, date, outlet, url = _render(st, layout)
             record = {
                 "id": "s" + digits[item],
                 "headline": headline,
@@ -1090,13 +1117,17 @@ def generate(
     mix: Mix = HARD,
     words: int = 600,
     languages: tuple[str, ...] = ("en",),
+    layout: str = "paragraphs",
 ) -> Iterator[dict]:
     """Yield n story records: {"id", "headline", "body", "date", "outlet", "url", "cluster"}.
 
     Lazy and block-wise, so a million stories stream in constant memory; the same
-    arguments always give the same records in the same order.
+    arguments always give the same records in the same order. ``layout`` (``LAYOUTS``)
+    says how bodies are laid out: "paragraphs" as outlets publish them, "flat" as one block
+    (feeds that drop paragraph breaks), "sentences" as a sentence a paragraph; the same
+    arguments give the same stories, words and clusters in every layout.
     """
-    for record, _kind, _source in _annotated(n, seed, mix, words, languages):
+    for record, _kind, _source in _annotated(n, seed, mix, words, languages, layout):
         yield record
 
 
@@ -1106,9 +1137,11 @@ def write_corpus(
     seed: int = 0,
     mix: Mix = HARD,
     words: int = 600,
+    layout: str = "paragraphs",
 ) -> int:
     """Write JSON Lines records (without "cluster") to path and labels to path's sibling
-    '<stem>.labels.jsonl' as {"id", "cluster"}; return the count.
+    '<stem>.labels.jsonl' as {"id", "cluster"}; return the count. ``layout`` as in
+    ``generate``.
 
     Labels live in a separate file so the corpus can be fed to the tool unchanged.
     """
@@ -1121,7 +1154,7 @@ def write_corpus(
         target.open("w", encoding="utf-8", newline="\n") as out,
         labels.open("w", encoding="utf-8", newline="\n") as lab,
     ):
-        for record in generate(n, seed=seed, mix=mix, words=words):
+        for record in generate(n, seed=seed, mix=mix, words=words, layout=layout):
             cluster = record.pop("cluster")
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             lab.write(json.dumps({"id": record["id"], "cluster": cluster}) + "\n")

@@ -214,6 +214,36 @@ def test_write_corpus_writes_records_and_labels(tmp_path: Path) -> None:
     assert path.read_bytes() == first
 
 
+@pytest.mark.parametrize("languages", [("en",), ("zh",)])
+def test_layouts_change_only_where_paragraphs_break(languages: tuple[str, ...]) -> None:
+    """The same stories in every layout: "flat" is one block, "sentences" a sentence a
+    paragraph, and joining the blocks with the language's word joiner gives the flat body."""
+    joiner = " " if languages == ("en",) else ""
+    laid = {
+        layout: list(generate(120, seed=5, words=150, languages=languages, layout=layout))
+        for layout in synth.LAYOUTS
+    }
+    paragraphs, flat, sentences = (laid[layout] for layout in synth.LAYOUTS)
+    inner_stop = re.compile(r"[.!?][”\"]? \S" if languages == ("en",) else r"。」?.")
+    more = 0
+    for para, one, each in zip(paragraphs, flat, sentences, strict=True):
+        assert (
+            {k: v for k, v in para.items() if k != "body"}
+            == {k: v for k, v in one.items() if k != "body"}
+            == {k: v for k, v in each.items() if k != "body"}
+        )
+        assert "\n" not in one["body"]
+        assert para["body"].replace("\n\n", joiner).replace("\n", joiner) == one["body"]
+        assert each["body"].replace("\n\n", joiner).replace("\n", joiner) == one["body"]
+        blocks, sentence_blocks = para["body"].split("\n\n"), each["body"].split("\n\n")
+        assert len(sentence_blocks) >= len(blocks)
+        more += len(sentence_blocks) > len(blocks)
+        # a sentence split off a paragraph holds one sentence end, at its end
+        assert not [b for b in set(sentence_blocks) - set(blocks) if inner_stop.search(b)]
+    assert more > len(paragraphs) // 2
+    assert laid["paragraphs"] == list(generate(120, seed=5, words=150, languages=languages))
+
+
 @pytest.mark.parametrize(
     "call",
     [
@@ -221,6 +251,7 @@ def test_write_corpus_writes_records_and_labels(tmp_path: Path) -> None:
         lambda: list(generate(5, words=0)),
         lambda: list(generate(5, languages=("fr",))),
         lambda: list(generate(5, languages=())),
+        lambda: list(generate(5, layout="columns")),
         lambda: Mix(partial_rewrite=1.5),
         lambda: Mix(copies_per_original=(3, 1)),
     ],
