@@ -132,6 +132,10 @@ class Member:
     date: datetime | None = None
     record: int | None = None
     url: str = ""
+    link: str | None = None
+    """How it is tied to the origin: "copy" (verbatim reuse), "rewrite", or "update" (a
+    near-duplicate of its own outlet's earlier story: a later version); None for the
+    origin."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +153,15 @@ class Cluster:
     @property
     def size(self) -> int:
         return len(self.members)
+
+    @property
+    def origin_member(self) -> Member:
+        return next(member for member in self.members if member.key == self.origin)
+
+    @property
+    def origin_id(self) -> str:
+        """The origin's story id, as outputs name it (``origin`` is its key)."""
+        return self.origin_member.id
 
 
 @dataclass

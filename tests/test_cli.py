@@ -56,6 +56,28 @@ def test_scan_jsonl_and_csv_have_one_row_per_clustered_story():
     assert len(rows) == clustered and {"cluster", "id", "path", "reuse"} <= set(rows[0])
 
 
+def test_every_member_carries_the_kind_of_its_link_to_the_origin():
+    """copy (verbatim reuse), rewrite, or update (a near-duplicate of the same outlet's
+    earlier story), in every output format; none for the origin."""
+    data = json.loads(run("scan", str(SAMPLES), "--format", "json").stdout)
+    links = {m["id"]: m["link"] for c in data["clusters"] for m in c["members"]}
+    for cluster in data["clusters"]:
+        for member in cluster["members"]:
+            if member["role"] == "origin":
+                assert member["link"] is None and member["id"] == cluster["origin"]
+            else:
+                assert member["link"] in ("copy", "rewrite", "update")
+    assert links["ebc-grisling-coal"] == "rewrite"  # EBC's rewrite of the wire story
+    assert links["mna-oss-floods-v2"] == "update"  # the agency's own later version
+    assert links["al-museum-theft-v2"] == "update"
+    assert links["radiovell-oss-floods"] == "copy"  # another outlet's partial reuse
+    lines = run("scan", str(SAMPLES), "--format", "jsonl").stdout.splitlines()
+    assert {json.loads(line)["id"]: json.loads(line)["link"] for line in lines} == links
+    table = run("scan", str(SAMPLES), "--format", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert {row["id"]: row["link"] or None for row in rows} == links
+
+
 def test_plain_table_when_not_a_terminal(seeds):
     result = run("scan", *map(str, seeds))
     assert result.exit_code == 0

@@ -60,11 +60,27 @@ def test_show_json_agrees_with_scan_and_diff(samples_scan):
         (marks[p["status"]], p["counterparts"]) for p in pairs
     ]
     assert radio["kept"] >= 3 and radio["added"] >= 10
+    assert radio["link"] == "copy"
+    assert {c["link"] for c in data["copies"]} <= {"copy", "rewrite", "update"}
     # Timeline: who published when, origin first, the rest after it.
     timeline = data["timeline"]
     assert timeline[0]["role"] == "origin" and timeline[0]["after_origin_seconds"] == 0
     assert [t["date"] for t in timeline] == sorted(t["date"] for t in timeline)
     assert all(t["after_origin_seconds"] > 0 for t in timeline[1:])
+
+
+def test_show_marks_a_rewritten_copy(samples_scan):
+    cluster = find_cluster(samples_scan.clusters, "ebc-grisling-coal")
+    assert cluster.origin_id == "mna-grisling-coal" and cluster.origin_member.link is None
+    assert [m.link for m in cluster.members] == [None, "rewrite"]
+    text = run("show", "ebc-grisling-coal", str(SAMPLES)).output
+    assert "ebc-grisling-coal  (EBC News)  rewrite  kept 0" in text
+    data = json.loads(run("show", "ebc-grisling-coal", str(SAMPLES), "--format", "json").stdout)
+    assert [c["link"] for c in data["copies"]] == ["rewrite"]
+    for width in (80, 120):
+        console = Console(width=width, record=True, color_system=None)
+        cluster_map_view(cluster_map(cluster, ScanSource(samples_scan).stories()), console)
+        assert "rewrite" in console.export_text()
 
 
 def test_show_on_the_seed_pair_reads_the_correspondence_table(seeds):

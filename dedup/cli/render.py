@@ -25,6 +25,8 @@ from dedup.views.words import highlighted, merged
 
 STATUS_STYLE = {"shared": "green", "changed": "yellow", "unique": "cyan", "boilerplate": "dim"}
 """Colour of each paragraph status."""
+LINK_STYLE = {"copy": "", "rewrite": "bold magenta", "update": "blue"}
+"""How a copy is tied to its origin; a rewrite stands out, since few of its words match."""
 MARK = {"-": "bold red strike", "+": "bold green underline", "": ""}
 """Words only in A are struck through, words only in B underlined: both read without colour
 too (``NO_COLOR``)."""
@@ -176,7 +178,11 @@ def _who_ran_it(cmap: ClusterMap, console: Console) -> None:
         for number, member, column in rows:
             after = _delay_of(member, cmap) if column else "origin"
             line = Text(f"{number:>2} ", style="bold") + Text(name(member), style="bold")
-            line.append(f"  {after}  reuse {member.reuse:.0%}")
+            line.append(f"  {after}  ")
+            if member.link:
+                line.append(member.link, style=LINK_STYLE[member.link])
+                line.append("  ")
+            line.append(f"reuse {member.reuse:.0%}")
             console.print(line)
             ident = f"{member.id}  " if member.outlet else ""
             console.print(Text(f"   {ident}{when(member)}", style="dim"))
@@ -189,6 +195,7 @@ def _who_ran_it(cmap: ClusterMap, console: Console) -> None:
     table.add_column("outlet / story", overflow="fold")
     table.add_column("published", no_wrap=True)
     table.add_column("after", justify="right", no_wrap=True)
+    table.add_column("link", no_wrap=True)
     for heading in ("kept", "reworded", "cut", "added", "reuse"):
         table.add_column(heading, justify="right", style=MARK_STYLE.get(heading, ""))
     for number, member, column in rows:
@@ -202,7 +209,8 @@ def _who_ran_it(cmap: ClusterMap, console: Console) -> None:
             else ["", "", "", ""]
         )
         delay_text = _delay_of(member, cmap) if column else "origin"
-        table.add_row(number, who, when(member), delay_text, *counts, f"{member.reuse:.0%}")
+        link = Text(member.link or "", style=LINK_STYLE.get(member.link or "", ""))
+        table.add_row(number, who, when(member), delay_text, link, *counts, f"{member.reuse:.0%}")
     console.print(table)
 
 

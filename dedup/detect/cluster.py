@@ -24,6 +24,7 @@ import numpy as np
 
 from dedup.detect.fingerprint import distinct
 from dedup.detect.verify import contains, shared_count
+from dedup.read.inputs import outlet_of
 from dedup.records import Cluster, Match, Member, Story
 
 
@@ -130,8 +131,15 @@ def _cluster(
         *sorted((k for k in member_keys if k != origin), key=lambda k: by_key[k].sort_key),
     ]
     linked = {m.b if m.a == origin else m.a: m for m in matches if origin in (m.a, m.b)}
+    with_centre = {m.b if m.a == centre else m.a: m for m in matches if centre in (m.a, m.b)}
     members = tuple(
-        _member(by_key[key], _reuse(key, origin, member_keys, content, linked.get(key)))
+        _member(
+            by_key[key],
+            _reuse(key, origin, member_keys, content, linked.get(key)),
+            None
+            if key == origin
+            else member_link(linked.get(key) or with_centre[key], by_key[key], by_key[origin]),
+        )
         for key in ordered
     )
     return Cluster(
@@ -165,7 +173,18 @@ def _reuse(
     return float(distinct(values[contains(mine, values)]).size / mine.size)
 
 
-def _member(story: Story, reuse: float) -> Member:
+def member_link(match: Match, story: Story, origin: Story) -> str:
+    """How a member is tied to its origin, from its match with the origin (with the centre
+    when it has none: an undated centre's members need not match the earliest dated one):
+    a near-duplicate of its own outlet's earlier story is a later version of it, an
+    "update"; otherwise the match's link, "copy" or "rewrite"."""
+    outlet = outlet_of(story)
+    if match.kind == "near-duplicate" and outlet and outlet == outlet_of(origin):
+        return "update"
+    return match.link
+
+
+def _member(story: Story, reuse: float, link: str | None) -> Member:
     return Member(
         key=story.key,
         id=story.id,
@@ -176,6 +195,7 @@ def _member(story: Story, reuse: float) -> Member:
         date=story.date,
         record=story.record,
         url=story.url,
+        link=link,
     )
 
 

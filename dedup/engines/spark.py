@@ -100,7 +100,8 @@ _READ_SCHEMA = (
 )
 _MEMBER_SCHEMA = (
     "cluster string, role string, id string, path string, record long, outlet string, "
-    "date string, headline string, url string, reuse double, kind string, shared long, "
+    "date string, headline string, url string, reuse double, link string, kind string, "
+    "shared long, "
     "resemblance double, containment double"
 )
 _CLUSTER_SCHEMA = "id string, size long, origin string, centre string, headline string"

@@ -272,6 +272,7 @@ def _column_json(column: Column) -> dict[str, Any]:
         "outlet": member.outlet or None,
         "date": member.date.isoformat() if member.date else None,
         "reuse": member.reuse,
+        "link": member.link,
         "paragraphs": len(story_units(column.story)[0]),
         "kept": column.count("kept"),
         "reworded": column.count("reworded"),
@@ -324,7 +325,8 @@ def map_text(cmap: ClusterMap, additions: bool = False, width: int = 100) -> str
     lines += ["", "copies:"]
     for number, column in enumerate(cmap.columns, start=1):
         outlet = f"  ({column.member.outlet})" if column.member.outlet else ""
-        lines.append(f"  {number:>2}  {column.member.id}{outlet}  {tally(column)}")
+        link = f"  {column.member.link}" if column.member.link else ""
+        lines.append(f"  {number:>2}  {column.member.id}{outlet}{link}  {tally(column)}")
     if cmap.timeline:
         lines += ["", "timeline:"]
         for moment in cmap.timeline:

@@ -29,6 +29,7 @@ MEMBER_COLUMNS = (
     "headline",
     "url",
     "reuse",
+    "link",
     "kind",
     "shared",
     "resemblance",
@@ -53,6 +54,7 @@ def member_record(cluster: Cluster | None, member: Member | Story) -> dict[str, 
         "headline": member.headline or None,
         "url": member.url or None,
         "reuse": getattr(member, "reuse", None),
+        "link": getattr(member, "link", None),
     }
     match = _match_with_centre(cluster, member.key) if cluster else None
     record.update(
