@@ -13,7 +13,8 @@ command line, so they live here, usable from Python like the rest of the package
   overwritten: the file becomes ``name.1.txt``, ``name.2.txt``... (``.txt.gz`` kept
   together).
 - ``write_file`` writes text through a temporary file beside its target, then links it into
-  place (refusing an existing file) or, when asked, replaces the old file in one rename.
+  place (refusing an existing file) or, when asked, replaces the old file in one rename; a
+  device or pipe (``/dev/stdout``) is written into, never replaced.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import contextlib
 import errno
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,6 +127,12 @@ def write_file(path: str, content: str, replace: bool = False) -> None:
     to a temporary file in the same directory first. Without ``replace`` an existing file is
     never replaced (``FileExistsError``), even one created while this was writing; with it,
     the old file is swapped for the new one in a single ``os.replace``."""
+    if _is_device(path):
+        # /dev/stdout, a named pipe, a terminal: written into, as a shell's ``>`` does;
+        # renaming a file over it would replace the device itself.
+        with open(path, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(content)
+        return
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(prefix=".dedup-", suffix=".tmp", dir=directory)
     try:
@@ -145,6 +153,15 @@ def write_file(path: str, content: str, replace: bool = False) -> None:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def _is_device(path: str) -> bool:
+    """A path that exists and is neither a regular file nor a folder (a device, a pipe)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def _umask() -> int:

@@ -134,7 +134,8 @@ def test_html_entities_declared_in_a_page_are_not_resolved():
         ("deep.xml", b"<nitf>" + b"<p>" * 5_000, "invalid XML"),
         ("wrong.newsml", b"<nitf><body/></nitf>", "no NewsML-G2 newsItem"),
         ("empty.rss", b'<rss version="2.0"><channel><title>t</title></channel></rss>', "entries"),
-        ("utf16.xml", "<nitf>ü</nitf>".encode("utf-16-le"), "binary file"),
+        # UTF-16 without a byte-order mark is read as UTF-16 (not "binary"): an empty NITF
+        ("utf16.xml", "<nitf>ü</nitf>".encode("utf-16-le"), "no body text"),
     ],
 )
 def test_broken_files_get_one_clear_line(tmp_path, name, content, reason):

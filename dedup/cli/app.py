@@ -14,6 +14,7 @@ from importlib import import_module
 import click
 
 from dedup.cli import exitcodes
+from dedup.cli.group import DedupGroup
 
 COMMANDS = {
     "scan": ("dedup.cli.scan", "scan"),
@@ -30,7 +31,7 @@ COMMANDS = {
 """Each command's name and where it is defined (module, attribute)."""
 
 
-class LazyGroup(click.Group):
+class LazyGroup(DedupGroup):
     """A group whose commands are imported from ``COMMANDS`` when first looked up."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -76,7 +77,7 @@ def main() -> None:
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(exitcodes.OK)
+        sys.exit(exitcodes.PIPE)
     except KeyboardInterrupt:
         click.echo("dedup: interrupted", err=True)
         sys.exit(130)

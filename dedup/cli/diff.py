@@ -22,7 +22,7 @@ from dedup.views import output
 from dedup.views.align import align
 
 
-@click.command(epilog=exitcodes.HELP)
+@click.command(epilog=exitcodes.help_for(*exitcodes.READING))
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
 @click.option(

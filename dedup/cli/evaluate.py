@@ -22,7 +22,7 @@ from dedup.engines.local import scan_stories
 from dedup.records import InputProblem
 
 
-@click.command(name="eval", epilog=exitcodes.HELP)
+@click.command(name="eval", epilog=exitcodes.help_for(*exitcodes.READING))
 @click.argument("inputs", nargs=-1, metavar="[INPUT...]")
 @click.option(
     "--labels",

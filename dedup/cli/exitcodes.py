@@ -25,16 +25,42 @@ INDEX = 5
 """The index could not be opened or used (unknown schema version, not an index, damaged)."""
 INTERNAL = 70
 """An unexpected error inside wire-dedup (a bug; please report it with DEDUP_DEBUG=1 output)."""
+OUTPUT = 74
+"""Results or a report could not be written: a full disk, a closed standard output, an
+unwritable file (sysexits' EX_IOERR). The results are incomplete; one line on stderr says why."""
+PIPE = 141
+"""Standard output was closed by its reader (``dedup scan | head -1``): what a shell shows
+for a process killed by SIGPIPE (128 + 13), so ``set -o pipefail`` scripts see the usual
+code. Nothing is written on stderr: the reader chose to stop."""
 
-HELP = f"""\b
-Exit codes:
-  {OK}   success (check: the story is new)
-  {COPY}   check: the story is a copy of an indexed one
-  {USAGE}   usage error
-  {INPUT}   some input could not be read (reported on stderr, skipped)
-  {BUSY}   the index is locked by another run (--lock-timeout ran out)
-  {INDEX}   the index cannot be used (wrong schema version, damaged)
-  {INTERNAL}  internal error (set DEDUP_DEBUG=1 for a traceback)"""
+MEANINGS: dict[int, str] = {
+    OK: "success (check: the story is new)",
+    COPY: "check: the story is a copy of an indexed one",
+    USAGE: "usage error (bad option or argument, no index named)",
+    INPUT: "some input could not be read (reported on stderr, skipped)",
+    BUSY: "the index is locked by another run (--lock-timeout ran out)",
+    INDEX: "the index cannot be used (wrong schema version, damaged)",
+    INTERNAL: "internal error (set DEDUP_DEBUG=1 for a traceback)",
+    OUTPUT: "output could not be written (disk full, closed stdout, unwritable file)",
+    PIPE: "stdout closed by its reader (e.g. | head); nothing on stderr",
+}
+"""The one table of exit codes: every ``--help`` footer and the README's table show it."""
+
+READING = (OK, USAGE, INPUT, OUTPUT, PIPE, INTERNAL)
+"""What a command that reads INPUT files and writes results can return."""
+WITH_INDEX = (OK, USAGE, INPUT, BUSY, INDEX, OUTPUT, PIPE, INTERNAL)
+"""What a command that reads INPUT files and an index can return (``scan --db``, ``ingest``)."""
+
+
+def help_for(*codes: int) -> str:
+    """The ``--help`` footer listing ``codes`` (each command lists only the codes it can
+    return), in numeric order, from ``MEANINGS``."""
+    lines = [f"  {code:<4}{MEANINGS[code]}" for code in sorted(set(codes))]
+    return "\b\nExit codes:\n" + "\n".join(lines)
+
+
+HELP = help_for(*MEANINGS)
+"""Every exit code: the footer of ``dedup --help``."""
 
 
 class Failure(NamedTuple):

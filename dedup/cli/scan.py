@@ -40,7 +40,7 @@ from dedup.views import output
 FORMATS = ("table", "json", "jsonl", "csv")
 
 
-@click.command(epilog=exitcodes.HELP)
+@click.command(epilog=exitcodes.help_for(*exitcodes.WITH_INDEX))
 @click.argument("inputs", nargs=-1, required=False, metavar="[INPUT...]")
 @click.option(
     "--db",
@@ -116,7 +116,7 @@ def scan(
     **values: Any,
 ) -> None:
     """Cluster the copies of the same story among INPUT files, folders (read recursively),
-    glob patterns, or - for JSON Lines on standard input.
+    glob patterns, or - for standard input (its format sniffed as a file's).
 
     Stories are plain text or Markdown (first short line = headline, paragraphs separated by
     blank lines, optional '---' front matter), JSON / JSON Lines / Parquet records,

@@ -32,6 +32,7 @@ from dedup.cli.common import (
     settings_options,
     wants_rich,
 )
+from dedup.cli.group import OutputFailure
 from dedup.engines.local import scan_stories
 from dedup.read.inputs import ReadOptions
 from dedup.records import InputProblem, ScanResult, Story
@@ -59,7 +60,7 @@ def _scanned(
     return ScanSource(result), result, problems
 
 
-@click.command(epilog=exitcodes.HELP)
+@click.command(epilog=exitcodes.help_for(*exitcodes.READING))
 @click.argument("cluster_ref", metavar="CLUSTER")
 @click.argument("inputs", nargs=-1, metavar="INPUT...")
 @click.option(
@@ -121,7 +122,7 @@ def show(
     sys.exit(exitcodes.INPUT if problems else exitcodes.OK)
 
 
-@click.command(epilog=exitcodes.HELP)
+@click.command(epilog=exitcodes.help_for(*exitcodes.READING))
 @click.argument("inputs", nargs=-1, metavar="INPUT...")
 @click.option(
     "--html",
@@ -174,7 +175,7 @@ def report(
         except FileExistsError:
             raise click.UsageError(f"{html_path} exists; use --force to replace it") from None
         except OSError as err:
-            raise click.UsageError(f"cannot write {html_path}: {err.strerror or err}") from None
+            raise OutputFailure(f"cannot write {html_path}: {err.strerror or err}") from None
         clusters = len(result.clusters)
         reporter.info(f"wrote {html_path}: {clusters} cluster{'s' if clusters != 1 else ''}")
     sys.exit(exitcodes.INPUT if problems else exitcodes.OK)
@@ -185,14 +186,14 @@ def _check_target(path: str, force: bool) -> None:
     written; ``write_file`` checks again at the end."""
     if os.path.isdir(path):
         raise click.UsageError(f"{path} is a folder; give a file name for --html")
-    if os.path.exists(path) and not force:
+    if os.path.isfile(path) and not force:  # a device (/dev/stdout) is written into
         raise click.UsageError(f"{path} exists; use --force to replace it")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise click.UsageError(f"cannot write {path}: folder {folder} does not exist")
 
 
-@click.command(epilog=exitcodes.HELP)
+@click.command(epilog=exitcodes.help_for(*exitcodes.READING))
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
 @click.argument("extra", nargs=-1, metavar="[--context INPUT...]")

@@ -24,6 +24,7 @@ version set aside for a later one (debug).
 from __future__ import annotations
 
 import bz2
+import errno
 import glob
 import gzip
 import io
@@ -32,6 +33,7 @@ import logging
 import lzma
 import os
 import re
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -42,7 +44,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from dedup.read.formats import FormatError, Item, Skip
-from dedup.read.formats.encoding import bom_encoding, decode_text, is_binary
+from dedup.read.formats.encoding import bom_encoding, decode_text, is_binary, with_bom
 from dedup.read.text import split_headline, split_paragraphs
 from dedup.records import InputProblem, Story
 
@@ -192,8 +194,8 @@ def read_inputs(
     inputs: Iterable[str], options: ReadOptions = DEFAULT_READ, stdin: IO[str] | None = None
 ) -> Iterator[Story | InputProblem]:
     """Yield every story found in ``inputs`` (files, folders, globs, ``-`` for standard
-    input, JSON Lines unless another format is forced), and an ``InputProblem`` for
-    everything that could not be read.
+    input, its format sniffed like a file's), and an ``InputProblem`` for everything that
+    could not be read.
 
     Only the latest version of each NewsML-G2 guid is kept across the whole run, so those
     stories come last, once every input has been seen.
@@ -247,35 +249,85 @@ def max_file_bytes() -> int:
 
 def expand_inputs(inputs: Iterable[str]) -> Iterator[tuple[Any, str | None]]:
     """Resolve arguments to files in a stable order; folders are walked recursively (story
-    files only, hidden entries skipped), globs are expanded when the shell did not."""
+    files only, hidden entries skipped, symlinked folders followed once each), globs are
+    expanded when the shell did not. What cannot be looked at (a folder that cannot be
+    listed, a path behind a folder that cannot be entered) is an ``InputProblem``."""
     for item in inputs:
         if item == "-":
             yield "-", None
             continue
-        path = Path(item)
-        if path.is_dir():
-            for found in sorted(_walk(path)):
-                yield found, item
-        elif path.is_file():
+        try:
+            kind = _kind(item)
+        except OSError as err:
+            yield InputProblem(item, error_reason(err)), None
+            continue
+        if kind == "dir":
+            yield from _folder(item)
+        elif kind == "file":
             yield item, None
         elif glob.has_magic(item):
             matches = sorted(glob.glob(item, recursive=True))
             if not matches:
                 yield InputProblem(item, "no file matches this pattern"), None
             for match in matches:
-                if Path(match).is_dir():
-                    for found in sorted(_walk(Path(match))):
-                        yield found, match
+                if os.path.isdir(match):
+                    yield from _folder(match)
                 else:
                     yield match, None
-        elif path.exists():
+        elif kind == "other":
             yield InputProblem(item, "not a regular file (device, pipe or socket)"), None
         else:
             yield InputProblem(item, "no such file or directory"), None
 
 
-def _walk(folder: Path) -> Iterator[str]:
-    for dirpath, dirnames, filenames in os.walk(folder):
+def _kind(path: str) -> str:
+    """One of "dir", "file", "other" or "missing"; raises OSError when the path cannot be looked
+    at (a folder on the way that cannot be entered), which is not the same as missing."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise OSError(err.errno, "symbolic link loop", path) from None
+        raise
+    if stat.S_ISDIR(mode):
+        return "dir"
+    return "file" if stat.S_ISREG(mode) else "other"
+
+
+def _folder(folder: str) -> Iterator[tuple[str | InputProblem, str]]:
+    """The story files of a folder, sorted, then the problems met walking it."""
+    problems: list[InputProblem] = []
+    files = sorted(_walk(Path(folder), problems))
+    for found in files:
+        yield found, folder
+    for problem in problems:
+        yield problem, folder
+
+
+def _walk(folder: Path, problems: list[InputProblem]) -> Iterator[str]:
+    """Story files under ``folder``. A subfolder that cannot be listed is a problem (its
+    stories are lost, and the run says so); a symlinked folder is followed like a real one,
+    as a user who linked it into an inbox expects, but each real folder is read once, so a
+    link back up the tree (a loop) or to a folder already read adds nothing twice."""
+    seen: set[tuple[int, int]] = set()
+
+    def failed(err: OSError) -> None:
+        problems.append(InputProblem(str(err.filename or folder), error_reason(err)))
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=failed, followlinks=True):
+        try:
+            info = os.stat(dirpath)
+        except OSError as err:
+            failed(err)
+            dirnames[:] = []
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            log.info("%s: a folder already read (a symbolic link to it); skipped", dirpath)
+            dirnames[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
             if not name.startswith(".") and _story_suffix(name) in STORY_SUFFIXES:
@@ -312,7 +364,7 @@ def _read_path(
         return
     chosen = fmt if fmt != "auto" else EXTENSION_FORMATS.get(_story_suffix(path))
     try:
-        head = file_head(path)
+        head = with_bom(file_head(path))
     except _FILE_ERRORS as err:
         yield InputProblem(path, error_reason(err))
         return
@@ -333,7 +385,7 @@ def _read_path(
         yield from _read_parquet(path, path, fields)
         return
     try:
-        data = _read_bytes(path, limit)
+        data = with_bom(_read_bytes(path, limit))
     except _TooBig as err:
         yield InputProblem(path, _too_big(err.size, limit))
         return
@@ -467,30 +519,95 @@ def _default_id(path: str, root: str | None) -> str:
 
 
 def _read_stdin(
-    stdin: IO[str] | None, fields: Fields, fmt: str, limit: int
+    stdin: IO[str] | IO[bytes] | None, fields: Fields, fmt: str, limit: int
 ) -> Iterator[Story | InputProblem | _Versioned]:
-    """JSON Lines, streamed; any other format when forced, read whole within the limit."""
-    if fmt in ("auto", "jsonl"):
-        if stdin is not None:
-            yield from _read_jsonl_lines(stdin, "-", fields)
-        else:
-            yield from _read_jsonl_lines(_bounded_lines(sys.stdin.buffer, limit), "-", fields)
+    """Standard input, read as a file is: its format sniffed from its first bytes (a forced
+    format wins), compressed or not. JSON Lines is streamed; anything else is one document,
+    read whole within the limit. A closed or unreadable stdin, or binary bytes, is one
+    problem, never one per "line"."""
+    stream: Any = sys.stdin if stdin is None else stdin
+    if stream is None:
+        yield InputProblem("-", "standard input is closed")
         return
-    stream: Any = stdin if stdin is not None else sys.stdin
-    source = getattr(stream, "buffer", stream)
+    source: Any = getattr(stream, "buffer", stream)
     try:
-        data = source.read(limit + 1)
-    except (OSError, UnicodeDecodeError) as err:
+        head = source.read(_HEAD)
+        if isinstance(head, str):  # a text stream without a buffer (tests, embedding)
+            source = io.BytesIO((head + source.read()).encode("utf-8"))
+            head = source.read(_HEAD)
+        opener = next((opener for prefix, opener in _MAGIC if head.startswith(prefix)), None)
+        if opener is not None:
+            source = opener(_Rejoined(head, source), "rb")
+            head = source.read(_HEAD)
+    except (*_FILE_ERRORS, UnicodeDecodeError) as err:
         yield InputProblem("-", error_reason(err))
         return
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+    if not head.strip():
+        yield InputProblem("-", "empty input")
+        return
+    head = with_bom(head)  # UTF-16 without its mark gets one, for every reader after this
+    chosen = fmt
+    if fmt == "auto":
+        found, root_name = _sniff(head)
+        chosen = found or ("xml" if root_name else "text")
+        if found == "json" and _first_line_is_json(head):
+            chosen = "jsonl"
+    if chosen != "parquet" and is_binary(head):
+        yield InputProblem("-", "binary input (contains NUL bytes), not a story")
+        return
+    rest = io.BufferedReader(_Rejoined(head, source))
+    if chosen == "jsonl":
+        yield from _read_jsonl_lines(_bounded_lines(rest, limit), "-", fields, limit)
+        return
+    try:
+        data = rest.read(limit + 1)
+    except _FILE_ERRORS as err:
+        yield InputProblem("-", error_reason(err))
+        return
     if len(data) > limit:
         yield InputProblem("-", _too_big(None, limit))
-    elif not data.strip():
-        yield InputProblem("-", "empty input")
+    elif chosen == "xml":
+        yield InputProblem("-", "XML that is not NewsML-G2, NITF, RSS/Atom or XHTML")
     else:
-        yield from _read_data(data, "-", fields, None, fmt)
+        yield from _read_data(data, "-", fields, None, chosen)
+
+
+def _first_line_is_json(head: bytes) -> bool:
+    """JSON Lines rather than one JSON document: the first line is a whole JSON value (or
+    longer than the look, which streaming handles either way)."""
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    line, newline, _ = text.partition("\n")
+    if not newline:
+        return len(head) >= _HEAD
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+class _Rejoined(io.RawIOBase):
+    """A stream whose first bytes were already read to sniff it: those bytes, then the
+    rest, so that standard input (which cannot seek) is read once."""
+
+    def __init__(self, head: bytes, rest: Any) -> None:
+        super().__init__()
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            count = min(len(buffer), len(self._head))
+            buffer[:count] = self._head[:count]
+            self._head = self._head[count:]
+            return count
+        data = self._rest.read(len(buffer))
+        count = len(data)
+        buffer[:count] = data
+        return count
 
 
 # -- text, JSON, JSON Lines ----------------------------------------------------------------

@@ -31,6 +31,26 @@ def bom_encoding(data: bytes) -> str | None:
     return None
 
 
+def with_bom(data: bytes) -> bytes:
+    """``data`` with the byte-order mark of the UTF-16 it is written in when it has none
+    (an XML export from a Windows tool, often), so that every reader after this one (the
+    binary check, the XML and HTML parsers, text decoding) sees UTF-16, not NUL bytes.
+
+    Without a mark, UTF-16 text in Latin script has a NUL in every other byte: markup and
+    news text are mostly ASCII. Anything less regular is left alone (and found binary)."""
+    if bom_encoding(data) is not None or b"\x00" not in data[:2]:
+        return data
+    sample = data[: 4096 - 4096 % 2] if len(data) >= 4096 else data[: len(data) - len(data) % 2]
+    even, odd = sample[0::2], sample[1::2]
+    if len(odd) < 2:
+        return data
+    if even.count(0) == 0 and odd.count(0) >= 0.95 * len(odd):
+        return codecs.BOM_UTF16_LE + data
+    if odd.count(0) == 0 and even.count(0) >= 0.95 * len(even):
+        return codecs.BOM_UTF16_BE + data
+    return data
+
+
 def is_binary(data: bytes) -> bool:
     """NUL bytes early on mean an image, archive or executable, unless a UTF-16/32 byte-order
     mark explains them."""
