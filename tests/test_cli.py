@@ -82,7 +82,83 @@ def test_plain_table_when_not_a_terminal(seeds):
     result = run("scan", *map(str, seeds))
     assert result.exit_code == 0
     assert "\x1b[" not in result.output and "━" not in result.output
-    assert "1 cluster of copies (2 stories)" in result.output
+    ap, cbs = (path.name for path in seeds)
+    assert result.stdout.splitlines()[1:] == [
+        f"  origin          24%  date unknown                    {ap}  (-)",
+        f"  copy   copy     14%  date unknown                    {cbs}  (-)",
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv"])
+def test_the_summary_line_goes_to_stderr_in_every_format_and_quiet_silences_it(fmt, seeds):
+    line = "2 stories: 1 cluster of copies (2 stories), 0 singletons"
+    for extra in ((), ("--color",)):
+        result = run("scan", *map(str, seeds), "--format", fmt, *extra)
+        assert result.exit_code == 0, result.output
+        assert result.stderr.strip() == line and line not in result.stdout
+        quiet = run("scan", *map(str, seeds), "--format", fmt, "-q", *extra)
+        assert quiet.stderr == "" and quiet.stdout == result.stdout
+
+
+@pytest.fixture(scope="module")
+def samples_scan():
+    from dedup import scan
+
+    return scan([str(SAMPLES)])
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_the_terminal_table_never_breaks_an_id(width, samples_scan):
+    from rich.console import Console
+
+    from dedup.cli.render import scan_table
+
+    console = Console(width=width, record=True, color_system=None)
+    scan_table(samples_scan, console, singletons=True)
+    lines = console.export_text().splitlines()
+    ids = [m.id for c in samples_scan.clusters for m in c.members]
+    ids += [s.id for s in samples_scan.singletons]
+    # Every id is whole on one line (the longest is a 69-character URL), so it can be
+    # copied into dedup show; nothing else runs past the width.
+    assert max(map(len, ids)) > 60
+    for story_id in ids:
+        assert any(story_id in line.split() for line in lines), story_id
+    assert all(len(line) <= width or line.strip() in ids for line in lines)
+    text = "\n".join(lines)
+    rewrite = next(line for line in lines if "ebc-grisling-coal" in line)
+    later = next(line for line in lines if "mna-oss-floods-v2" in line)
+    if width == 200:  # one row per story: date, delay after the origin, link, reuse
+        assert rewrite.split()[1:] == [
+            "EBC",
+            "News",
+            "2026-11-10",
+            "13:30",
+            "UTC",
+            "+2h",
+            "45m",
+            "rewrite",
+            "2%",
+        ]
+        assert "+12h 25m   update" in later
+    else:  # each id alone on its line, its details below
+        assert rewrite.strip() == "ebc-grisling-coal"
+        details = lines[lines.index(rewrite) + 1]
+        assert details.split() == [
+            "rewrite",
+            "+2h",
+            "45m",
+            "·",
+            "EBC",
+            "News",
+            "·",
+            "2026-11-10",
+            "13:30",
+            "UTC",
+            "·",
+            "reuse",
+            "2%",
+        ]
+    assert "Three killed as passenger train derails near Hollin" in text
 
 
 def test_unreadable_input_is_reported_skipped_and_exit_code_says_so(tmp_path, seeds):

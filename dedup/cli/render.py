@@ -20,7 +20,7 @@ from dedup.records import Member, ScanResult
 from dedup.views.align import Alignment, Placement
 from dedup.views.explain import Explanation, explain_lines
 from dedup.views.maps import LEGEND, SYMBOL, ClusterMap, Column, delay, name, when
-from dedup.views.output import diff_header, hidden, label, summary_line
+from dedup.views.output import after_origin, diff_header, hidden, label
 from dedup.views.words import highlighted, merged
 
 STATUS_STYLE = {"shared": "green", "changed": "yellow", "unique": "cyan", "boilerplate": "dim"}
@@ -33,35 +33,113 @@ too (``NO_COLOR``)."""
 
 
 def scan_table(result: ScanResult, console: Console, singletons: bool = False) -> None:
-    """One row per cluster: size, origin, headline, and each member's share of reused text."""
-    table = Table(box=box.SIMPLE_HEAVY, show_lines=False, expand=False)
-    table.add_column("cluster", style="bold", no_wrap=True)
-    table.add_column("size", justify="right")
-    table.add_column("origin", overflow="fold")
-    table.add_column("headline", overflow="fold", ratio=2)
-    table.add_column("members (outlet, share from origin)", overflow="fold", ratio=3)
-    for cluster in result.clusters:
-        origin = next(m for m in cluster.members if m.key == cluster.origin)
-        members = Text()
-        for member in cluster.members:
-            if member.key == cluster.origin:
-                continue
-            members.append(f"{member.id}", style="bold")
-            members.append(f" {member.outlet or '-'} ")
-            members.append(f"{member.reuse:.0%}\n", style=_share_style(member.reuse))
-        members.rstrip()
-        origin_text = Text(origin.id, style="bold")
-        if origin.outlet:
-            origin_text.append(f"\n{origin.outlet}", style="dim")
-        table.add_row(cluster.id, str(cluster.size), origin_text, origin.headline or "", members)
+    """Each cluster under a heading (its id, size and headline), one row per story: its id,
+    outlet, date, delay after the origin, link to the origin and share reused. Ids are never
+    broken (they are what ``dedup show`` takes): when the table cannot hold the longest id
+    on one line, each story is listed on two lines instead, its id alone on the first. The
+    summary line is the caller's, on stderr."""
     if result.clusters:
-        console.print(table)
+        table = _members_table(result, console.width)
+        if table is not None:
+            console.print(table)
+        else:
+            _members_list(result, console)
     if singletons and result.singletons:
-        single = Table("singleton", "outlet", "headline", box=box.SIMPLE, title="Singletons")
+        single = Table(box=box.SIMPLE, title="Singletons")
+        single.add_column("singleton", no_wrap=True)
+        single.add_column("outlet")
+        single.add_column("headline", ratio=1)
         for story in result.singletons:
             single.add_row(story.id, story.outlet or "-", story.headline or "")
-        console.print(single)
-    console.print(summary_line(result), style="bold")
+        longest = max(len(story.id) for story in result.singletons)
+        if longest + 3 * _WORD <= console.width:
+            console.print(single)
+        else:
+            console.print(Text("singletons", style="bold underline"))
+            for story in result.singletons:
+                console.print(Text(story.id, style="bold"), soft_wrap=True)
+                details = " · ".join(part for part in (story.outlet, story.headline) if part)
+                if details:
+                    console.print(Text(f"    {details}", style="dim"))
+
+
+_EDGES = 17
+"""Characters of a six-column table that are not text: padding, separators and edges."""
+_WORD = 12
+"""Least room for the outlet, which wraps between words."""
+
+
+def _members_table(result: ScanResult, width: int) -> Table | None:
+    """The table of clustered stories at ``width`` columns, every column sized here so
+    that the story ids are whole; None when they cannot be at this width."""
+    rows = [(cluster, member) for cluster in result.clusters for member in cluster.members]
+    ids = max(
+        max(len(member.id) for _, member in rows),
+        max(len(f"{cluster.id}  {cluster.size} stories") for cluster in result.clusters),
+    )
+    afters = max(
+        len(delay(after_origin(member.date, cluster.origin_member.date)) or "origin")
+        for cluster, member in rows
+    )
+    dates = max(len(when(member)) for _, member in rows)
+    outlets = max(_WORD, *(len(member.outlet or "-") for _, member in rows))
+    room = width - _EDGES - ids - afters - len("rewrite") - len("reuse")
+    if room < _WORD + len("2026-01-01"):
+        return None
+    published = dates if room - dates >= min(outlets, 2 * _WORD) else len("2026-01-01")
+    table = Table(box=box.SIMPLE_HEAD, expand=False, pad_edge=False)
+    table.add_column("story", width=ids)
+    table.add_column("outlet", width=min(outlets, room - published))
+    table.add_column("published", width=published)
+    table.add_column("after", justify="right", no_wrap=True, width=afters)
+    table.add_column("link", no_wrap=True, width=len("rewrite"))
+    table.add_column("reuse", justify="right", no_wrap=True, width=len("reuse"))
+    for cluster in result.clusters:
+        origin = cluster.origin_member
+        heading = Text(cluster.id, style="bold cyan")
+        heading.append(f"  {cluster.size} stories", style="dim")
+        if origin.headline:
+            heading.append(f"\n{origin.headline}", style="bold")
+        table.add_row(heading)
+        for number, member in enumerate(cluster.members, start=1):
+            is_origin = member.key == origin.key
+            after = "origin" if is_origin else delay(after_origin(member.date, origin.date))
+            table.add_row(
+                Text(member.id, style="bold" if is_origin else "", no_wrap=True),
+                member.outlet or "-",
+                when(member),
+                Text(after, style="dim" if is_origin else ""),
+                Text(member.link or "", style=LINK_STYLE.get(member.link or "", "")),
+                Text(f"{member.reuse:.0%}", style=_share_style(member.reuse)),
+                end_section=number == cluster.size,
+            )
+    return table
+
+
+def _members_list(result: ScanResult, console: Console) -> None:
+    """The clusters for a terminal too narrow for the table: each id alone on its line,
+    printed without wrapping, its details below."""
+    for cluster in result.clusters:
+        origin = cluster.origin_member
+        heading = Text(cluster.id, style="bold cyan")
+        heading.append(f"  {cluster.size} stories  ", style="dim")
+        heading.append(origin.headline or "", style="bold")
+        console.print(heading)
+        for member in cluster.members:
+            is_origin = member.key == origin.key
+            console.print(Text("  ") + Text(member.id, style="bold"), soft_wrap=True)
+            details = Text("      ")
+            if is_origin:
+                details.append("origin", style="dim")
+            else:
+                details.append(member.link or "copy", style=LINK_STYLE.get(member.link or "", ""))
+                after = delay(after_origin(member.date, origin.date))
+                if after:
+                    details.append(f" {after}")
+            details.append(f" · {member.outlet or '-'} · {when(member)} · reuse ")
+            details.append(f"{member.reuse:.0%}", style=_share_style(member.reuse))
+            console.print(details)
+        console.print()
 
 
 def _share_style(share: float) -> str:

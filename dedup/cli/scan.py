@@ -172,10 +172,8 @@ def _print_scan(
         from dedup.cli.render import scan_table
 
         scan_table(result, console(color), singletons)
-        return
     else:
         click.echo(output.scan_text(result, singletons), nl=False)
-        return
     reporter.info(output.summary_line(result))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 import numpy as np
@@ -24,7 +24,7 @@ from dedup.detect.verify import contains
 from dedup.records import Cluster, Member, ScanResult, Story
 from dedup.settings import DEFAULT, Settings
 from dedup.views.align import Alignment, Placement, Unit, align, paragraph_words, story_units
-from dedup.views.output import SCHEMA, cluster_record
+from dedup.views.output import SCHEMA, after_origin, cluster_record, delay, when
 
 MARKS = {"shared": "kept", "changed": "reworded", "unique": "cut", "boilerplate": "boilerplate"}
 """A copy's treatment of an origin paragraph, from the paragraph's status in the diff."""
@@ -190,42 +190,10 @@ def _timeline(cluster: Cluster, origin: Member) -> list[Moment]:
         Moment(
             member,
             "origin" if member.key == origin.key else "copy",
-            _after(member.date, origin.date),
+            after_origin(member.date, origin.date),
         )
         for member in (*dated, *undated)
     ]
-
-
-def _after(when: datetime | None, origin: datetime | None) -> timedelta | None:
-    if when is None or origin is None:
-        return None
-    try:
-        return when - origin
-    except TypeError:  # one date has a time zone and the other not: compare as UTC-naive
-        return when.replace(tzinfo=None) - origin.replace(tzinfo=None)
-
-
-def delay(after: timedelta | None) -> str:
-    """ "+2h 10m" after the origin: the spread of a story is read in hours, not seconds."""
-    if after is None:
-        return ""
-    sign = "-" if after < timedelta(0) else "+"
-    minutes = int(abs(after).total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{sign}{days}d {hours}h"
-    if hours:
-        return f"{sign}{hours}h {minutes:02d}m"
-    return f"{sign}{minutes}m"
-
-
-def when(member: Member | Story) -> str:
-    """A publication time as an editor reads it (minutes, with its zone when known)."""
-    if member.date is None:
-        return "date unknown"
-    stamp = member.date.strftime("%Y-%m-%d %H:%M")
-    return stamp + (" UTC" if member.date.utcoffset() == timedelta(0) else "")
 
 
 def name(member: Member) -> str:

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dedup.records import Cluster, Member, ScanResult, Story
@@ -81,6 +81,39 @@ def _match_with_centre(cluster: Cluster, key: str):
     return None
 
 
+def after_origin(when: datetime | None, origin: datetime | None) -> timedelta | None:
+    """How long after the origin's date a story came out; None when either is undated."""
+    if when is None or origin is None:
+        return None
+    try:
+        return when - origin
+    except TypeError:  # one date has a time zone and the other not: compare as UTC-naive
+        return when.replace(tzinfo=None) - origin.replace(tzinfo=None)
+
+
+def delay(after: timedelta | None) -> str:
+    """ "+2h 10m" after the origin: the spread of a story is read in hours, not seconds."""
+    if after is None:
+        return ""
+    sign = "-" if after < timedelta(0) else "+"
+    minutes = int(abs(after).total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{sign}{days}d {hours}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    return f"{sign}{minutes}m"
+
+
+def when(member: Member | Story) -> str:
+    """A publication time as an editor reads it (minutes, with its zone when known)."""
+    if member.date is None:
+        return "date unknown"
+    stamp = member.date.strftime("%Y-%m-%d %H:%M")
+    return stamp + (" UTC" if member.date.utcoffset() == timedelta(0) else "")
+
+
 def cluster_record(cluster: Cluster, by_key: dict[str, Member]) -> dict[str, Any]:
     origin = by_key[cluster.origin]
     return {
@@ -145,25 +178,37 @@ def to_csv(rows: Iterator[dict[str, Any]], columns: tuple[str, ...] = MEMBER_COL
 
 
 def scan_text(result: ScanResult, singletons: bool = False) -> str:
-    """Plain, stable text for pipes and logs: no colour, no box drawing."""
+    """Plain, stable text for pipes and logs: no colour, no box drawing, one line per
+    story with its id last, whole, so it can be copied into ``dedup show``. The summary
+    line is not part of it: it goes to stderr (``summary_line``)."""
     lines = []
     for cluster in result.clusters:
-        origin = next(m for m in cluster.members if m.key == cluster.origin)
+        origin = cluster.origin_member
         lines.append(
             f"cluster {cluster.id}  {cluster.size} stories  origin {origin.id}"
             + (f"  {origin.headline}" if origin.headline else "")
         )
         for member in cluster.members:
-            role = "origin" if member.key == cluster.origin else "copy"
-            where = member.outlet or "-"
-            lines.append(f"  {role:<6} {member.reuse:>4.0%}  {member.id}  ({where})")
+            lines.append("  " + member_line(member, origin))
     if singletons:
         for story in result.singletons:
             lines.append(
                 f"singleton  {story.id}" + (f"  {story.headline}" if story.headline else "")
             )
-    lines.append(summary_line(result))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def member_line(member: Member, origin: Member) -> str:
+    """One member as a line: role, link to the origin, reuse, date, delay after the
+    origin, then its id and outlet."""
+    is_origin = member.key == origin.key
+    role = "origin" if is_origin else "copy"
+    after = "" if is_origin else delay(after_origin(member.date, origin.date))
+    where = member.outlet or "-"
+    return (
+        f"{role:<6} {member.link or '':<7} {member.reuse:>4.0%}  {when(member):<20} "
+        f"{after:>9}  {member.id}  ({where})"
+    )
 
 
 def summary_line(result: ScanResult) -> str:
