@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -34,6 +34,7 @@ def form_clusters(
     """Clusters of two or more stories; ``content`` maps story key to its shingles without
     boilerplate (for the reuse shares). Deterministic whatever the input order."""
     by_key = {story.key: story for story in stories}
+    ids = Counter(story.id for story in by_key.values())
     neighbours: dict[str, dict[str, Match]] = defaultdict(dict)
     for match in matches:
         neighbours[match.a][match.b] = match
@@ -64,7 +65,8 @@ def form_clusters(
         joined.sort(key=lambda key: by_key[key].sort_key)
         unplaced.difference_update(joined)
         own = tuple(neighbours[centre][key] for key in joined)
-        clusters.append(_cluster(centre, [centre, *joined], own, by_key, content))
+        repeated = ids[by_key[centre].id] > 1
+        clusters.append(_cluster(centre, [centre, *joined], own, by_key, content, repeated))
     return sorted(clusters, key=lambda c: (-c.size, by_key[c.origin].sort_key))
 
 
@@ -123,6 +125,7 @@ def _cluster(
     matches: tuple[Match, ...],
     by_key: Mapping[str, Story],
     content: Mapping[str, np.ndarray],
+    repeated: bool = False,
 ) -> Cluster:
     dated = [key for key in member_keys if by_key[key].date is not None]
     origin = min(dated, key=lambda key: by_key[key].sort_key) if dated else centre
@@ -143,7 +146,7 @@ def _cluster(
         for key in ordered
     )
     return Cluster(
-        id=cluster_id(by_key[centre]),
+        id=cluster_id(by_key[centre], repeated),
         origin=origin,
         centre=centre,
         members=members,
@@ -199,6 +202,11 @@ def _member(story: Story, reuse: float, link: str | None) -> Member:
     )
 
 
-def cluster_id(centre: Story) -> str:
-    """Stable across runs and input orders: derived from the centre story's id."""
-    return "c" + hashlib.blake2b(centre.id.encode("utf-8"), digest_size=5).hexdigest()
+def cluster_id(centre: Story, repeated: bool = False) -> str:
+    """Stable across runs and input orders: derived from the centre story's id, so a
+    cluster keeps its id when other stories come and go. ``repeated`` says that another
+    story of the run has the same id (two archives numbered from 1): then the centre's key
+    (its path and record number, unique in a run) is hashed too, so that two clusters never
+    share an id. File names that are not UTF-8 hash by their original bytes."""
+    name = centre.id if not repeated else f"{centre.id}\0{centre.key}"
+    return "c" + hashlib.blake2b(name.encode("utf-8", "surrogateescape"), digest_size=5).hexdigest()
