@@ -6,9 +6,11 @@ import random
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import SAMPLES, make_story, paragraphs
 
+from dedup.detect.cluster import cluster_id
 from dedup.engines.index import (
     COPY,
     INDEXED,
@@ -54,7 +56,7 @@ def test_samples_ingested_in_shuffled_batches_cluster_exactly_like_scan(tmp_path
     for start in range(0, len(stories), 20):  # separate runs, as cron would make them
         with open_index(db, create=True, window=None) as index:
             statuses += [v.status for v in index.ingest(stories[start : start + 20], batch=7)]
-    assert set(statuses) <= {NEW, COPY} and COPY in statuses
+    assert set(statuses) <= {NEW, COPY, UPDATED} and COPY in statuses and UPDATED in statuses
     expected = scan_stories(stories)
     with open_index(db, window=None) as index:
         got = index.scan()
@@ -142,24 +144,37 @@ def test_window_uses_the_story_date_else_the_ingest_time(tmp_path):
 
 def test_prune_removes_old_stories_and_everything_about_them(tmp_path):
     db = str(tmp_path / "wire.db")
-    old = make_story("old", paragraphs(4, 6), date="2025-01-01T00:00:00Z")
+    wire = paragraphs(4, 6)
+    old = make_story("old", wire, date="2025-01-01T00:00:00Z")
+    kept = make_story("kept", wire[:5], outlet="Paper", date="2025-02-27T00:00:00Z")
+    other = make_story("other", wire[:4] + paragraphs(6, 2), date="2025-02-28T00:00:00Z")
     recent = make_story("recent", paragraphs(5, 6), date="2025-03-01T00:00:00Z")
     now = parse_duration("59d") + old.date.timestamp()  # 59 days after the old one
-    with open_index(db, create=True) as index:
-        list(index.ingest([old, recent], now=now))
+    with open_index(db, create=True, window=None) as index:
+        list(index.ingest([old, kept, other, recent], now=now))
+        before = {
+            row.id: row.cluster for row in index.store.rows(["old", "kept", "other"]).values()
+        }
+        assert len(set(before.values())) == 1 and before["old"] is not None
         assert index.prune(parse_duration("14d"), now=now) == 1
-        assert index.stats()["stories"] == 1
+        assert index.stats()["stories"] == 3
         assert index.story("old") is None and index.story("recent") is not None
         db_ = index.store.db
-        for table in ("bands", "paragraphs", "prints", "texts"):
+        for table, column in (("anchors", "story"), ("units", "story"), ("prints", "sid"),
+                              ("texts", "sid"), ("matches", "a"), ("matches", "b")):  # fmt: skip
             orphans = db_.execute(
-                f"SELECT count(*) FROM {table} t LEFT JOIN stories s ON s.sid = t."
-                + ("story" if table in ("bands", "paragraphs") else "sid")
-                + " WHERE s.sid IS NULL"
+                f"SELECT count(*) FROM {table} t LEFT JOIN stories s ON s.sid = t.{column} "
+                "WHERE s.sid IS NULL"
             ).fetchone()[0]
             assert orphans == 0, table
-        assert db_.execute("SELECT count(*) FROM bands").fetchone()[0] > 0
-        assert index.check([old], now=now)[0].status == NEW
+        assert db_.execute("SELECT count(*) FROM anchors").fetchone()[0] > 0
+        # the cluster the old story centred is formed again around the earliest one left
+        after = {row.id: row.cluster for row in index.store.rows(["kept", "other"]).values()}
+        assert after["kept"] == after["other"] == cluster_id(kept)
+        # asked about again, the pruned story is an original that arrives after its copies
+        (verdict,) = index.check([old], now=now)
+        assert (verdict.status, verdict.copies, verdict.origin) == (COPY, "kept", "old")
+        assert index.check([recent], now=now)[0].status == INDEXED
 
 
 def test_schema_version_and_foreign_files_are_refused(tmp_path):
@@ -253,21 +268,29 @@ def test_stored_text_survives_the_source(tmp_path):
     assert stored.headline == "Floods hit the valley" and Path(stored.path).name == "story.txt"
 
 
-def test_stored_stories_and_carriers_keep_the_story_order(tmp_path):
+def test_stored_stories_keep_the_story_order_and_keys_give_the_earliest(tmp_path):
+    from dedup.engines.index.store import entry_keys
     from dedup.records import story_order
 
-    footer = paragraphs(90, 1)
-    dated = make_story("dated", paragraphs(91, 3) + footer, date="2025-01-02T00:00:00Z")
-    undated = make_story("undated", paragraphs(92, 3) + footer)
-    with open_index(str(tmp_path / "wire.db"), create=True) as index:
+    shared = paragraphs(90, 2)
+    dated = make_story("dated", paragraphs(91, 3) + shared, date="2025-01-02T00:00:00Z")
+    undated = make_story("undated", paragraphs(92, 3) + shared)
+    with open_index(str(tmp_path / "wire.db"), create=True, window=None) as index:
         list(index.ingest([undated, dated]))
-        rows = [index.store.by_id(story_id) for story_id in ("dated", "undated")]
-        assert [row.sort_key for row in rows] == [row.story().sort_key for row in rows]
-        assert rows[0].sort_key == story_order(dated.date, "dated", "dated")
-        footer_key = int(index.fingerprinter(dated).exact[-1])
-        carriers = sorted(index.store.paragraph_carriers(footer_key))
-        assert [c.order for c in carriers] == [row.sort_key for row in rows]
-        assert [c.ref for c in carriers] == [row.ref for row in rows]
+        rows = index.store.rows(["dated", "undated"])
+        assert [row.sort_key for row in rows.values()] == [
+            row.story().sort_key for row in rows.values()
+        ]
+        assert rows["dated"].sort_key == story_order(dated.date, "dated", "dated")
+        # the carriers of a key, earliest first: a cap of one gives the dated story
+        mine = entry_keys(index.fingerprinter(dated))
+        theirs = entry_keys(index.fingerprinter(undated))
+        common = np.intersect1d(mine[1], theirs[1])
+        assert len(common)
+        none = np.zeros(0, dtype=np.uint64)
+        assert index.store.sharing(none, common, -np.inf, np.inf, 1) == {"dated"}
+        assert index.store.sharing(none, common, -np.inf, np.inf, 2) == {"dated", "undated"}
+        assert index.store.sharing(none, common, 0, dated.date.timestamp() - 1, 2) == set()
 
 
 def test_index_errors_leave_exit_codes_to_the_command_line():

@@ -50,7 +50,7 @@ INDEX_HELP = """\b
 Index: --db PATH (an SQLite file, made on first ingest) or redis://HOST:PORT/DB;
 else $DEDUP_DB; else db = "..." in ./.dedup.toml; else in
 ~/.config/wire-dedup/config.toml. Settings default to those the index was made
-with; --shingle, --num-perm, --passage-threshold and --min-passage must match."""
+with; --shingle, --anchor-window and --num-perm must match."""
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:

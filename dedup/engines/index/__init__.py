@@ -1,12 +1,12 @@
 """The persistent index: stories seen over days, asked "new or a copy?" one run at a time.
 
 A cron job that runs every few minutes cannot rescan everything it has seen. The index keeps,
-for every story, what the scan pipeline would compute again: metadata, the fingerprint
-(``Fingerprint.to_bytes``), the LSH band keys, the exact keys of its paragraphs (for
-boilerplate), the cluster it joined, and its text (so diffs still work once the source file
-is gone). Two back ends hold it: one SQLite file (the default, stdlib ``sqlite3`` in WAL mode)
-or a Redis server shared by several hosts (``redis://host:6379/0``), where the LSH lives in
-datasketch's own Redis storage.
+for every story, what the detection core would compute again: metadata, the fingerprint
+(``Fingerprint.to_bytes``), its anchors and sentence-unit band keys (to find the stories
+around a new one), the matches it takes part in, the cluster it belongs to, and its text (so
+diffs still work once the source file is gone). Two back ends hold it: one SQLite file (the
+default, stdlib ``sqlite3`` in WAL mode) or a Redis server shared by several hosts
+(``redis://host:6379/0``).
 
 - ``config``: where the index is (``--db``, ``$DEDUP_DB``, config files), durations, defaults;
 - ``errors``: why an index cannot serve a run;

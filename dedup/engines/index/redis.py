@@ -9,22 +9,24 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from dedup.detect.fingerprint import Fingerprint, Fingerprinter
-from dedup.engines.index.errors import IndexBusy, IndexUnusable
+import numpy as np
+
+from dedup.detect.fingerprint import Fingerprint
+from dedup.engines.index.errors import ConfigProblem, IndexBusy, IndexUnusable
 from dedup.engines.index.store import (
     SCHEMA_VERSION,
-    BandGroup,
-    Carrier,
     Entry,
-    Ref,
     Row,
     Store,
     busy_message,
+    entry_keys,
+    pack_print,
     pack_text,
     stored_fingerprint,
     unpack_text,
     version_message,
 )
+from dedup.records import Match
 
 _ROW_FIELDS = (
     "id",
@@ -41,18 +43,19 @@ _ROW_FIELDS = (
     "cluster",
     "copy_of",
 )
+_CHUNK = 500
 
 
 class RedisStore(Store):
     """An index on a Redis server, shared by several hosts.
 
-    The LSH is datasketch's own ``MinHashLSH`` with Redis storage, fed the passages'
-    datasketch signatures (``Fingerprinter.minhashes``); its banding is checked equal to the
-    Fingerprinter's. Story records (metadata, fingerprint, compressed text) are Redis hashes;
-    a sorted set orders them by stamp for windows and pruning. Keys are prefixed with
+    Story records (metadata, fingerprint, compressed text) are Redis hashes; a sorted set
+    orders them by stamp for windows and pruning. Each anchor and sentence-unit band key is a
+    sorted set of its carriers scored by stamp (a window and a cap are one range read), and
+    each story's matches are a hash keyed by the other story. Keys are prefixed with
     ``?prefix=NAME`` from the URL (default ``wire-dedup``), so one server can hold several
-    indexes. Writers take a Redis lock with a two-minute lease, renewed after every story, so a
-    writer that dies holds it two minutes at most.
+    indexes. Writers take a Redis lock with a two-minute lease, renewed after every batch, so
+    a writer that dies holds it two minutes at most.
     """
 
     kind = "redis"
@@ -74,11 +77,15 @@ class RedisStore(Store):
         self.prefix = (query.pop("prefix", ["wire-dedup"])[0]).encode("utf-8")
         database = parts.path.strip("/")
         if database and not database.isdigit():
-            raise IndexUnusable(f"{url}: the path must be a database number, as in /0")
+            raise ConfigProblem(f"{url}: the path must be a database number, as in /0")
+        try:
+            port = parts.port or 6379
+        except ValueError:
+            raise ConfigProblem(f"{url}: the port must be a number from 1 to 65535") from None
         # Time limits, so that an unreachable server fails a cron run instead of hanging it.
         self._params: dict[str, Any] = {
             "host": parts.hostname or "localhost",
-            "port": parts.port or 6379,
+            "port": port,
             "db": int(database or 0),
             "ssl": parts.scheme == "rediss",
             "socket_connect_timeout": 5,
@@ -100,18 +107,33 @@ class RedisStore(Store):
         if not self._meta and not create:
             raise IndexUnusable(f"no index at {url} (dedup ingest creates one)")
         if self._meta:
-            version = int(self._meta.get(b"schema", b"0"))
-            if version != SCHEMA_VERSION:
-                raise IndexUnusable(version_message(url, version))
-        self.lsh: Any = None
+            self._check_version()
         self._lock: Any = None
+
+    def _check_version(self) -> None:
+        try:
+            version = int(self._meta.get(b"schema", b"0"))
+        except ValueError:
+            version = 0
+        if version != SCHEMA_VERSION:
+            raise IndexUnusable(version_message(self.location, version))
 
     def _k(self, *parts: str) -> bytes:
         return b":".join([self.prefix, *(part.encode("utf-8") for part in parts)])
 
     def settings(self) -> dict[str, Any] | None:
         value = self._meta.get(b"settings")
-        return json.loads(value) if value else None
+        if not value:
+            return None
+        try:
+            found = json.loads(value)
+        except ValueError as err:
+            raise IndexUnusable(
+                f"{self.location}: its stored settings are damaged ({err}); rebuild the index"
+            ) from None
+        if not isinstance(found, dict):
+            raise IndexUnusable(f"{self.location}: its stored settings are damaged")
+        return found
 
     def initialise(self, settings: dict[str, Any]) -> dict[str, Any]:
         key = self._k("meta")
@@ -119,28 +141,10 @@ class RedisStore(Store):
         self.r.hsetnx(key, "settings", json.dumps(settings))
         self.r.hsetnx(key, "created", time.time())
         self._meta = self.r.hgetall(key)
-        version = int(self._meta.get(b"schema", b"0"))
-        if version != SCHEMA_VERSION:
-            raise IndexUnusable(version_message(self.location, version))
+        self._check_version()
         stored = self.settings()
         assert stored is not None
         return stored
-
-    def attach(self, fingerprinter: Fingerprinter) -> None:
-        from datasketch import MinHashLSH
-
-        super().attach(fingerprinter)
-        settings = fingerprinter.settings
-        self.lsh = MinHashLSH(
-            threshold=settings.passage_threshold,
-            num_perm=settings.num_perm,
-            storage_config={"type": "redis", "basename": self._k("lsh"), "redis": self._params},
-        )
-        if (self.lsh.b, self.lsh.r) != (fingerprinter.bands, fingerprinter.rows):
-            raise IndexUnusable(
-                f"datasketch bands the LSH as {self.lsh.b}x{self.lsh.r}, the fingerprints as "
-                f"{fingerprinter.bands}x{fingerprinter.rows}: the two would not agree"
-            )
 
     @contextlib.contextmanager
     def exclusive(self, timeout: float) -> Iterator[None]:
@@ -178,161 +182,185 @@ class RedisStore(Store):
     def reading(self) -> Iterator[None]:
         yield
 
-    def _rows(self, ids: Sequence[str]) -> list[Row | None]:
+    def rows(self, ids: Iterable[str]) -> dict[str, Row]:
+        wanted = list(dict.fromkeys(ids))
         pipe = self.r.pipeline(transaction=False)
-        for story_id in ids:
+        for story_id in wanted:
             pipe.hmget(self._k("story", story_id), *_ROW_FIELDS)
-        return [_redis_row(story_id, values) for story_id, values in zip(ids, pipe.execute())]
-
-    def by_id(self, story_id: str) -> Row | None:
-        return self._rows([story_id])[0]
+        found = (_redis_row(values) for values in pipe.execute())
+        return {row.id: row for row in found if row is not None}
 
     def by_content(self, digest: bytes, outlet_key: str) -> Row | None:
         found = self.r.hget(self._k("content"), _content_key(digest, outlet_key))
-        return self.by_id(found.decode("utf-8")) if found else None
+        if not found:
+            return None
+        story_id = found.decode("utf-8")
+        return self.rows([story_id]).get(story_id)
 
-    def neighbours(
-        self, fingerprint: Fingerprint, passages: Sequence[int], cap: int, exclude: Ref | None
-    ) -> list[BandGroup]:
-        assert self.fingerprinter is not None and self.lsh is not None
-        wanted = {int(i) for i in passages}
-        groups = []
-        for index, minhash in self.fingerprinter.minhashes(fingerprint):
-            if index in wanted:
-                found = {key[0] for key in self.lsh.query(minhash)} - {exclude}
-                if found:
-                    groups.append(BandGroup(index, sorted(found), True))
-        return groups
+    def sharing(
+        self, anchors: np.ndarray, units: np.ndarray, low: float, high: float, cap: int
+    ) -> set[str]:
+        low_, high_ = _score(low), _score(high)
+        found: set[str] = set()
+        keys = [("a", int(key)) for key in anchors.tolist()] + [
+            ("u", int(key)) for key in units.tolist()
+        ]
+        for start in range(0, len(keys), 4 * _CHUNK):
+            pipe = self.r.pipeline(transaction=False)
+            for kind, key in keys[start : start + 4 * _CHUNK]:
+                pipe.zrangebyscore(self._k(kind, str(key)), low_, high_, start=0, num=cap)
+            for members in pipe.execute():
+                found.update(member.decode("utf-8") for member in members)
+        return found
 
-    def group_in_window(
-        self, handle: Any, low: float, high: float, exclude: Ref | None
-    ) -> list[Ref]:
-        raise NotImplementedError("Redis groups are always complete")
-
-    def rows(self, refs: Iterable[Ref]) -> dict[Ref, Row]:
-        ids = list(refs)
-        return {row.ref: row for row in self._rows(ids) if row is not None}
-
-    def fingerprints(self, refs: Iterable[Ref]) -> dict[Ref, Fingerprint]:
-        ids = list(refs)
+    def _match_hashes(self, ids: Sequence[str]) -> list[dict[bytes, bytes]]:
         pipe = self.r.pipeline(transaction=False)
         for story_id in ids:
+            pipe.hgetall(self._k("m", story_id))
+        return pipe.execute()
+
+    def linked(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        found = set()
+        for start in range(0, len(wanted), _CHUNK):
+            for links in self._match_hashes(wanted[start : start + _CHUNK]):
+                found.update(other.decode("utf-8") for other in links)
+        return found
+
+    def matches(self, ids: Iterable[str]) -> list[Match]:
+        wanted = sorted(set(ids))
+        inside = set(wanted)
+        found: dict[tuple[str, str], Match] = {}
+        for links in self._match_hashes(wanted):
+            for other, value in links.items():
+                if other.decode("utf-8") in inside:
+                    match = Match(*json.loads(value))
+                    found[(match.a, match.b)] = match
+        return [found[pair] for pair in sorted(found)]
+
+    def fingerprints(self, ids: Iterable[str]) -> dict[str, Fingerprint]:
+        wanted = list(ids)
+        pipe = self.r.pipeline(transaction=False)
+        for story_id in wanted:
             pipe.hget(self._k("story", story_id), "print")
         return {
             story_id: stored_fingerprint(story_id, data, self.location)
-            for story_id, data in zip(ids, pipe.execute())
+            for story_id, data in zip(wanted, pipe.execute())
             if data is not None
         }
 
-    def paragraph_counts(
-        self, exacts: Iterable[int], cap: int, exclude: Ref | None
-    ) -> dict[int, int]:
-        keys = list(exacts)
-        pipe = self.r.pipeline(transaction=False)
-        for exact in keys:
-            pipe.hlen(self._k("para", str(exact)))
-            pipe.hexists(self._k("para", str(exact)), exclude or "")
-        found = pipe.execute()
-        return {
-            key: min(cap, found[2 * i] - int(bool(found[2 * i + 1]))) for i, key in enumerate(keys)
-        }
+    def add(self, entries: list[Entry]) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        for entry in entries:
+            story = entry.story
+            record = {
+                "id": story.id,
+                "digest": entry.digest,
+                "outlet_key": entry.outlet_key,
+                "stamp": repr(entry.stamp),
+                "date": story.date.isoformat() if story.date else "",
+                "ingested": repr(entry.ingested),
+                "headline": story.headline,
+                "outlet": story.outlet,
+                "url": story.url,
+                "path": story.path if story.path is not None else "",
+                "record": "" if story.record is None else str(story.record),
+                "cluster": "",
+                "copy_of": entry.copy_of or "",
+                "print": pack_print(entry.fingerprint),
+                "text": pack_text(story.body),
+            }
+            pipe.hset(self._k("story", story.id), mapping=record)
+            pipe.zadd(self._k("stamps"), {story.id: entry.stamp})
+            pipe.hset(self._k("content"), _content_key(entry.digest, entry.outlet_key), story.id)
+            for kind, keys in zip(("a", "u"), entry_keys(entry.fingerprint)):
+                for key in keys.tolist():
+                    pipe.zadd(self._k(kind, str(key)), {story.id: entry.stamp})
+        pipe.execute()
 
-    def paragraph_carriers(self, exact: int) -> list[Carrier]:
-        found = self.r.hgetall(self._k("para", str(exact)))
-        carriers = {key.decode("utf-8"): value.decode("utf-8") for key, value in found.items()}
-        rows = self.rows(carriers)
-        return [
-            Carrier(rows[ref].sort_key, ref, outlet)
-            for ref, outlet in carriers.items()
-            if ref in rows
-        ]
+    def remove(self, ids: Iterable[str]) -> None:
+        wanted = list(ids)
+        pipe = self.r.pipeline(transaction=False)
+        for story_id in wanted:
+            pipe.hmget(self._k("story", story_id), "digest", "outlet_key", "cluster", "print")
+            pipe.hkeys(self._k("m", story_id))
+        found = pipe.execute()
+        pipe = self.r.pipeline(transaction=True)
+        for at, story_id in enumerate(wanted):
+            (digest, outlet_key, cluster, data), others = found[2 * at], found[2 * at + 1]
+            if data is not None:
+                fingerprint = stored_fingerprint(story_id, data, self.location)
+                for kind, keys in zip(("a", "u"), entry_keys(fingerprint)):
+                    for key in keys.tolist():
+                        pipe.zrem(self._k(kind, str(key)), story_id)
+            if digest is not None:
+                outlet = (outlet_key or b"").decode("utf-8")
+                pipe.hdel(self._k("content"), _content_key(digest, outlet))
+            if cluster:
+                pipe.srem(self._k("cluster", cluster.decode("utf-8")), story_id)
+            for other in others:
+                pipe.hdel(self._k("m", other.decode("utf-8")), story_id)
+            pipe.delete(self._k("m", story_id), self._k("story", story_id))
+            pipe.zrem(self._k("stamps"), story_id)
+        pipe.execute()
+
+    def replace_matches(self, ids: set[str], matches: list[Match]) -> None:
+        wanted = sorted(ids)
+        pipe = self.r.pipeline(transaction=True)
+        for story_id, links in zip(wanted, self._match_hashes(wanted)):
+            stale = [other for other in links if other.decode("utf-8") in ids]
+            if stale:
+                pipe.hdel(self._k("m", story_id), *stale)
+        for m in matches:
+            value = json.dumps(
+                [m.a, m.b, m.shared, m.resemblance, m.containment, m.kind, m.coverage]
+            )
+            pipe.hset(self._k("m", m.a), m.b, value)
+            pipe.hset(self._k("m", m.b), m.a, value)
+        pipe.execute()
+
+    def set_clusters(self, clusters: dict[str, str | None]) -> None:
+        wanted = list(clusters)
+        pipe = self.r.pipeline(transaction=False)
+        for story_id in wanted:
+            pipe.hget(self._k("story", story_id), "cluster")
+        old = pipe.execute()
+        pipe = self.r.pipeline(transaction=True)
+        for story_id, before in zip(wanted, old):
+            cluster = clusters[story_id] or ""
+            before = (before or b"").decode("utf-8")
+            if before == cluster:
+                continue
+            if before:
+                pipe.srem(self._k("cluster", before), story_id)
+            if cluster:
+                pipe.sadd(self._k("cluster", cluster), story_id)
+            pipe.hset(self._k("story", story_id), "cluster", cluster)
+        pipe.execute()
 
     def cluster_members(self, cluster: str) -> list[Row]:
         ids = sorted(
             member.decode("utf-8") for member in self.r.smembers(self._k("cluster", cluster))
         )
-        return [row for row in self._rows(ids) if row is not None]
-
-    def add(self, entry: Entry) -> Ref:
-        assert self.fingerprinter is not None and self.lsh is not None
-        story, fingerprint = entry.story, entry.fingerprint
-        # The LSH first: a story becomes visible only with its record, written last in one
-        # transaction, so a run killed in between leaves keys that lead nowhere and are ignored.
-        for index, minhash in self.fingerprinter.minhashes(fingerprint):
-            self.lsh.insert((story.id, index), minhash, check_duplication=False)
-        record = {
-            "id": story.id,
-            "digest": entry.digest,
-            "outlet_key": entry.outlet_key,
-            "stamp": repr(entry.stamp),
-            "date": story.date.isoformat() if story.date else "",
-            "ingested": repr(entry.ingested),
-            "headline": story.headline,
-            "outlet": story.outlet,
-            "url": story.url,
-            "path": story.path if story.path is not None else "",
-            "record": "" if story.record is None else str(story.record),
-            "cluster": entry.cluster or "",
-            "copy_of": entry.copy_of or "",
-            "print": fingerprint.to_bytes(),
-            "text": pack_text(story.body),
-        }
-        pipe = self.r.pipeline(transaction=True)
-        pipe.hset(self._k("story", story.id), mapping=record)
-        pipe.zadd(self._k("stamps"), {story.id: entry.stamp})
-        pipe.hset(self._k("content"), _content_key(entry.digest, entry.outlet_key), story.id)
-        for exact in set(fingerprint.exact.tolist()) - {0}:
-            pipe.hset(self._k("para", str(exact)), story.id, entry.outlet_key)
-        if entry.cluster:
-            pipe.sadd(self._k("cluster", entry.cluster), story.id)
-        pipe.execute()
-        return story.id
-
-    def set_cluster(self, ref: Ref, cluster: str) -> None:
-        pipe = self.r.pipeline(transaction=True)
-        pipe.hset(self._k("story", ref), "cluster", cluster)
-        pipe.sadd(self._k("cluster", cluster), ref)
-        pipe.execute()
-
-    def remove(self, ref: Ref) -> None:
-        key = self._k("story", ref)
-        digest, outlet_key, cluster, data = self.r.hmget(
-            key, "digest", "outlet_key", "cluster", "print"
-        )
-        if data is not None:
-            fingerprint = stored_fingerprint(ref, data, self.location)
-            for index in fingerprint.passages.tolist():
-                if (ref, int(index)) in self.lsh:
-                    self.lsh.remove((ref, int(index)))
-        pipe = self.r.pipeline(transaction=True)
-        pipe.delete(key)
-        pipe.zrem(self._k("stamps"), ref)
-        if digest is not None:
-            pipe.hdel(self._k("content"), _content_key(digest, (outlet_key or b"").decode()))
-        if data is not None:
-            for exact in set(fingerprint.exact.tolist()) - {0}:
-                pipe.hdel(self._k("para", str(exact)), ref)
-        if cluster:
-            pipe.srem(self._k("cluster", cluster.decode("utf-8")), ref)
-        pipe.execute()
+        return list(self.rows(ids).values())
 
     def select(self, since: float | None) -> Iterator[tuple[Row, Fingerprint]]:
         low = "-inf" if since is None else since
         ids = [m.decode("utf-8") for m in self.r.zrangebyscore(self._k("stamps"), low, "+inf")]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
             prints = self.fingerprints(chunk)
-            for row in self._rows(chunk):
-                if row is not None and row.ref in prints:
-                    yield row, prints[row.ref]
+            for row in self.rows(chunk).values():
+                if row.id in prints:
+                    yield row, prints[row.id]
 
-    def older_than(self, cutoff: float, limit: int) -> list[Ref]:
+    def older_than(self, cutoff: float, limit: int) -> list[str]:
         found = self.r.zrangebyscore(self._k("stamps"), "-inf", f"({cutoff}", start=0, num=limit)
         return [member.decode("utf-8") for member in found]
 
-    def text(self, ref: Ref) -> str:
-        data = self.r.hget(self._k("story", ref), "text")
-        return unpack_text(data) if data else ""
+    def text(self, story_id: str) -> str:
+        data = self.r.hget(self._k("story", story_id), "text")
+        return unpack_text(data, story_id, self.location) if data else ""
 
     def counts(self) -> dict[str, Any]:
         ids = [m.decode("utf-8") for m in self.r.zrange(self._k("stamps"), 0, -1)]
@@ -340,9 +368,7 @@ class RedisStore(Store):
         clusters: set[str] = set()
         clustered = copies = 0
         for start in range(0, len(ids), 1000):
-            for row in self._rows(ids[start : start + 1000]):
-                if row is None:
-                    continue
+            for row in self.rows(ids[start : start + 1000]).values():
                 stamps.append(row.stamp)
                 ingested.append(row.ingested)
                 outlets.add(row.outlet_key)
@@ -350,11 +376,13 @@ class RedisStore(Store):
                 if row.cluster:
                     clusters.add(row.cluster)
                     clustered += 1
+        matches = sum(self.r.hlen(self._k("m", story_id)) for story_id in ids) // 2
         return {
             "stories": len(stamps),
             "clusters": len(clusters),
             "clustered": clustered,
             "copies": copies,
+            "matches": matches,
             "outlets": len(outlets),
             "oldest": min(stamps, default=None),
             "newest": max(stamps, default=None),
@@ -366,11 +394,19 @@ class RedisStore(Store):
         self.r.close()
 
 
+def _score(value: float) -> str | float:
+    if value == float("inf"):
+        return "+inf"
+    if value == float("-inf"):
+        return "-inf"
+    return value
+
+
 def _content_key(digest: bytes, outlet_key: str) -> bytes:
     return outlet_key.encode("utf-8") + b"\x1f" + digest
 
 
-def _redis_row(story_id: str, values: Sequence[bytes | None]) -> Row | None:
+def _redis_row(values: Sequence[bytes | None]) -> Row | None:
     if values[0] is None:
         return None
     text = {
@@ -379,7 +415,6 @@ def _redis_row(story_id: str, values: Sequence[bytes | None]) -> Row | None:
         if name != "digest"
     }
     return Row(
-        ref=story_id,
         id=text["id"],
         digest=values[1] or b"",
         outlet_key=text["outlet_key"],

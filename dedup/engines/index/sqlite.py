@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import sqlite3
 import time
@@ -18,19 +17,18 @@ from dedup.detect.fingerprint import Fingerprint
 from dedup.engines.index.errors import IndexBusy, IndexUnusable
 from dedup.engines.index.store import (
     SCHEMA_VERSION,
-    BandGroup,
-    Carrier,
     Entry,
-    Ref,
     Row,
     Store,
     busy_message,
+    entry_keys,
+    pack_print,
     pack_text,
     stored_fingerprint,
     unpack_text,
     version_message,
 )
-from dedup.records import story_order
+from dedup.records import Match
 
 
 def signed(values: np.ndarray) -> list[int]:
@@ -61,28 +59,34 @@ _SCHEMA = (
     "CREATE INDEX stories_cluster ON stories(cluster) WHERE cluster IS NOT NULL",
     "CREATE TABLE prints (sid INTEGER PRIMARY KEY, data BLOB NOT NULL)",
     "CREATE TABLE texts (sid INTEGER PRIMARY KEY, body BLOB NOT NULL)",
-    """CREATE TABLE bands (key INTEGER NOT NULL, story INTEGER NOT NULL,
-        PRIMARY KEY (key, story)) WITHOUT ROWID""",
-    """CREATE TABLE paragraphs (exact INTEGER NOT NULL, story INTEGER NOT NULL,
-        outlet INTEGER NOT NULL, PRIMARY KEY (exact, story)) WITHOUT ROWID""",
+    """CREATE TABLE anchors (key INTEGER NOT NULL, stamp REAL NOT NULL, story INTEGER NOT NULL,
+        PRIMARY KEY (key, stamp, story)) WITHOUT ROWID""",
+    """CREATE TABLE units (key INTEGER NOT NULL, stamp REAL NOT NULL, story INTEGER NOT NULL,
+        PRIMARY KEY (key, stamp, story)) WITHOUT ROWID""",
+    """CREATE TABLE matches (a INTEGER NOT NULL, b INTEGER NOT NULL, shared INTEGER NOT NULL,
+        resemblance REAL NOT NULL, containment REAL NOT NULL, kind TEXT NOT NULL,
+        coverage REAL NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID""",
+    "CREATE INDEX matches_b ON matches(b)",
 )
-"""The SQLite layout (``PRAGMA user_version`` = ``SCHEMA_VERSION``). ``bands`` and
-``paragraphs`` are WITHOUT ROWID tables keyed on (key, story): the primary key is the index
-on key, and it lets a story's rows be deleted by key without a second index."""
+"""The SQLite layout (``PRAGMA user_version`` = ``SCHEMA_VERSION``). ``anchors`` and
+``units`` are WITHOUT ROWID tables keyed on (key, stamp, story): the primary key is the
+index on key, ordered by stamp, so the carriers of a key within a window, earliest first,
+are one range read, and a story's rows are deleted by key without a second index."""
 
 _COLUMNS = (
-    "s.sid, s.id, s.digest, o.name, s.stamp, s.date, s.ingested, s.headline, s.outlet_name, "
+    "s.id, s.digest, o.name, s.stamp, s.date, s.ingested, s.headline, s.outlet_name, "
     "s.url, s.path, s.record, s.cluster, s.copy_of"
 )
 _FROM = "stories s JOIN outlets o ON o.oid = s.outlet"
+_CHOSEN = "(SELECT sid FROM stories WHERE id IN (SELECT value FROM json_each(?1)))"
+"""The stories named by the JSON list of ids bound as ``?1``."""
 
 
 def _row(values: Sequence[Any]) -> Row:
-    (sid, sid_id, digest, outlet_key, stamp, date, ingested, headline, outlet, url, path,
+    (story_id, digest, outlet_key, stamp, date, ingested, headline, outlet, url, path,
      record, cluster, copy_of) = values  # fmt: skip
     return Row(
-        ref=sid,
-        id=sid_id,
+        id=story_id,
         digest=bytes(digest),
         outlet_key=outlet_key,
         stamp=stamp,
@@ -98,15 +102,7 @@ def _row(values: Sequence[Any]) -> Row:
     )
 
 
-def _carrier(ref: Ref, outlet_key: str, date: str | None, story_id: str) -> Carrier:
-    return Carrier(
-        story_order(datetime.fromisoformat(date) if date else None, story_id, story_id),
-        ref,
-        outlet_key,
-    )
-
-
-def _keys(values: Iterable[Any]) -> str:
+def _json(values: Iterable[Any]) -> str:
     return json.dumps(list(values))
 
 
@@ -121,13 +117,16 @@ class SQLiteStore(Store):
         self.location = path
         self._timeout = timeout
         self._outlets: dict[str, int] = {}
+        folder = os.path.dirname(os.path.abspath(path))
         if not os.path.exists(path):
             if not create:
                 raise IndexUnusable(f"no index at {path} (dedup ingest creates one)")
-            try:
-                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-            except OSError as err:
-                raise IndexUnusable(f"cannot create the index {path}: {err}") from None
+            if not os.path.isdir(folder):
+                raise IndexUnusable(f"cannot create the index {path}: no folder {folder}")
+        elif not os.path.isfile(path):
+            raise IndexUnusable(f"{path} is not a file, not an index")
+        elif not _looks_like_sqlite(path):
+            raise IndexUnusable(f"{path} is not a wire-dedup index (not an SQLite file)")
         try:
             self.db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
             if create:  # two runs creating one index at once: the lock makes one wait
@@ -165,12 +164,22 @@ class SQLiteStore(Store):
         if version != SCHEMA_VERSION:
             raise IndexUnusable(version_message(self.location, version))
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA cache_size=-262144")  # 256 MiB: the hot part of the band keys
+        db.execute("PRAGMA cache_size=-262144")  # 256 MiB: the hot part of the keys
         db.execute("PRAGMA temp_store=MEMORY")
 
     def settings(self) -> dict[str, Any] | None:
         found = self.db.execute("SELECT value FROM meta WHERE name = 'settings'").fetchone()
-        return json.loads(found[0]) if found else None
+        if not found:
+            return None
+        try:
+            value = json.loads(found[0])
+        except ValueError as err:
+            raise IndexUnusable(
+                f"{self.location}: its stored settings are damaged ({err}); rebuild the index"
+            ) from None
+        if not isinstance(value, dict):
+            raise IndexUnusable(f"{self.location}: its stored settings are damaged")
+        return value
 
     def initialise(self, settings: dict[str, Any]) -> dict[str, Any]:
         with self.writing():
@@ -235,91 +244,72 @@ class SQLiteStore(Store):
             if self.db.in_transaction:
                 self.db.execute("COMMIT")
 
-    def _one(self, where: str, *args: Any) -> Row | None:
-        found = self.db.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {where}", args).fetchone()
-        return _row(found) if found else None
-
-    def by_id(self, story_id: str) -> Row | None:
-        return self._one("s.id = ?", story_id)
+    def rows(self, ids: Iterable[str]) -> dict[str, Row]:
+        found = self.db.execute(
+            f"SELECT {_COLUMNS} FROM {_FROM} WHERE s.id IN (SELECT value FROM json_each(?))",
+            (_json(ids),),
+        )
+        return {row.id: row for row in map(_row, found)}
 
     def by_content(self, digest: bytes, outlet_key: str) -> Row | None:
-        return self._one("s.digest = ? AND o.name = ? ORDER BY s.sid LIMIT 1", digest, outlet_key)
-
-    def neighbours(
-        self, fingerprint: Fingerprint, passages: Sequence[int], cap: int, exclude: Ref | None
-    ) -> list[BandGroup]:
-        if not len(passages):
-            return []
-        positions = np.searchsorted(fingerprint.passages, np.asarray(passages))
-        keys = sorted(set(signed(fingerprint.bands[positions])))
         found = self.db.execute(
-            "SELECT k.value, (SELECT group_concat(story) FROM (SELECT story FROM bands "
-            "WHERE key = k.value AND story != ?2 LIMIT ?3)) FROM json_each(?1) k",
-            (_keys(keys), -1 if exclude is None else exclude, cap + 1),
-        ).fetchall()
-        groups = []
-        for key, members in found:
-            if members:
-                refs = [int(ref) for ref in members.split(",")]
-                groups.append(BandGroup(key, refs, len(refs) <= cap))
-        return groups
+            f"SELECT {_COLUMNS} FROM {_FROM} WHERE s.digest = ? AND o.name = ? "
+            "ORDER BY s.sid LIMIT 1",
+            (digest, outlet_key),
+        ).fetchone()
+        return _row(found) if found else None
 
-    def group_in_window(
-        self, handle: Any, low: float, high: float, exclude: Ref | None
-    ) -> list[Ref]:
+    def sharing(
+        self, anchors: np.ndarray, units: np.ndarray, low: float, high: float, cap: int
+    ) -> set[str]:
+        sids: set[int] = set()
+        for table, keys in (("anchors", anchors), ("units", units)):
+            if not len(keys):
+                continue
+            found = self.db.execute(
+                f"SELECT (SELECT group_concat(story) FROM (SELECT story FROM {table} "
+                "WHERE key = k.value AND stamp BETWEEN ?2 AND ?3 ORDER BY stamp LIMIT ?4)) "
+                "FROM json_each(?1) k",
+                (_json(signed(keys)), max(low, -1e300), min(high, 1e300), cap),
+            )
+            for (members,) in found:
+                if members:
+                    sids.update(int(sid) for sid in members.split(","))
+        if not sids:
+            return set()
         found = self.db.execute(
-            "SELECT b.story FROM bands b JOIN stories s ON s.sid = b.story WHERE b.key = ? "
-            "AND b.story != ? AND s.stamp BETWEEN ? AND ?",
-            (handle, -1 if exclude is None else exclude, low, high),
+            "SELECT id FROM stories WHERE sid IN (SELECT value FROM json_each(?))",
+            (_json(sids),),
         )
-        return [ref for (ref,) in found]
+        return {story_id for (story_id,) in found}
 
-    def rows(self, refs: Iterable[Ref]) -> dict[Ref, Row]:
+    def linked(self, ids: Iterable[str]) -> set[str]:
         found = self.db.execute(
-            f"SELECT {_COLUMNS} FROM {_FROM} WHERE s.sid IN (SELECT value FROM json_each(?))",
-            (_keys(refs),),
+            f"SELECT s.id FROM matches m JOIN stories s ON s.sid = m.b WHERE m.a IN {_CHOSEN} "
+            "UNION SELECT s.id FROM matches m JOIN stories s ON s.sid = m.a "
+            f"WHERE m.b IN {_CHOSEN}",
+            (_json(ids),),
         )
-        return {row.ref: row for row in map(_row, found)}
+        return {story_id for (story_id,) in found}
 
-    def fingerprints(self, refs: Iterable[Ref]) -> dict[Ref, Fingerprint]:
+    def matches(self, ids: Iterable[str]) -> list[Match]:
         found = self.db.execute(
-            "SELECT p.sid, s.id, p.data FROM prints p JOIN stories s ON s.sid = p.sid "
-            "WHERE p.sid IN (SELECT value FROM json_each(?))",
-            (_keys(refs),),
+            "SELECT sa.id, sb.id, m.shared, m.resemblance, m.containment, m.kind, m.coverage "
+            "FROM matches m JOIN stories sa ON sa.sid = m.a JOIN stories sb ON sb.sid = m.b "
+            f"WHERE m.a IN {_CHOSEN} AND m.b IN {_CHOSEN}",
+            (_json(ids),),
+        )
+        return [Match(*values) for values in found]
+
+    def fingerprints(self, ids: Iterable[str]) -> dict[str, Fingerprint]:
+        found = self.db.execute(
+            "SELECT s.id, p.data FROM prints p JOIN stories s ON s.sid = p.sid "
+            "WHERE s.id IN (SELECT value FROM json_each(?))",
+            (_json(ids),),
         )
         return {
-            sid: stored_fingerprint(story_id, data, self.location) for sid, story_id, data in found
+            story_id: stored_fingerprint(story_id, data, self.location) for story_id, data in found
         }
-
-    def paragraph_counts(
-        self, exacts: Iterable[int], cap: int, exclude: Ref | None
-    ) -> dict[int, int]:
-        keys = list(exacts)
-        if not keys:
-            return {}
-        found = self.db.execute(
-            "SELECT k.value, (SELECT count(*) FROM (SELECT 1 FROM paragraphs WHERE exact = k.value "
-            "AND story != ?2 LIMIT ?3)) FROM json_each(?1) k",
-            (
-                _keys(signed(np.array(keys, dtype=np.uint64))),
-                -1 if exclude is None else exclude,
-                cap,
-            ),
-        ).fetchall()
-        return {key: count for key, (_, count) in zip(keys, found)}
-
-    def paragraph_carriers(self, exact: int) -> list[Carrier]:
-        found = self.db.execute(
-            "SELECT p.story, o.name, s.date, s.id FROM paragraphs p "
-            "JOIN outlets o ON o.oid = p.outlet JOIN stories s ON s.sid = p.story "
-            "WHERE p.exact = ?",
-            (signed(np.array([exact], dtype=np.uint64))[0],),
-        )
-        return [_carrier(*values) for values in found]
-
-    def cluster_members(self, cluster: str) -> list[Row]:
-        found = self.db.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE s.cluster = ?", (cluster,))
-        return [_row(values) for values in found]
 
     def _outlet(self, name: str) -> int:
         oid = self._outlets.get(name)
@@ -329,83 +319,130 @@ class SQLiteStore(Store):
             self._outlets[name] = oid
         return oid
 
-    def add(self, entry: Entry) -> Ref:
-        story, fingerprint = entry.story, entry.fingerprint
-        oid = self._outlet(entry.outlet_key)
-        sid = self.db.execute(
-            "INSERT INTO stories (id, digest, outlet, stamp, date, ingested, headline, "
-            "outlet_name, url, path, record, cluster, copy_of) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                story.id,
-                entry.digest,
-                oid,
-                entry.stamp,
-                story.date.isoformat() if story.date else None,
-                entry.ingested,
-                story.headline,
-                story.outlet,
-                story.url,
-                story.path,
-                story.record,
-                entry.cluster,
-                entry.copy_of,
-            ),
-        ).lastrowid
-        self.db.execute("INSERT INTO prints VALUES (?, ?)", (sid, fingerprint.to_bytes()))
-        self.db.execute("INSERT INTO texts VALUES (?, ?)", (sid, pack_text(story.body)))
-        self.db.execute(
-            "INSERT OR IGNORE INTO bands SELECT value, ? FROM json_each(?)",
-            (sid, _keys(sorted(set(signed(fingerprint.bands))))),
-        )
-        exacts = sorted(set(signed(fingerprint.exact)) - {0})
-        self.db.execute(
-            "INSERT OR IGNORE INTO paragraphs SELECT value, ?, ? FROM json_each(?)",
-            (sid, oid, _keys(exacts)),
-        )
-        return sid
-
-    def set_cluster(self, ref: Ref, cluster: str) -> None:
-        self.db.execute("UPDATE stories SET cluster = ? WHERE sid = ?", (cluster, ref))
-
-    def remove(self, ref: Ref) -> None:
+    def _sids(self, ids: Iterable[str]) -> dict[str, int]:
         found = self.db.execute(
-            "SELECT s.id, p.data FROM stories s JOIN prints p ON p.sid = s.sid WHERE s.sid = ?",
-            (ref,),
-        ).fetchone()
-        if found is not None:
-            fingerprint = stored_fingerprint(found[0], found[1], self.location)
-            self.db.execute(
-                "DELETE FROM bands WHERE story = ?1 AND key IN (SELECT value FROM json_each(?2))",
-                (ref, _keys(set(signed(fingerprint.bands)))),
+            "SELECT id, sid FROM stories WHERE id IN (SELECT value FROM json_each(?))",
+            (_json(ids),),
+        )
+        return dict(found.fetchall())
+
+    def add(self, entries: list[Entry]) -> None:
+        if not entries:
+            return
+        db = self.db
+        db.executemany(
+            "INSERT INTO stories (id, digest, outlet, stamp, date, ingested, headline, "
+            "outlet_name, url, path, record, copy_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    e.story.id,
+                    e.digest,
+                    self._outlet(e.outlet_key),
+                    e.stamp,
+                    e.story.date.isoformat() if e.story.date else None,
+                    e.ingested,
+                    e.story.headline,
+                    e.story.outlet,
+                    e.story.url,
+                    e.story.path,
+                    e.story.record,
+                    e.copy_of,
+                )
+                for e in entries
+            ],
+        )
+        sids = self._sids(e.story.id for e in entries)
+        db.executemany(
+            "INSERT INTO prints VALUES (?, ?)",
+            [(sids[e.story.id], pack_print(e.fingerprint)) for e in entries],
+        )
+        db.executemany(
+            "INSERT INTO texts VALUES (?, ?)",
+            [(sids[e.story.id], pack_text(e.story.body)) for e in entries],
+        )
+        for table, position in (("anchors", 0), ("units", 1)):
+            db.executemany(
+                f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)",
+                (
+                    (key, e.stamp, sids[e.story.id])
+                    for e in entries
+                    for key in signed(entry_keys(e.fingerprint)[position])
+                ),
             )
-            self.db.execute(
-                "DELETE FROM paragraphs WHERE story = ?1 AND exact IN "
-                "(SELECT value FROM json_each(?2))",
-                (ref, _keys(set(signed(fingerprint.exact)) - {0})),
-            )
+
+    def remove(self, ids: Iterable[str]) -> None:
+        db = self.db
+        found = db.execute(
+            "SELECT s.sid, s.id, s.stamp, p.data FROM stories s JOIN prints p ON p.sid = s.sid "
+            "WHERE s.id IN (SELECT value FROM json_each(?))",
+            (_json(ids),),
+        ).fetchall()
+        for sid, story_id, stamp, data in found:
+            keys = entry_keys(stored_fingerprint(story_id, data, self.location))
+            for table, values in zip(("anchors", "units"), keys):
+                db.executemany(
+                    f"DELETE FROM {table} WHERE key = ? AND stamp = ? AND story = ?",
+                    ((key, stamp, sid) for key in signed(values)),
+                )
+        chosen = _json(sid for sid, *_ in found)
+        db.execute(
+            "DELETE FROM matches WHERE a IN (SELECT value FROM json_each(?1)) "
+            "OR b IN (SELECT value FROM json_each(?1))",
+            (chosen,),
+        )
         for table in ("prints", "texts", "stories"):
-            self.db.execute(f"DELETE FROM {table} WHERE sid = ?", (ref,))
+            db.execute(
+                f"DELETE FROM {table} WHERE sid IN (SELECT value FROM json_each(?))", (chosen,)
+            )
+
+    def replace_matches(self, ids: set[str], matches: list[Match]) -> None:
+        sids = self._sids(ids)
+        chosen = _json(sids.values())
+        self.db.execute(
+            "DELETE FROM matches WHERE a IN (SELECT value FROM json_each(?1)) "
+            "AND b IN (SELECT value FROM json_each(?1))",
+            (chosen,),
+        )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (sids[m.a], sids[m.b], m.shared, m.resemblance, m.containment, m.kind, m.coverage)
+                for m in matches
+            ],
+        )
+
+    def set_clusters(self, clusters: dict[str, str | None]) -> None:
+        self.db.executemany(
+            "UPDATE stories SET cluster = ? WHERE id = ?",
+            [(cluster, story_id) for story_id, cluster in clusters.items()],
+        )
+
+    def cluster_members(self, cluster: str) -> list[Row]:
+        found = self.db.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE s.cluster = ?", (cluster,))
+        return [_row(values) for values in found]
 
     def select(self, since: float | None) -> Iterator[tuple[Row, Fingerprint]]:
         found = self.db.execute(
             f"SELECT {_COLUMNS}, p.data FROM {_FROM} JOIN prints p ON p.sid = s.sid "
             "WHERE s.stamp >= ?",
-            (-math.inf if since is None else since,),
+            (-1e300 if since is None else since,),
         )
         for values in found:
             row = _row(values[:-1])
             yield row, stored_fingerprint(row.id, values[-1], self.location)
 
-    def older_than(self, cutoff: float, limit: int) -> list[Ref]:
+    def older_than(self, cutoff: float, limit: int) -> list[str]:
         found = self.db.execute(
-            "SELECT sid FROM stories WHERE stamp < ? ORDER BY stamp LIMIT ?", (cutoff, limit)
+            "SELECT id FROM stories WHERE stamp < ? ORDER BY stamp LIMIT ?", (cutoff, limit)
         )
-        return [sid for (sid,) in found]
+        return [story_id for (story_id,) in found]
 
-    def text(self, ref: Ref) -> str:
-        found = self.db.execute("SELECT body FROM texts WHERE sid = ?", (ref,)).fetchone()
-        return unpack_text(found[0]) if found else ""
+    def text(self, story_id: str) -> str:
+        found = self.db.execute(
+            "SELECT t.body FROM texts t JOIN stories s ON s.sid = t.sid WHERE s.id = ?",
+            (story_id,),
+        ).fetchone()
+        return unpack_text(found[0], story_id, self.location) if found else ""
 
     def counts(self) -> dict[str, Any]:
         db = self.db
@@ -417,6 +454,7 @@ class SQLiteStore(Store):
         ).fetchone()
         copies = db.execute("SELECT count(*) FROM stories WHERE copy_of IS NOT NULL").fetchone()[0]
         outlets = db.execute("SELECT count(DISTINCT outlet) FROM stories").fetchone()[0]
+        matches = db.execute("SELECT count(*) FROM matches").fetchone()[0]
         size = sum(
             os.path.getsize(self.location + suffix)
             for suffix in ("", "-wal", "-shm")
@@ -427,6 +465,7 @@ class SQLiteStore(Store):
             "clusters": clusters,
             "clustered": clustered,
             "copies": copies,
+            "matches": matches,
             "outlets": outlets,
             "oldest": oldest,
             "newest": newest,
@@ -443,6 +482,20 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         self.db.close()
+
+
+_MAGIC = b"SQLite format 3\x00"
+
+
+def _looks_like_sqlite(path: str) -> bool:
+    """Whether an existing file is an SQLite database (or empty, as a new index starts), so
+    that no lock file is made beside, and nothing written into, a file that is not one."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(_MAGIC))
+    except OSError as err:
+        raise IndexUnusable(f"cannot read the index {path}: {err.strerror}") from None
+    return head in (b"", _MAGIC)
 
 
 def _is_busy(err: sqlite3.OperationalError) -> bool:

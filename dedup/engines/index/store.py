@@ -1,8 +1,11 @@
 """What the index logic needs from a back end (``Store``), and the records it exchanges
-with one: a stored story's metadata (``Row``), a story about to be stored (``Entry``), the
-stories sharing an LSH bucket (``BandGroup``) and the carriers of a paragraph (``Carrier``).
+with one: a stored story's metadata (``Row``) and a story about to be stored (``Entry``).
 
-Both back ends (``sqlite``, ``redis``) store the same things; helpers they share are here.
+Both back ends (``sqlite``, ``redis``) store the same things, and name a stored story by its
+id: per story its metadata, its fingerprint (``Fingerprint.to_bytes``, compressed), its text
+(compressed, for diffs once the source is gone), its anchors and sentence-unit band keys
+(integers, looked up by key with the story's stamp beside them, so that a window and a cap
+are one range read), the verified matches it takes part in, and the cluster it belongs to.
 """
 
 from __future__ import annotations
@@ -10,28 +13,27 @@ from __future__ import annotations
 import contextlib
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from dedup.detect.fingerprint import Fingerprint, Fingerprinter
+import numpy as np
+
+from dedup.detect.fingerprint import Fingerprint, distinct
 from dedup.engines.index.errors import IndexUnusable
 from dedup.read.text import split_paragraphs
-from dedup.records import Story, story_order
+from dedup.records import Match, Story, story_order
 
-SCHEMA_VERSION = 2
-"""Layout of the stored index; an index with another number is refused, never misread."""
-
-Ref = Any
-"""A store's handle on one stored story: the SQLite row id, or the story id in Redis."""
+SCHEMA_VERSION = 3
+"""Layout of the stored index; an index with another number is refused, never misread.
+3: anchors and sentence-unit band keys of the layout-free core, and the stored matches."""
 
 
 @dataclass(frozen=True)
 class Row:
     """A stored story's metadata (no text, no fingerprint): enough to filter and order."""
 
-    ref: Ref
     id: str
     digest: bytes
     outlet_key: str
@@ -53,7 +55,7 @@ class Row:
         return story_order(self.date, self.id, self.id)
 
     def story(self, body: str = "") -> Story:
-        """The stored story as the pipeline sees it; its key is its id."""
+        """The stored story as the core sees it; its key is its id."""
         return Story(
             key=self.id,
             id=self.id,
@@ -78,28 +80,23 @@ class Entry:
     outlet_key: str
     stamp: float
     ingested: float
-    cluster: str | None
     copy_of: str | None
 
+    @property
+    def anchors(self) -> np.ndarray:
+        return entry_keys(self.fingerprint)[0]
 
-class BandGroup(NamedTuple):
-    """Stored stories that share one LSH bucket with a story being judged."""
-
-    handle: Any
-    """The back end's name for the bucket, for ``Store.group_in_window``."""
-    refs: list[Ref]
-    complete: bool
-    """False when the group was cut short at the cap: read it with ``group_in_window``."""
+    @property
+    def units(self) -> np.ndarray:
+        return entry_keys(self.fingerprint)[1]
 
 
-class Carrier(NamedTuple):
-    """A story carrying a paragraph, as the boilerplate rule weighs it."""
-
-    order: tuple[float, str, str]
-    """The story's ``story_order`` (in an index, a story's key is its id)."""
-    ref: Ref | None
-    """None for the story being judged, not stored yet."""
-    outlet_key: str
+def entry_keys(fingerprint: Fingerprint) -> tuple[np.ndarray, np.ndarray]:
+    """The keys a story is found by: its anchors, and the distinct band keys of its sentence
+    units (every unit's: which of them are boilerplate depends on the stories around it, so
+    the core, not the lookup, leaves those out)."""
+    units = distinct(fingerprint.unit_keys.ravel())
+    return fingerprint.anchors, units[units != 0]
 
 
 class Store(ABC):
@@ -108,7 +105,6 @@ class Store(ABC):
 
     location: str
     kind: str
-    fingerprinter: Fingerprinter | None = None
 
     @abstractmethod
     def settings(self) -> dict[str, Any] | None:
@@ -117,9 +113,6 @@ class Store(ABC):
     @abstractmethod
     def initialise(self, settings: dict[str, Any]) -> dict[str, Any]:
         """Record the settings of a new index (the first writer wins); returns the stored ones."""
-
-    def attach(self, fingerprinter: Fingerprinter) -> None:
-        self.fingerprinter = fingerprinter
 
     @abstractmethod
     def exclusive(self, timeout: float) -> contextlib.AbstractContextManager[None]:
@@ -135,65 +128,59 @@ class Store(ABC):
         """A consistent view for a series of reads."""
 
     def keepalive(self) -> None:  # noqa: B027 - optional for backends whose lock never expires
-        """Called after each story written; lets a lock with a lease renew it."""
+        """Called after each batch written; lets a lock with a lease renew it."""
 
     @abstractmethod
-    def by_id(self, story_id: str) -> Row | None: ...
+    def rows(self, ids: Iterable[str]) -> dict[str, Row]:
+        """The stored stories among ``ids``."""
 
     @abstractmethod
     def by_content(self, digest: bytes, outlet_key: str) -> Row | None: ...
 
     @abstractmethod
-    def neighbours(
-        self, fingerprint: Fingerprint, passages: Sequence[int], cap: int, exclude: Ref | None
-    ) -> list[BandGroup]:
-        """Groups of stored stories that share an LSH bucket with the given passages; a
-        group longer than ``cap`` may be cut short (``complete`` False) and read in full by
-        ``group_in_window``."""
+    def sharing(
+        self, anchors: np.ndarray, units: np.ndarray, low: float, high: float, cap: int
+    ) -> set[str]:
+        """Stored stories stamped in [low, high] carrying one of the anchors or unit band
+        keys (uint64): for each key its ``cap`` earliest carriers at most."""
 
     @abstractmethod
-    def group_in_window(
-        self, handle: Any, low: float, high: float, exclude: Ref | None
-    ) -> list[Ref]:
-        """Every story of one LSH group whose stamp lies in [low, high]."""
+    def linked(self, ids: Iterable[str]) -> set[str]:
+        """Stories a stored match ties to one of ``ids``."""
 
     @abstractmethod
-    def rows(self, refs: Iterable[Ref]) -> dict[Ref, Row]: ...
+    def matches(self, ids: Iterable[str]) -> list[Match]:
+        """The stored matches between two of ``ids``."""
 
     @abstractmethod
-    def fingerprints(self, refs: Iterable[Ref]) -> dict[Ref, Fingerprint]: ...
+    def fingerprints(self, ids: Iterable[str]) -> dict[str, Fingerprint]: ...
 
     @abstractmethod
-    def paragraph_counts(
-        self, exacts: Iterable[int], cap: int, exclude: Ref | None
-    ) -> dict[int, int]:
-        """Stories carrying each paragraph key (uint64), counted up to ``cap``."""
+    def add(self, entries: list[Entry]) -> None: ...
 
     @abstractmethod
-    def paragraph_carriers(self, exact: int) -> list[Carrier]:
-        """Every stored story carrying one paragraph key, in no particular order."""
+    def remove(self, ids: Iterable[str]) -> None:
+        """Stories with everything stored about them, their matches included."""
+
+    @abstractmethod
+    def replace_matches(self, ids: set[str], matches: list[Match]) -> None:
+        """Drop the stored matches between two of ``ids``, then store ``matches``."""
+
+    @abstractmethod
+    def set_clusters(self, clusters: dict[str, str | None]) -> None: ...
 
     @abstractmethod
     def cluster_members(self, cluster: str) -> list[Row]: ...
-
-    @abstractmethod
-    def add(self, entry: Entry) -> Ref: ...
-
-    @abstractmethod
-    def set_cluster(self, ref: Ref, cluster: str) -> None: ...
-
-    @abstractmethod
-    def remove(self, ref: Ref) -> None: ...
 
     @abstractmethod
     def select(self, since: float | None) -> Iterator[tuple[Row, Fingerprint]]:
         """Every story whose stamp is at least ``since`` (all when None)."""
 
     @abstractmethod
-    def older_than(self, cutoff: float, limit: int) -> list[Ref]: ...
+    def older_than(self, cutoff: float, limit: int) -> list[str]: ...
 
     @abstractmethod
-    def text(self, ref: Ref) -> str: ...
+    def text(self, story_id: str) -> str: ...
 
     @abstractmethod
     def counts(self) -> dict[str, Any]: ...
@@ -215,21 +202,30 @@ def version_message(location: str, version: int) -> str:
     if version > SCHEMA_VERSION:
         hint = "it was made by a newer wire-dedup: upgrade this one"
     else:
-        hint = "it was made by an older wire-dedup and cannot be migrated: ingest into a new index"
+        hint = (
+            "it was made by an older wire-dedup and cannot be migrated: rebuild it "
+            "(ingest the stories into a new index)"
+        )
     return (
         f"{location} has index schema version {version}, "
         f"this wire-dedup reads {SCHEMA_VERSION}; {hint}"
     )
 
 
+def pack_print(fingerprint: Fingerprint) -> bytes:
+    """A fingerprint as stored: ``Fingerprint.to_bytes``, compressed."""
+    return zlib.compress(fingerprint.to_bytes(), 1)
+
+
 def stored_fingerprint(story_id: str, data: bytes, location: str) -> Fingerprint:
-    """A fingerprint as stored (``Fingerprint.to_bytes``); unreadable data makes the index
-    unusable rather than the run crash."""
+    """A fingerprint as stored (``pack_print``); unreadable data makes the index unusable
+    rather than the run crash."""
     try:
-        return Fingerprint.from_bytes(story_id, bytes(data))
-    except ValueError as err:
+        return Fingerprint.from_bytes(story_id, zlib.decompress(bytes(data)))
+    except (ValueError, zlib.error) as err:
         raise IndexUnusable(
-            f"{location}: stored fingerprint of {story_id} unreadable ({err})"
+            f"{location}: the stored fingerprint of {story_id} is damaged ({err}); "
+            "rebuild the index"
         ) from None
 
 
@@ -238,6 +234,11 @@ def pack_text(body: str) -> bytes:
     return zlib.compress(body.encode("utf-8", "surrogatepass"), 6)
 
 
-def unpack_text(data: bytes) -> str:
-    """The text ``pack_text`` stored."""
-    return zlib.decompress(bytes(data)).decode("utf-8", "surrogatepass")
+def unpack_text(data: bytes, story_id: str = "", location: str = "") -> str:
+    """The text ``pack_text`` stored; damaged data makes the index unusable."""
+    try:
+        return zlib.decompress(bytes(data)).decode("utf-8", "surrogatepass")
+    except (zlib.error, UnicodeDecodeError) as err:
+        raise IndexUnusable(
+            f"{location}: the stored text of {story_id} is damaged ({err}); rebuild the index"
+        ) from None
