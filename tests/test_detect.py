@@ -433,3 +433,18 @@ def test_story_days_count_from_the_epoch_and_leave_undated_stories_out():
     dated = make_story("d", ["Text."], date="2024-01-02T12:00:00Z")
     days = story_days([dated, make_story("u", ["Text."])])
     assert days[0] == 19724.5 and np.isnan(days[1])
+
+
+def test_the_rewrite_window_is_one_function_over_item_date_spans():
+    from dedup.detect.candidates import rewrite_candidates, within_window
+
+    settings = Settings(rewrite_window=3)
+    low = np.array([10.0, 12.0, 20.0, np.inf])
+    high = np.array([11.0, 12.5, 20.0, -np.inf])
+    a, b = np.array([0, 0, 1, 0]), np.array([1, 2, 2, 3])
+    kept = within_window(low[a], high[a], low[b], high[b], settings)
+    assert kept.tolist() == [True, False, False, False]  # an undated item is never near
+    keys = [np.array([5, 6, 7], dtype=np.uint64)] * 3
+    days = np.array([10.0, 12.0, 20.0])
+    pairs = rewrite_candidates(keys, np.arange(3), days, settings)
+    assert pairs.tolist() == pack_pairs([0], [1]).tolist()

@@ -59,7 +59,7 @@ def test_show_json_agrees_with_scan_and_diff(samples_scan):
     assert [(c["mark"], c["counterparts"]) for c in radio["cells"]] == [
         (marks[p["status"]], p["counterparts"]) for p in pairs
     ]
-    assert radio["kept"] >= 3 and radio["added"] >= 10
+    assert radio["kept"] >= 3 and radio["added"] == 7  # its chrome is boilerplate, not added
     assert radio["link"] == "copy"
     assert {c["link"] for c in data["copies"]} <= {"copy", "rewrite", "update"}
     # Timeline: who published when, origin first, the rest after it.
@@ -370,3 +370,30 @@ def test_boilerplate_given_to_the_map_and_the_diff_is_neither_cut_nor_added():
     assert "[boilerplate]" not in diff_text(alignment, changes_only=True)
     data = diff_json(alignment)["summary"]
     assert (data["a_boilerplate"], data["b_boilerplate"], data["b_unique"]) == (1, 2, 0)
+
+
+def test_boilerplate_judged_from_the_context_is_shown_as_boilerplate(tmp_path):
+    radio = [str(SAMPLES / "radio-vell/oss-floods.txt"), str(SAMPLES / "radio-vell/bus-routes.txt")]
+    alone = json.loads(run("diff", *radio, "--format", "json").stdout)
+    result = run("diff", *radio, "--context", str(SAMPLES), "--format", "json")
+    assert result.exit_code == 0, result.output
+    judged = json.loads(result.stdout)
+    chrome = {p["number"] for p in judged["a"]["paragraphs"] if p["status"] == "boilerplate"}
+    # The station's chrome: the "Listen live" line, the related links and the footer.
+    assert chrome == {1, 14, 15, 16, 17, 18, 19}
+    assert alone["summary"]["shared"] > 0 and alone["summary"]["a_boilerplate"] == 0
+    assert judged["summary"]["shared"] == 0 and judged["summary"]["b_boilerplate"] == 7
+    text = run("diff", *radio, "--context", str(SAMPLES)).output
+    assert "[boilerplate] © 2026 Radio Vell. All rights reserved." in text
+    # A and B found again among the context are not counted twice; bad context is reported.
+    again = run("diff", *radio, "--context", radio[0], radio[1], str(SAMPLES), "--format", "json")
+    assert json.loads(again.stdout)["summary"] == judged["summary"]
+    gone = run("diff", *radio, "--context", str(SAMPLES), str(tmp_path / "gone.txt"))
+    assert gone.exit_code == exitcodes.INPUT and "gone.txt" in gone.output
+    stray = run("diff", *radio, str(SAMPLES))
+    assert stray.exit_code == exitcodes.USAGE and "--context" in stray.output
+    # show takes the scan's own boilerplate: the copy's chrome is not an addition.
+    shown = json.loads(run("show", "radiovell-oss-floods", str(SAMPLES), "--format", "json").stdout)
+    added = next(c for c in shown["copies"] if c["id"] == "radiovell-oss-floods")["additions"]
+    assert added and not any("Radio Vell live" in p["text"] or "©" in p["text"] for p in added)
+    assert not any(p["text"].startswith("- ") for p in added)

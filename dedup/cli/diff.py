@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from dedup.cli import exitcodes
@@ -12,12 +14,14 @@ from dedup.cli.common import (
     echo,
     field_option,
     input_format_option,
+    load_inputs,
     one_story,
     pager_option,
     quiet_option,
     read_options,
     wants_rich,
 )
+from dedup.records import InputProblem
 from dedup.views import output
 from dedup.views.align import align
 
@@ -25,6 +29,15 @@ from dedup.views.align import align
 @click.command(epilog=exitcodes.help_for(*exitcodes.READING))
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
+@click.argument("extra", nargs=-1, metavar="[--context INPUT...]")
+@click.option(
+    "--context",
+    "context",
+    multiple=True,
+    metavar="INPUT",
+    help="The stories A and B were scanned with (files, folders, globs), so that their "
+    "boilerplate is shown as such; the inputs after --context all count.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -46,6 +59,8 @@ from dedup.views.align import align
 def diff(
     a: str,
     b: str,
+    extra: tuple[str, ...],
+    context: tuple[str, ...],
     fmt: str,
     changes_only: bool,
     pager: bool,
@@ -60,12 +75,26 @@ def diff(
 
     A and B are files read like scan's inputs; for a file holding several stories (JSON
     array, JSON Lines) name one as FILE#ID, or FILE#N for the N-th record. A story with no
-    paragraph breaks is compared sentence by sentence.
+    paragraph breaks is compared sentence by sentence. With --context, boilerplate (text
+    repeated across stories that share nothing else) is judged as a scan of A, B and the
+    context judges it, and shown as boilerplate, neither shared nor unique.
     """
+    if extra and not context:
+        raise click.UsageError(
+            f"unexpected input {extra[0]!r}: give context stories after --context"
+        )
     options = read_options(field_specs, input_format)
     reporter = Reporter(quiet, color)
     story_a, story_b = (one_story(spec, options, reporter) for spec in (a, b))
-    alignment = align(story_a, story_b)
+    problems: list[InputProblem] = []
+    plate_a: set[int] = set()
+    plate_b: set[int] = set()
+    if context:
+        from dedup.views.maps import pair_boilerplate
+
+        others, problems = load_inputs((*context, *extra), options, reporter)
+        plate_a, plate_b = pair_boilerplate(story_a, story_b, others)
+    alignment = align(story_a, story_b, boilerplate_a=plate_a, boilerplate_b=plate_b)
     if fmt == "json":
         import json
 
@@ -78,3 +107,5 @@ def diff(
             diff_view(alignment, screen, changes_only)
     else:
         echo(output.diff_text(alignment, changes_only), pager)
+    if problems:
+        sys.exit(exitcodes.INPUT)

@@ -98,17 +98,25 @@ def show(
     INPUT is scanned as by scan (same options); CLUSTER is a cluster id from that scan or
     the id of any story in the cluster.
     """
-    from dedup.views.maps import cluster_map, find_cluster, map_json, map_text
+    from dedup.views.maps import (
+        cluster_boilerplate,
+        cluster_map,
+        find_cluster,
+        map_json,
+        map_text,
+    )
 
     settings = build_settings(values)
     reporter = Reporter(quiet, color)
     options = read_options(field_specs, input_format)
-    source, _, problems = _scanned(inputs, options, settings, jobs, reporter)
+    source, result, problems = _scanned(inputs, options, settings, jobs, reporter)
     try:
         cluster = find_cluster(source.clusters(), cluster_ref)
     except LookupError as err:
         raise click.BadParameter(str(err.args[0]), param_hint="CLUSTER") from None
-    cmap = cluster_map(cluster, source.stories())
+    stories = source.stories()
+    plates = cluster_boilerplate(cluster, stories, result.boilerplate, settings)
+    cmap = cluster_map(cluster, stories, plates)
     if fmt == "json":
         click.echo(json.dumps(map_json(cmap), ensure_ascii=False, indent=2))
     elif wants_rich(color):

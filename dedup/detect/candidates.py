@@ -162,9 +162,23 @@ def rewrite_candidates(
         np.minimum.at(low, items[dated], days[dated])
         np.maximum.at(high, items[dated], days[dated])
         first, second = unpack_pairs(pairs)
-        apart = np.maximum(low[second] - high[first], low[first] - high[second])
-        pairs = pairs[~(apart > settings.rewrite_window)]  # NaN: an undated item passes
+        pairs = pairs[within_window(low[first], high[first], low[second], high[second], settings)]
     return pairs
+
+
+def within_window(
+    low_a: np.ndarray,
+    high_a: np.ndarray,
+    low_b: np.ndarray,
+    high_b: np.ndarray,
+    settings: Settings = DEFAULT,
+) -> np.ndarray:
+    """Which item pairs lie at most ``rewrite_window`` days apart, given each side's earliest
+    and latest dated day (inf and -inf for an item with no dated story, which is then
+    infinitely far from any other). Engines that group items elsewhere (the Spark engine)
+    apply the window through this one function."""
+    apart = np.maximum(low_b - high_a, low_a - high_b)
+    return ~(apart > settings.rewrite_window)
 
 
 def _slices(keys: np.ndarray, bits: int) -> Iterator[tuple[int, int]]:

@@ -214,6 +214,7 @@ def cluster_fingerprints(
         settings=settings,
         candidates=links.candidates,
         boilerplate_texts=links.boilerplate.texts,
+        boilerplate={keys[number]: gone for number, gone in links.boilerplate.removed.items()},
     )
 
 

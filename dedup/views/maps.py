@@ -11,6 +11,7 @@ page, so the CLI, the HTML report and scripts (``--format json``) all show the s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -411,3 +412,51 @@ def _word_range(paragraph: str, begin: int, end: int, first: int) -> tuple[int, 
     if not inside:
         return first, first
     return first + inside[0], first + inside[-1] + 1
+
+
+def cluster_boilerplate(
+    cluster: Cluster,
+    stories: Mapping[str, Story],
+    removed: Mapping[str, object],
+    settings: Settings = DEFAULT,
+) -> dict[str, set[int]]:
+    """The boilerplate paragraphs (``boilerplate_paragraphs``) of each member of a scanned
+    cluster, by story key, from the boilerplate the scan found (``ScanResult.boilerplate``):
+    what ``cluster_map`` takes. Members are fingerprinted again, which gives the same
+    fingerprints the scan made."""
+    keys = [member.key for member in cluster.members if member.key in removed]
+    if not keys:
+        return {}
+    prints = Fingerprinter(settings).batch([stories[key] for key in keys])
+    return {
+        key: boilerplate_paragraphs(stories[key], print_, np.asarray(removed[key]), settings)
+        for key, print_ in zip(keys, prints)
+    }
+
+
+def pair_boilerplate(
+    a: Story, b: Story, context: Sequence[Story], settings: Settings = DEFAULT
+) -> tuple[set[int], set[int]]:
+    """The boilerplate paragraphs of A and B judged over A, B and ``context`` by the scan's
+    own core, as ``align`` takes them (for ``dedup diff --context``)."""
+    own = {_source(a), _source(b)}
+    context = [story for story in context if _source(story) not in own]
+    if not context:
+        return set(), set()
+    stories = sorted([a, b, *context], key=lambda story: story.sort_key)
+    prints, links = core_links(stories, settings)
+    found = []
+    for story in (a, b):
+        number = next(n for n, other in enumerate(stories) if other.key == story.key)
+        found.append(
+            boilerplate_paragraphs(story, prints[number], links.boilerplate.of(number), settings)
+        )
+    return found[0], found[1]
+
+
+def _source(story: Story) -> tuple[str, int | None] | str:
+    """Where a story was read from, whatever the spelling of its path: A and B found again
+    among the context stories are the same stories, not two more of the corpus."""
+    if story.path is None:
+        return story.key
+    return (os.path.realpath(story.path), story.record)
