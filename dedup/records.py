@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from dedup.settings import DEFAULT, Settings
 
@@ -176,13 +177,76 @@ class ScanResult:
     settings: Settings = DEFAULT
     candidates: int = 0
     boilerplate_texts: int = 0
-    boilerplate: dict[str, object] = field(default_factory=dict)
-    """Story key -> the sorted shingles (a numpy array) of the boilerplate it carries, for
-    the views that show it (``views.maps.cluster_boilerplate``); stories with none are
-    absent."""
 
     @property
     def singletons(self) -> list[Story]:
         """Stories that are copies of nothing else in the collection."""
         clustered = {member.key for cluster in self.clusters for member in cluster.members}
         return [story for story in self.stories if story.key not in clustered]
+
+
+# -- output rows: one shape for every engine ------------------------------------------------
+
+SCHEMA = 1
+"""Version of the output rows' shape (README, "Output formats")."""
+MEMBER_COLUMNS = (
+    "cluster",
+    "role",
+    "id",
+    "path",
+    "record",
+    "outlet",
+    "date",
+    "headline",
+    "url",
+    "reuse",
+    "link",
+    "kind",
+    "shared",
+    "resemblance",
+    "containment",
+)
+
+
+def _date(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def member_record(cluster: Cluster | None, member: Member | Story) -> dict[str, Any]:
+    """One story's row: identity, provenance, role in its cluster and the evidence for it."""
+    record: dict[str, Any] = {
+        "cluster": cluster.id if cluster else None,
+        "role": _role(cluster, member.key),
+        "id": member.id,
+        "path": member.path,
+        "record": member.record,
+        "outlet": member.outlet or None,
+        "date": _date(member.date),
+        "headline": member.headline or None,
+        "url": member.url or None,
+        "reuse": getattr(member, "reuse", None),
+        "link": getattr(member, "link", None),
+    }
+    match = _match_with_centre(cluster, member.key) if cluster else None
+    record.update(
+        kind=match.kind if match else None,
+        shared=match.shared if match else None,
+        resemblance=round(match.resemblance, 4) if match else None,
+        containment=round(match.containment, 4) if match else None,
+    )
+    return record
+
+
+def _role(cluster: Cluster | None, key: str) -> str:
+    if cluster is None:
+        return "singleton"
+    return "origin" if key == cluster.origin else "copy"
+
+
+def _match_with_centre(cluster: Cluster, key: str) -> Match | None:
+    if key == cluster.centre:
+        return None
+    for match in cluster.matches:
+        if key in (match.a, match.b) and cluster.centre in (match.a, match.b):
+            return match
+    return None

@@ -13,72 +13,17 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from dedup.records import Cluster, Member, ScanResult, Story
+from dedup.records import (  # the row format lives with the records, for every engine
+    MEMBER_COLUMNS,
+    SCHEMA,
+    Cluster,
+    Member,
+    ScanResult,
+    Story,
+    member_record,
+)
 from dedup.views.align import Alignment, Placement, headline
 from dedup.views.words import Edit, highlighted, marked, merged
-
-SCHEMA = 1
-MEMBER_COLUMNS = (
-    "cluster",
-    "role",
-    "id",
-    "path",
-    "record",
-    "outlet",
-    "date",
-    "headline",
-    "url",
-    "reuse",
-    "link",
-    "kind",
-    "shared",
-    "resemblance",
-    "containment",
-)
-
-
-def _date(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def member_record(cluster: Cluster | None, member: Member | Story) -> dict[str, Any]:
-    """One story's row: identity, provenance, role in its cluster and the evidence for it."""
-    record: dict[str, Any] = {
-        "cluster": cluster.id if cluster else None,
-        "role": _role(cluster, member.key),
-        "id": member.id,
-        "path": member.path,
-        "record": member.record,
-        "outlet": member.outlet or None,
-        "date": _date(member.date),
-        "headline": member.headline or None,
-        "url": member.url or None,
-        "reuse": getattr(member, "reuse", None),
-        "link": getattr(member, "link", None),
-    }
-    match = _match_with_centre(cluster, member.key) if cluster else None
-    record.update(
-        kind=match.kind if match else None,
-        shared=match.shared if match else None,
-        resemblance=round(match.resemblance, 4) if match else None,
-        containment=round(match.containment, 4) if match else None,
-    )
-    return record
-
-
-def _role(cluster: Cluster | None, key: str) -> str:
-    if cluster is None:
-        return "singleton"
-    return "origin" if key == cluster.origin else "copy"
-
-
-def _match_with_centre(cluster: Cluster, key: str):
-    if key == cluster.centre:
-        return None
-    for match in cluster.matches:
-        if key in (match.a, match.b) and cluster.centre in (match.a, match.b):
-            return match
-    return None
 
 
 def after_origin(when: datetime | None, origin: datetime | None) -> timedelta | None:
