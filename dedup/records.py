@@ -177,6 +177,10 @@ class ScanResult:
     settings: Settings = DEFAULT
     candidates: int = 0
     boilerplate_texts: int = 0
+    boilerplate: dict[str, object] = field(default_factory=dict)
+    """Story key -> the sorted shingles (a numpy array) of the boilerplate it carries, for
+    the views that show it (``views.maps.cluster_boilerplate``); stories with none are
+    absent."""
 
     @property
     def singletons(self) -> list[Story]:
