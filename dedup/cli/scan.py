@@ -5,7 +5,6 @@ from an archive on Apache Spark (``--engine spark``), or from what an index hold
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 import time
@@ -209,11 +208,6 @@ def _scan_index(
 
 # -- scan --engine spark -------------------------------------------------------------------
 
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-"""An output Spark writes through its own file systems (hdfs://, s3a://...): not checked here."""
-_SPARK_OUTPUTS = ("members", "clusters", "problems", "summary.json")
-"""What ``scan_spark`` writes into ``--output``: a folder holding any of them is refused."""
-
 
 def _scan_spark(
     inputs: Sequence[str],
@@ -242,8 +236,8 @@ def _scan_spark(
         spark.require_pyspark()
     except ImportError as err:
         raise click.UsageError(str(err)) from None
-    if not _URI.match(output_dir):
-        taken = [name for name in _SPARK_OUTPUTS if os.path.exists(os.path.join(output_dir, name))]
+    if not spark.is_uri(output_dir):  # Spark's own file systems are checked once it runs
+        taken = [name for name in spark.OUTPUTS if os.path.exists(os.path.join(output_dir, name))]
         if taken:
             raise click.BadParameter(
                 f"{output_dir} already holds {', '.join(taken)}; choose a new folder",

@@ -1,26 +1,33 @@
 """The Apache Spark engine: ``dedup scan --engine spark`` for archives one machine cannot hold.
 
 Spark only moves data between the functions the local engine uses, so both engines give the
-same clusters: stories are built by ``dedup.read``, fingerprinted by ``Fingerprinter``, paired
-by ``dedup.detect.candidates``' ``widely_shared`` rule, judged by ``dedup.detect.verify`` and
-clustered by ``dedup.detect.cluster.form_clusters``, all inside the executors. The steps:
+same clusters: every rule is a ``dedup.detect`` function called inside the executors, never
+rewritten as DataFrame code. The stages:
 
 1. Read JSON Lines (line numbers restored per file from per-chunk counts, so keys and record
-   numbers are the local engine's) or Parquet (``_metadata.row_index``); fingerprint.
+   numbers are the local engine's) or Parquet (``_metadata.row_index``); fingerprint with
+   ``Fingerprinter``.
 2. Order stories by ``records.story_order`` and number them with increasing ids: "earliest"
    and pair order then mean what they mean locally.
-3. Boilerplate over the whole input: paragraph exact keys grouped to count their carriers;
-   ``dedup.detect.verify.is_boilerplate`` decides the per-outlet rule per paragraph.
-4. Candidates: passages grouped by exact key, LSH band keys grouped into buckets, the
-   ``widely_shared`` rule applied to each group.
+3. Boilerplate: anchors grouped by their ``KeyTable`` head give each anchor's carriers;
+   anchors grouped by their set of carriers give the repeated texts; for each text of
+   ``boilerplate_min`` carriers or more, ``is_boilerplate`` decides on the shingle sets of
+   its earliest ``widely_shared`` carriers. Each story gets the union of the boilerplate
+   texts it carries; their anchors bring no candidates.
+4. Copy candidates: each group of carriers of a remaining anchor paired by ``group_pairs``.
 5. Verification: Spark counts the shingles each pair shares (boilerplate taken out) and
-   ``dedup.detect.verify`` decides.
-6. Connected components of the matches by min-label propagation with pointer jumping, in
+   ``decide_all`` decides, a batch of pairs at a time.
+6. Rewrites (unless ``links == "copy"``): items are the connected components of the copy
+   matches, each named by its earliest story; each story's usable unit band keys
+   (``dedup.detect.links.rewrite_keys``) grouped over items; keys of at most ``COMMON_KEY``
+   items pair them, pairs sharing ``REWRITE_KEYS`` keys and ``within_window`` are decided by
+   ``verify_rewrites`` on their earliest stories, a batch at a time.
+7. Connected components of all matches by min-label propagation with pointer jumping, in
    DataFrame joins; the driver only counts the labels that changed.
-7. ``form_clusters`` per component: centre clustering never looks outside a component.
+8. ``form_clusters`` per component: centre clustering never looks outside a component.
 
-The driver holds the file list, per-chunk line counts and the sorted boilerplate shingles
-(bounded by the distinct boilerplate text, not by the archive); pairs never reach it.
+The driver holds the file list, per-chunk line counts and counts; stories, keys, pairs and
+shingles never reach it.
 
 ``scan_spark`` runs a scan and returns its counts; ``dedup.cli.scan`` is the command line.
 pyspark is imported only when a session is made, so the package works without it.
@@ -38,7 +45,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
@@ -48,16 +55,23 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 
 from dedup.detect.boilerplate import is_boilerplate
-from dedup.detect.candidates import group_pairs as pairs_within
+from dedup.detect.candidates import (
+    COMMON_KEY,
+    REWRITE_KEYS,
+    KeyTable,
+    group_pairs,
+    pack_pairs,
+    within_window,
+)
 from dedup.detect.cluster import form_clusters
-from dedup.detect.fingerprint import Fingerprint, Fingerprinter
-from dedup.detect.verify import Overlap, decide, without
+from dedup.detect.fingerprint import Fingerprint, Fingerprinter, distinct
+from dedup.detect.links import rewrite_keys
+from dedup.detect.verify import KINDS, Overlap, decide_all, verify_rewrites, without
 from dedup.read import inputs as read
 from dedup.read.formats.encoding import is_binary
 from dedup.read.inputs import DEFAULT_READ, Fields, ReadOptions, outlet_of
-from dedup.records import InputProblem, Match, Story
+from dedup.records import MEMBER_COLUMNS, SCHEMA, InputProblem, Match, Story, member_record
 from dedup.settings import DEFAULT, Settings
-from dedup.views.output import SCHEMA, member_record
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -69,7 +83,11 @@ SHOWN_PROBLEMS = 20
 """Problems printed on stderr; all of them are in ``DIR/problems``."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_DAY = 86400.0
+"""Seconds in a day: ``rewrite_window`` counts days (``dedup.detect.links.story_days``)."""
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+OUTPUTS = ("members", "clusters", "problems", "summary.json")
+"""What ``scan_spark`` writes into its output folder: a folder holding any of them is refused."""
 _LOG4J = """\
 rootLogger.level = {level}
 rootLogger.appenderRef.stderr.ref = stderr
@@ -95,22 +113,19 @@ the notices of a normal run: no native Hadoop, a loopback host name, caches spil
 _READ_SCHEMA = (
     "problem_source string, problem_reason string, key string, id string, stamp double, "
     "date string, outlet string, url string, path string, record long, headline string, "
-    "outlet_key string, fp binary, paras array<long>, "
-    "passages array<struct<exact:long,bands:array<long>>>"
+    "outlet_key string, fp binary, sset binary"
 )
-_MEMBER_SCHEMA = (
-    "cluster string, role string, id string, path string, record long, outlet string, "
-    "date string, headline string, url string, reuse double, link string, kind string, "
-    "shared long, "
-    "resemblance double, containment double"
-)
+_TYPES = {"record": "long", "reuse": "double", "shared": "long"}
+_TYPES.update(resemblance="double", containment="double")
+_MEMBER_SCHEMA = ", ".join(f"{name} {_TYPES.get(name, 'string')}" for name in MEMBER_COLUMNS)
+"""The typed columns of ``records.MEMBER_COLUMNS``, as the Parquet output holds them."""
 _CLUSTER_SCHEMA = "id string, size long, origin string, centre string, headline string"
 _ROW_SCHEMA = (
     "tag string, idx long, grp int, neg_size long, origin_idx long, position long, "
     f"line string, {_MEMBER_SCHEMA}, "
     + ", ".join("c_" + column for column in _CLUSTER_SCHEMA.split(", "))
 )
-_MEMBER_COLUMNS = [spec.split()[0] for spec in _MEMBER_SCHEMA.split(", ")]
+_MEMBER_COLUMNS = list(MEMBER_COLUMNS)
 _CLUSTER_COLUMNS = [spec.split()[0] for spec in _CLUSTER_SCHEMA.split(", ")]
 
 
@@ -155,6 +170,12 @@ class SparkScanResult:
         return f"{line}; results in {self.output}"
 
 
+def is_uri(path: str) -> bool:
+    """A location Spark reads or writes through its own file systems (hdfs://, s3a://,
+    file://...), not a local path."""
+    return bool(_URI.match(path))
+
+
 def _count(number: int, one: str, many: str | None = None) -> str:
     return f"{number} {one if number == 1 else many or one + 's'}"
 
@@ -197,7 +218,7 @@ def spark_session(
     scratch = Path(tempfile.mkdtemp(prefix="dedup-spark-", dir=temp_dir))
     names = ("PYSPARK_SUBMIT_ARGS", "PYSPARK_PYTHON", "SPARK_LOCAL_DIRS")
     saved = {name: os.environ.get(name) for name in names}
-    submit = _submit_args()
+    submit = submit_args()
     launched_here = "PYSPARK_GATEWAY_PORT" not in os.environ  # not already inside spark-submit
     options = {
         "spark.app.name": "wire-dedup",
@@ -209,7 +230,7 @@ def spark_session(
         options["spark.master"] = master
     elif launched_here and "--master" not in submit:
         options["spark.master"] = "local[*]"
-    cores = _local_cores(options.get("spark.master", ""))
+    cores = local_cores(options.get("spark.master", ""))
     if cores and "spark.sql.shuffle.partitions" not in submit:
         # Spark's 200 suits a cluster; on one machine each shuffle would cost 200 tasks.
         options["spark.sql.shuffle.partitions"] = str(2 * cores)
@@ -247,7 +268,7 @@ def spark_session(
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _local_cores(master: str) -> int:
+def local_cores(master: str) -> int:
     """Cores of a ``local``, ``local[N]`` or ``local[*]`` master; 0 for any other."""
     found = re.match(r"local(?:\[(\*|\d+)(?:,\d+)?\])?$", master)
     if not found:
@@ -265,7 +286,7 @@ def _half_the_memory() -> int:
     return max(1024, total // 2)
 
 
-def _submit_args() -> str:
+def submit_args() -> str:
     """PYSPARK_SUBMIT_ARGS, taken from SPARK_SUBMIT_ARGS when only that one is set (pyspark
     reads the former; people write the latter)."""
     own = os.environ.get("PYSPARK_SUBMIT_ARGS", "")
@@ -280,7 +301,7 @@ def _ship_package(spark: SparkSession) -> None:
     """Send this dedup package to a cluster's executors (its dependencies must be installed
     there); local masters import it from this Python."""
     context = spark.sparkContext
-    if _local_cores(context.master) or context.applicationId in _SHIPPED:
+    if local_cores(context.master) or context.applicationId in _SHIPPED:
         return
     package = Path(__file__).resolve().parent.parent
     folder = tempfile.mkdtemp(prefix="dedup-package-")
@@ -300,7 +321,7 @@ _SHIPPED: set[str] = set()
 
 
 @dataclass
-class _Inputs:
+class Inputs:
     """Files to hand Spark, by format, and how the local engine names each local file."""
 
     jsonl: list[str] = field(default_factory=list)
@@ -309,17 +330,17 @@ class _Inputs:
     problems: list[InputProblem] = field(default_factory=list)
 
 
-def _resolve(inputs: Iterable[str], input_format: str) -> _Inputs:
+def resolve_inputs(inputs: Iterable[str], input_format: str) -> Inputs:
     """Local files, folders and globs are expanded by dedup.read, as the local engine does,
     so stories get the same keys; URIs go to Spark as they are."""
-    found = _Inputs()
+    found = Inputs()
     for item in inputs:
         if item == "-":
             found.problems.append(
                 InputProblem("-", "the Spark engine cannot read standard input; save it to a file")
             )
             continue
-        if _URI.match(item):
+        if is_uri(item):
             kind = _kind(item, input_format) or "jsonl"
             (found.parquet if kind == "parquet" else found.jsonl).append(item)
             continue
@@ -344,7 +365,7 @@ def _kind(path: str, input_format: str) -> str | None:
     """``jsonl``, ``parquet`` or None (a format only the local engine reads)."""
     if input_format != "auto":
         return input_format
-    name = urlsplit(path).path if _URI.match(path) else path
+    name = urlsplit(path).path if is_uri(path) else path
     suffixes = Path(name.lower()).suffixes
     if suffixes[-1:] in ([".gz"], [".bz2"]):  # Spark decompresses these by extension
         return "jsonl" if suffixes[-2:-1] in ([".jsonl"], [".ndjson"]) else None
@@ -383,7 +404,7 @@ def _display(file: str, display: Mapping[str, str]) -> str:
     return unquote(file)
 
 
-def _nonblank_pattern() -> str:
+def nonblank_pattern() -> str:
     """A Java regex finding a character Python's ``str.strip`` keeps: the local reader skips
     lines that strip to nothing and numbers the others."""
     spaces = [code for code in range(sys.maxunicode + 1) if chr(code).isspace()]
@@ -412,7 +433,7 @@ def _read_rows(
         prints = iter(fingerprinter.batch([item for item in held if isinstance(item, Story)]))
         for item in held:
             if isinstance(item, InputProblem):
-                yield (item.source, item.reason, *([None] * 13))
+                yield (item.source, item.reason, *([None] * 12))
             else:
                 yield _story_row(item, next(prints))
         held.clear()
@@ -425,14 +446,8 @@ def _read_rows(
 
 
 def _story_row(item: Story, fingerprint: Fingerprint) -> tuple:
-    """A story with its fingerprint in Spark's types (uint64 keys as int64)."""
-    exact = fingerprint.exact.view(np.int64)
-    paras = np.unique(exact[fingerprint.exact != 0]).tolist()
-    passages = list(
-        zip(exact[fingerprint.passages].tolist(), fingerprint.bands.view(np.int64).tolist())
-    )
-    # Bands travel in ``passages``; the later stages need only shingles and exact keys.
-    slim = replace(fingerprint, bands=np.zeros((len(fingerprint.passages), 0), dtype=np.uint64))
+    """A story with its fingerprint (``Fingerprint.to_bytes``) and its distinct shingles (as
+    little-endian uint32 bytes), the set boilerplate and verification compare."""
     date = item.date
     return (
         None,
@@ -447,9 +462,8 @@ def _story_row(item: Story, fingerprint: Fingerprint) -> tuple:
         item.record,
         item.headline,
         outlet_of(item),
-        slim.to_bytes(),
-        paras,
-        passages,
+        fingerprint.to_bytes(),
+        fingerprint.shingle_set().astype("<u4").tobytes(),
     )
 
 
@@ -518,7 +532,7 @@ def _parquet_partition(
 
 
 def _read(
-    spark: SparkSession, found: _Inputs, fields: Fields, settings: Settings
+    spark: SparkSession, found: Inputs, fields: Fields, settings: Settings
 ) -> DataFrame | None:
     """Stage A rows (``_READ_SCHEMA``) of every input, None when there is none. JSON Lines
     lines are counted per file split first, so that each task numbers its records from
@@ -543,7 +557,7 @@ def _read(
             lines.groupBy("file", "start")
             .agg(
                 F.count(F.lit(1)).alias("lines"),
-                F.sum(F.col("value").rlike(_nonblank_pattern()).cast("long")).alias("records"),
+                F.sum(F.col("value").rlike(nonblank_pattern()).cast("long")).alias("records"),
             )
             .collect()
         )
@@ -608,159 +622,115 @@ def _read(
 # -- stage C: boilerplate ------------------------------------------------------------------
 
 
-def _boilerplate(stories: DataFrame, settings: Settings) -> tuple[DataFrame, np.ndarray]:
-    """The exact keys of the boilerplate paragraphs (persisted; the caller unpersists), and
-    all their shingles (sorted, distinct).
+def _anchor_rows(rows: Iterable[Any], count: int) -> Iterator[tuple[int, int]]:
+    """``(head, idx)`` for each distinct anchor of each story: the anchor's head in the
+    ``KeyTable`` of ``count`` stories, so that equal heads group here as they do locally."""
+    for row in rows:
+        print_ = Fingerprint.from_bytes(row.key, row.fp)
+        for head in KeyTable.of([print_.anchors], count).heads.astype(np.int64).tolist():
+            yield head, row.idx
 
-    Carriers are counted over the whole input; ``dedup.detect.verify.is_boilerplate``
-    decides the paragraphs an outlet might repeat."""
+
+def _boilerplate(
+    stories: DataFrame, carriers: DataFrame, settings: Settings
+) -> tuple[DataFrame, DataFrame, int]:
+    """``(idx, removed)``: the boilerplate shingles each story carries; ``(head)``: the
+    boilerplate anchors; and how many repeated texts are boilerplate, as
+    ``dedup.detect.boilerplate.find_boilerplate`` finds them.
+
+    The anchors carried by the same set of ``boilerplate_min`` stories or more make one
+    repeated text; ``is_boilerplate`` decides each in an executor, on the shingle sets of its
+    earliest ``widely_shared`` carriers (all that the rule reads)."""
     from pyspark.sql import functions as F
 
     spark = stories.sparkSession
-    para = stories.select("idx", "outlet_key", F.explode("paras").alias("exact")).persist()
-    carried = para.groupBy("exact").agg(F.count(F.lit(1)).alias("df"))
-    frequent = carried.where(F.col("df") > settings.boilerplate_max_df).select("exact")
-    maybe = carried.where(
-        (F.col("df") >= settings.boilerplate_min) & (F.col("df") <= settings.boilerplate_max_df)
-    ).select("exact")
-    # Only an outlet with boilerplate_min carriers can make such a paragraph boilerplate, so
-    # only those carriers' shingles travel; the others could not change the decision.
-    by_outlet = (
-        para.where(F.col("outlet_key") != "")
-        .join(maybe, "exact")
-        .groupBy("exact", "outlet_key")
-        .agg(F.collect_list("idx").alias("carriers"))
-        .where(F.size("carriers") >= settings.boilerplate_min)
+    texts = (
+        carriers.where(F.size("carriers") >= settings.boilerplate_min)
+        .groupBy("carriers")
+        .agg(F.collect_list("head").alias("heads"))
+        .withColumn("text", F.monotonically_increasing_id())
+        .persist()
     )
-    carriers = (
-        by_outlet.select("exact", "outlet_key", F.explode("carriers").alias("idx"))
-        .join(stories.select("idx", "key", "fp"), "idx")
-        .groupBy("exact")
-        .agg(F.collect_list(F.struct("idx", "outlet_key", "key", "fp")).alias("carriers"))
-    )
-    repeated = carriers.rdd.mapPartitions(partial(_repeated, settings=settings))
-    found = frequent.union(spark.createDataFrame(repeated, "exact long")).distinct().persist()
-    count = found.count()
-    removed = _boilerplate_shingles(stories, para, found) if count else np.zeros(0, np.uint32)
-    para.unpersist()
-    return found, removed
-
-
-def _repeated(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int]]:
-    """Paragraphs an outlet repeats in enough of its own, mutually different, stories."""
-    for row in rows:
-        carriers = sorted(row.carriers, key=lambda carrier: carrier.idx)
-        if is_boilerplate(
-            [carrier.outlet_key for carrier in carriers],
-            lambda k, carriers=carriers: (
-                Fingerprint.from_bytes(carriers[k].key, carriers[k].fp).shingles
-            ),
-            settings,
-        ):
-            yield (row.exact,)
-
-
-def _boilerplate_shingles(
-    stories: DataFrame, para: DataFrame, boilerplate: DataFrame
-) -> np.ndarray:
-    """All shingles of the boilerplate paragraphs, sorted and distinct, read from one carrier
-    of each (equal exact keys, equal tokens, equal shingles)."""
-    from pyspark.sql import functions as F
-
-    first = para.join(boilerplate, "exact").groupBy("exact").agg(F.min("idx").alias("idx"))
-    carriers = (
-        first.groupBy("idx")
-        .agg(F.collect_list("exact").alias("exacts"))
-        .join(stories.select("idx", "key", "fp"), "idx")
-    )
-    parts = [
-        np.frombuffer(data, dtype="<u4")
-        for data in carriers.rdd.mapPartitions(_paragraph_shingles).collect()
-    ]
-    if not parts:
-        return np.zeros(0, dtype=np.uint32)
-    return np.unique(np.concatenate(parts)).astype(np.uint32)
-
-
-def _paragraph_shingles(rows: Iterable[Any]) -> Iterator[bytes]:
-    """One sorted array per partition: the driver unites a few arrays, not a row each."""
-    found = []
-    for row in rows:
-        fingerprint = Fingerprint.from_bytes(row.key, row.fp)
-        wanted = set(row.exacts)
-        for index, exact in enumerate(fingerprint.exact.view(np.int64).tolist()):
-            if exact in wanted:
-                found.append(fingerprint.paragraph(index))
-    if found:
-        yield np.unique(np.concatenate(found)).astype("<u4").tobytes()
-
-
-# -- stage D: candidates -------------------------------------------------------------------
-
-
-def _candidates(stories: DataFrame, boilerplate: DataFrame, settings: Settings) -> DataFrame:
-    """Candidate pairs ``(a, b)``, ``a < b``, as ``dedup.detect.candidates.find_candidates``
-    finds them: the carriers of each passage text, and the carriers of passage texts whose
-    LSH bands collide, each group paired by its ``widely_shared`` rule; boilerplate passages
-    bring no pairs."""
-    from pyspark.sql import functions as F
-
-    spark = stories.sparkSession
-    passages = (
-        stories.select("idx", F.explode("passages").alias("p"))
-        .select("idx", F.col("p.exact").alias("exact"), F.col("p.bands").alias("bands"))
-        .join(boilerplate, "exact", "left_anti")
-    )
-    texts = passages.groupBy("exact").agg(F.array_sort(F.collect_set("idx")).alias("carriers"))
-    texts = texts.persist()
-    # Equal exact keys, equal tokens, equal bands: a text's bands are any carrier's.
-    bands = passages.select("exact", F.explode("bands").alias("band")).distinct().persist()
-    colliding = (
-        bands.groupBy("band")
-        .agg(F.min("exact").alias("low"), F.max("exact").alias("high"))
-        .where(F.col("low") < F.col("high"))  # two texts or more: most bands have one
-        .select("band")
-    )
-    buckets = (
-        bands.join(colliding, "band")
-        .groupBy("band")
-        .agg(F.array_sort(F.collect_list("exact")).alias("texts"))
-        .select("texts")
-        .distinct()
-    )
-    neighbourhoods = (
-        buckets.select("texts", F.explode("texts").alias("exact"))
-        .join(texts, "exact")
-        .groupBy("texts")
-        .agg(
-            F.array_sort(F.array_distinct(F.flatten(F.collect_list("carriers")))).alias("carriers")
+    compared = (
+        texts.select(
+            "text", F.posexplode(F.slice("carriers", 1, settings.widely_shared)).alias("at", "idx")
         )
-        .select("carriers")
+        .join(stories.select("idx", "outlet_key", "sset"), "idx")
+        .groupBy("text")
+        .agg(F.array_sort(F.collect_list(F.struct("at", "outlet_key", "sset"))).alias("compared"))
     )
-    groups = texts.where(F.size("carriers") > 1).select("carriers").union(neighbourhoods)
-    made = groups.distinct().rdd.flatMap(partial(_pairs, limit=settings.widely_shared))
-    pairs = spark.createDataFrame(made, "a long, b long").distinct().persist()
-    pairs.count()
+    decided = spark.createDataFrame(
+        compared.rdd.mapPartitions(partial(_decide_boilerplate, settings=settings)),
+        "text long, common binary",
+    )
+    found = texts.join(decided, "text").select("carriers", "heads", "common").persist()
+    count = found.count()
     texts.unpersist()
-    bands.unpersist()
-    return pairs
+    removed = spark.createDataFrame(
+        found.select(F.explode("carriers").alias("idx"), "common")
+        .groupBy("idx")
+        .agg(F.collect_list("common").alias("parts"))
+        .rdd.map(_united),
+        "idx long, removed binary",
+    )
+    heads = found.select(F.explode("heads").alias("head"))
+    return removed, heads, count
 
 
-def _pairs(row: Any, limit: int) -> Iterable[tuple[int, int]]:
-    """dedup.detect.candidates' own rule, on one group of carriers (sorted, earliest first)."""
-    return pairs_within(list(row.carriers), limit)
+def _decide_boilerplate(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int, bytes]]:
+    """``is_boilerplate`` on each repeated text; yields the boilerplate ones' shingles."""
+    for row in rows:
+        outlets = [carrier.outlet_key for carrier in row.compared]
+        sets = [_array(carrier.sset) for carrier in row.compared]
+        common = is_boilerplate(range(len(sets)), outlets, sets.__getitem__, settings)
+        if common is not None:
+            yield row.text, common.astype("<u4").tobytes()
+
+
+def _united(row: Any) -> tuple[int, bytes]:
+    """A story's boilerplate: the union of the texts it carries."""
+    parts = [_array(part) for part in row.parts]
+    union = parts[0] if len(parts) == 1 else distinct(np.concatenate(parts))
+    return row.idx, union.astype("<u4").tobytes()
+
+
+def _array(data: bytes | None) -> np.ndarray:
+    """Sorted uint32 shingles as they travel in Spark (little-endian bytes)."""
+    if not data:
+        return _NO_SHINGLES
+    return np.frombuffer(data, dtype="<u4").astype(np.uint32)
+
+
+_NO_SHINGLES = np.zeros(0, dtype=np.uint32)
+
+
+# -- stage D: copy candidates --------------------------------------------------------------
+
+
+def _copy_candidates(carriers: DataFrame, boilerplate: DataFrame, settings: Settings) -> DataFrame:
+    """Pairs ``(a, b)``, ``a < b``, of stories sharing an anchor that is not boilerplate, by
+    ``dedup.detect.candidates.group_pairs`` on each group of carriers (``copy_candidates``).
+    Persisted."""
+    groups = carriers.join(boilerplate, "head", "left_anti").select("carriers").distinct()
+    made = groups.rdd.flatMap(partial(_group_pairs, limit=settings.widely_shared))
+    return carriers.sparkSession.createDataFrame(made, "a long, b long").distinct().persist()
+
+
+def _group_pairs(row: Any, limit: int) -> list[tuple[int, int]]:
+    """The one widely-shared rule, on one group of carriers (sorted, earliest first)."""
+    return group_pairs(list(row.carriers), limit)
 
 
 # -- stage E: verification -----------------------------------------------------------------
 
 
-def _content(rows: Iterable[Any], removed: Any) -> Iterator[tuple[int, list[int]]]:
-    """Each story's shingles without boilerplate, as the local engine compares them (as
-    int32, Spark's integer type; only equality matters to Spark)."""
-    boilerplate = removed.value
+def _evidence(rows: Iterable[Any]) -> Iterator[tuple]:
+    """Each story's content (shingles without boilerplate; as int32, Spark's integer type,
+    where only equality matters) and its boilerplate shingles."""
     for row in rows:
-        shingles = Fingerprint.from_bytes(row.key, row.fp).shingles
-        yield row.idx, without(shingles, boilerplate).view(np.int32).tolist()
+        removed = _array(row.removed)
+        content = without(_array(row.sset), removed)
+        yield row.idx, content.view(np.int32).tolist(), removed.astype("<u4").tobytes()
 
 
 def _shingles(values: Sequence[int]) -> np.ndarray:
@@ -768,23 +738,38 @@ def _shingles(values: Sequence[int]) -> np.ndarray:
     return np.array(values, dtype=np.int32).view(np.uint32)
 
 
-def _decide(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]:
-    """dedup.detect.verify's decision on the overlap Spark measured (the size of the
-    intersection of two sets of shingles, as ``overlap`` counts it)."""
+def _batches(rows: Iterable[Any], size: int = 4096) -> Iterator[list[Any]]:
+    batch: list[Any] = []
     for row in rows:
-        found = Overlap(row.shared, row.size_a, row.size_b)
-        kind = decide(found, settings)
-        if kind:
-            yield row.a, row.b, found.shared, found.resemblance, found.containment, kind
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
-def _verify(pairs: DataFrame, content: DataFrame, settings: Settings) -> DataFrame:
-    """Matches among the candidate pairs. The shingles stay in the JVM: only the counts of
-    each pair travel to Python, where dedup.detect.verify decides."""
+def _decide(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]:
+    """``decide_all`` on the overlaps Spark measured, a batch of pairs at a time."""
+    for batch in _batches(rows):
+        shared = np.array([row.shared for row in batch], dtype=np.int64)
+        size_a = np.array([row.size_a for row in batch], dtype=np.int64)
+        size_b = np.array([row.size_b for row in batch], dtype=np.int64)
+        codes = decide_all(shared, size_a, size_b, settings)
+        for at in np.flatnonzero(codes).tolist():
+            found = Overlap(int(shared[at]), int(size_a[at]), int(size_b[at]))
+            kind = KINDS[int(codes[at])]
+            row = batch[at]
+            yield row.a, row.b, found.shared, found.resemblance, found.containment, kind, 0.0
+
+
+def _verify(pairs: DataFrame, evidence: DataFrame, settings: Settings) -> DataFrame:
+    """Matches among the copy candidates. The shingles stay in the JVM: only the counts of
+    each pair travel to Python, where ``decide_all`` decides."""
     from pyspark.sql import functions as F
 
-    a_side = content.select(F.col("idx").alias("a"), F.col("content").alias("ca"))
-    b_side = content.select(F.col("idx").alias("b"), F.col("content").alias("cb"))
+    a_side = evidence.select(F.col("idx").alias("a"), F.col("content").alias("ca"))
+    b_side = evidence.select(F.col("idx").alias("b"), F.col("content").alias("cb"))
     measured = (
         pairs.join(a_side, "a")
         .join(b_side, "b")
@@ -797,12 +782,176 @@ def _verify(pairs: DataFrame, content: DataFrame, settings: Settings) -> DataFra
         )
     )
     return pairs.sparkSession.createDataFrame(
-        measured.rdd.mapPartitions(partial(_decide, settings=settings)),
-        "a long, b long, shared long, resemblance double, containment double, kind string",
+        measured.rdd.mapPartitions(partial(_decide, settings=settings)), _MATCH_SCHEMA
     )
 
 
-# -- stage F: connected components ---------------------------------------------------------
+_MATCH_SCHEMA = (
+    "a long, b long, shared long, resemblance double, containment double, kind string, "
+    "coverage double"
+)
+
+
+# -- stage F: rewrites ---------------------------------------------------------------------
+
+
+def _rewrite_pairs(
+    stories: DataFrame,
+    evidence: DataFrame,
+    labels: DataFrame | None,
+    count: int,
+    settings: Settings,
+) -> DataFrame:
+    """Story pairs ``(a, b)`` for the rewrite decision, as ``dedup.detect.links`` makes them:
+    items (a story's item is the component of copy matches it is in; its label is its
+    earliest story) sharing ``REWRITE_KEYS`` usable unit band keys that at most
+    ``COMMON_KEY`` items carry, within ``rewrite_window`` days; each item stands for its
+    earliest story. Persisted."""
+    from pyspark.sql import functions as F
+
+    spark = stories.sparkSession
+    item = stories.select("idx", "stamp")
+    if labels is not None:
+        item = item.join(labels.withColumnRenamed("v", "idx"), "idx", "left")
+    else:
+        item = item.withColumn("comp", F.lit(None).cast("long"))
+    item = item.select("idx", "stamp", F.coalesce("comp", "idx").alias("item")).persist()
+    grouped = 0
+    if labels is not None:
+        grouped = labels.count() - labels.select("comp").distinct().count()
+    bits = max(count - grouped - 1, 1).bit_length()  # the KeyTable of the local engine's items
+    keyed = (
+        stories.select("idx", "key", "fp")
+        .join(evidence.select("idx", "removed"), "idx")
+        .join(item.select("idx", "item"), "idx")
+    )
+    keys = spark.createDataFrame(
+        keyed.rdd.mapPartitions(partial(_unit_heads, bits=bits, settings=settings)),
+        "head long, item long",
+    ).distinct()
+    shared = (
+        keys.groupBy("head")
+        .agg(F.array_sort(F.collect_list("item")).alias("carriers"))
+        .where(F.size("carriers").between(2, COMMON_KEY))
+        .rdd.flatMap(partial(_group_pairs, limit=COMMON_KEY))
+    )
+    pairs = (
+        spark.createDataFrame(shared, "a long, b long")
+        .groupBy("a", "b")
+        .count()
+        .where(F.col("count") >= REWRITE_KEYS)
+        .select("a", "b")
+    )
+    if settings.rewrite_window:
+        days = (
+            item.select("item", (F.col("stamp") / _DAY).alias("day"))
+            .groupBy("item")
+            .agg(F.min("day").alias("low"), F.max("day").alias("high"))
+        )
+        dated = pairs.join(
+            days.select(
+                F.col("item").alias("a"), F.col("low").alias("low_a"), F.col("high").alias("high_a")
+            ),
+            "a",
+        ).join(
+            days.select(
+                F.col("item").alias("b"), F.col("low").alias("low_b"), F.col("high").alias("high_b")
+            ),
+            "b",
+        )
+        pairs = spark.createDataFrame(
+            dated.rdd.mapPartitions(partial(_within_window, settings=settings)), "a long, b long"
+        )
+    pairs = pairs.persist()
+    pairs.count()
+    item.unpersist()
+    return pairs
+
+
+def _unit_heads(rows: Iterable[Any], bits: int, settings: Settings) -> Iterator[tuple[int, int]]:
+    """``(head, item)`` for each of a story's usable unit band keys (``rewrite_keys``), its
+    head as in the ``KeyTable`` that ``rewrite_candidates`` builds over items."""
+    for row in rows:
+        print_ = Fingerprint.from_bytes(row.key, row.fp)
+        keys = rewrite_keys(print_, _array(row.removed), settings)
+        table = KeyTable.packed(keys, np.zeros(len(keys), dtype=np.uint64), bits)
+        for head in table.heads.astype(np.int64).tolist():
+            yield head, row.item
+
+
+def _within_window(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int, int]]:
+    """``within_window`` on item pairs, a batch at a time (an undated item spans no days:
+    inf to -inf, as ``rewrite_candidates`` sees it)."""
+
+    def side(batch: list[Any], name: str, empty: float) -> np.ndarray:
+        return np.array([empty if row[name] is None else row[name] for row in batch])
+
+    for batch in _batches(rows):
+        keep = within_window(
+            side(batch, "low_a", np.inf),
+            side(batch, "high_a", -np.inf),
+            side(batch, "low_b", np.inf),
+            side(batch, "high_b", -np.inf),
+            settings,
+        )
+        for at in np.flatnonzero(keep).tolist():
+            yield batch[at].a, batch[at].b
+
+
+def _verify_rewrites(
+    pairs: DataFrame, stories: DataFrame, evidence: DataFrame, settings: Settings
+) -> DataFrame:
+    """Rewrite matches: ``verify_rewrites`` in the executors, on each pair's fingerprints,
+    content and boilerplate."""
+    from pyspark.sql import functions as F
+
+    sides = stories.select("idx", "key", "fp").join(evidence, "idx")
+    columns = ("key", "fp", "content", "removed")
+    a_side = sides.select(F.col("idx").alias("a"), *(F.col(c).alias(c + "_a") for c in columns))
+    b_side = sides.select(F.col("idx").alias("b"), *(F.col(c).alias(c + "_b") for c in columns))
+    joined = pairs.join(a_side, "a").join(b_side, "b")
+    return pairs.sparkSession.createDataFrame(
+        joined.rdd.mapPartitions(partial(_decide_rewrites, settings=settings)), _MATCH_SCHEMA
+    )
+
+
+def _decide_rewrites(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]:
+    """One ``verify_rewrites`` call per batch of pairs, its stories numbered in the batch."""
+    for batch in _batches(rows, 256):
+        number: dict[int, int] = {}
+        idxs: list[int] = []
+        keys: list[str] = []
+        prints: list[Fingerprint] = []
+        content: list[np.ndarray] = []
+        removed: list[np.ndarray] = []
+        for row in batch:
+            for side in ("a", "b"):
+                idx = row[side]
+                if idx in number:
+                    continue
+                number[idx] = len(idxs)
+                idxs.append(idx)
+                keys.append(row["key_" + side])
+                prints.append(Fingerprint.from_bytes(row["key_" + side], row["fp_" + side]))
+                content.append(_shingles(row["content_" + side]))
+                removed.append(_array(row["removed_" + side]))
+        first = np.array([number[row.a] for row in batch], dtype=np.int64)
+        second = np.array([number[row.b] for row in batch], dtype=np.int64)
+        idx_of = dict(zip(keys, idxs))
+        packed = pack_pairs(first, second)
+        for m in verify_rewrites(packed, keys, prints, content, removed, settings):
+            yield (
+                idx_of[m.a],
+                idx_of[m.b],
+                m.shared,
+                m.resemblance,
+                m.containment,
+                m.kind,
+                m.coverage,
+            )
+
+
+# -- stage G: connected components ---------------------------------------------------------
 
 
 def _components(matches: DataFrame) -> tuple[DataFrame, int]:
@@ -842,7 +991,7 @@ def _components(matches: DataFrame) -> tuple[DataFrame, int]:
             return labels.withColumnRenamed("l", "comp"), rounds
 
 
-# -- stage G: clusters per component (executors) -------------------------------------------
+# -- stage H: clusters per component (executors) -------------------------------------------
 
 
 def _light_story(row: Any) -> Story:
@@ -875,9 +1024,9 @@ def _cluster_component(row: Any) -> Iterator[tuple]:
     idx_of = {story.key: story.idx for story in row.stories}
     key_of = {story.idx: story.key for story in row.stories}
     content = {story.key: _shingles(story.content) for story in row.stories}
-    matches = [
-        Match(key_of[m.a], key_of[m.b], m.shared, m.resemblance, m.containment, m.kind)
-        for m in sorted(row.matches, key=lambda m: (m.a, m.b))
+    matches = [  # in the local engine's order: copies, then rewrites, each by pair
+        Match(key_of[m.a], key_of[m.b], m.shared, m.resemblance, m.containment, m.kind, m.coverage)
+        for m in sorted(row.matches, key=lambda m: (m.coverage > 0, m.a, m.b))
     ]
     for cluster in form_clusters(stories, matches, content):
         origin = idx_of[cluster.origin]
@@ -942,35 +1091,54 @@ def scan_spark(
         )
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}")
-    output = output if _URI.match(output) else os.path.abspath(output)
-    existing = [name for name in _OUTPUTS if _exists(spark, f"{output}/{name}")]
+    output = output if is_uri(output) else os.path.abspath(output)
+    existing = [name for name in OUTPUTS if _exists(spark, f"{output}/{name}")]
     if existing:
         raise FileExistsError(f"{output} already holds {', '.join(existing)}; choose a new folder")
 
     phase = spark.sparkContext.setJobDescription  # names the jobs in Spark's UI
     phase("dedup: read and fingerprint")
-    found = _resolve(inputs, read_options.input_format)
+    found = resolve_inputs(inputs, read_options.input_format)
     stories, problems = _read_stories(spark, found, read_options.fields, settings)
+    count = stories.count()
     phase("dedup: boilerplate")
-    boilerplate, removed = _boilerplate(stories, settings)
-    boilerplate_count = boilerplate.count()
-    phase("dedup: candidates")
-    pairs = _candidates(stories, boilerplate, settings)
-    boilerplate.unpersist()
-    phase("dedup: verify")
-    ends = pairs.select(F.col("a").alias("idx")).union(pairs.select(F.col("b").alias("idx")))
-    content = spark.createDataFrame(
-        stories.select("idx", "key", "fp")
-        .join(ends.distinct(), "idx", "left_semi")
-        .rdd.mapPartitions(partial(_content, removed=spark.sparkContext.broadcast(removed))),
-        "idx long, content array<int>",
+    anchors = spark.createDataFrame(
+        stories.select("idx", "key", "fp").rdd.mapPartitions(partial(_anchor_rows, count=count)),
+        "head long, idx long",
+    )
+    carriers = (
+        anchors.groupBy("head")
+        .agg(F.array_sort(F.collect_list("idx")).alias("carriers"))
+        .where(F.size("carriers") > 1)
+        .persist()
+    )
+    removed, boilerplate, boilerplate_count = _boilerplate(stories, carriers, settings)
+    phase("dedup: copy candidates")
+    pairs = _copy_candidates(carriers, boilerplate, settings)
+    candidates = pairs.count()
+    carriers.unpersist()
+    evidence = spark.createDataFrame(
+        stories.select("idx", "sset").join(removed, "idx", "left").rdd.mapPartitions(_evidence),
+        "idx long, content array<int>, removed binary",
     ).persist()  # cached DataFrames spill to disk when memory runs short
-    matches = _verify(pairs, content, settings).persist()
+    phase("dedup: verify")
+    matches = _verify(pairs, evidence, settings).persist()
+    rounds = 0
+    if settings.links == "all":
+        phase("dedup: rewrite candidates")
+        items, rounds = _components(matches) if matches.count() else (None, 0)
+        rewrites = _rewrite_pairs(stories, evidence, items, count, settings)
+        candidates += rewrites.count()
+        phase("dedup: rewrites")
+        found = _verify_rewrites(rewrites, stories, evidence, settings)
+        matches = matches.union(found).persist()
     match_count = matches.count()
     phase("dedup: connected components")
-    labels, rounds = _components(matches) if match_count else (None, 0)
+    labels, more = _components(matches) if match_count else (None, 0)
+    rounds += more
     phase("dedup: clusters")
     meta = stories.select("idx", "key", "id", "date", "outlet", "url", "path", "record", "headline")
+    content = evidence.select("idx", "content")
     rows = _cluster_rows(meta, content, matches, labels, singletons)
     counts = {
         row.tag: row["count"]
@@ -983,11 +1151,11 @@ def scan_spark(
     )
     result = SparkScanResult(
         output=output,
-        stories=stories.count(),
+        stories=count,
         problems=problems.count(),
         clusters=counts.get("c", 0),
         clustered=counts.get("m", 0),
-        candidates=pairs.count(),
+        candidates=candidates,
         matches=match_count,
         boilerplate_texts=boilerplate_count,
         rounds=rounds,
@@ -1003,14 +1171,14 @@ def scan_spark(
         "component_rounds": rounds,
     }
     _write_text(spark, f"{output}/summary.json", json.dumps(summary, indent=2) + "\n")
-    for frame in (rows, matches, content, pairs, problems, stories):
+    for frame in (rows, matches, evidence, pairs, problems, stories):
         frame.unpersist()
     phase(None)
     return result
 
 
 def _read_stories(
-    spark: SparkSession, found: _Inputs, fields: Fields, settings: Settings
+    spark: SparkSession, found: Inputs, fields: Fields, settings: Settings
 ) -> tuple[DataFrame, DataFrame]:
     """Stories, fingerprinted, in ``Story.sort_key`` order with an increasing ``idx``; and
     the problems met on the way (``source``, ``reason``). Both are cached."""
@@ -1101,9 +1269,6 @@ def _write_rows(rows: DataFrame, problems: DataFrame, output: str, output_format
         *(F.col("c_" + column).alias(column) for column in _CLUSTER_COLUMNS)
     ).write.mode("errorifexists").parquet(f"{output}/clusters")
     problems.write.mode("errorifexists").parquet(f"{output}/problems")
-
-
-_OUTPUTS = ("members", "clusters", "problems", "summary.json")
 
 
 def _hadoop_path(spark: SparkSession, path: str) -> tuple[Any, Any]:
