@@ -41,7 +41,8 @@ class Reporter:
         self.is_terminal = sys.stderr.isatty()
 
     def problem(self, problem: InputProblem) -> None:
-        click.secho(f"dedup: skipped {problem}", err=True, fg="red", color=self._color())
+        text = printable(f"dedup: skipped {problem}")  # a file name may hold escapes too
+        click.secho(text, err=True, fg="red", color=self._color())
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -217,9 +218,26 @@ color_option = click.option(
 )
 
 
+_CONTROLS = {
+    code: f"\\x{code:02x}" for code in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))
+}
+"""Every C0 and C1 control character but tab and newline, with its escape."""
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal: control characters from story text (ESC of a
+    ``ESC[2J`` that would clear the screen, an OSC sequence that retitles the window, BEL,
+    a carriage return that overwrites the line) shown as ``\\x1b``-style escapes. Tab and
+    newline stay. Every plain-text output and every table goes through it; JSON escapes
+    them anyway and CSV keeps them, as data for programs."""
+    return text.translate(_CONTROLS)
+
+
 def echo(text: str, pager: bool) -> None:
-    """Plain text to stdout, through the pager only when asked (click pages only on a
-    terminal, so pipes and files get the text as it is; it adds the final newline)."""
+    """Plain text to stdout (made ``printable``), through the pager only when asked (click
+    pages only on a terminal, so pipes and files get the text as it is; it adds the final
+    newline)."""
+    text = printable(text)
     if pager:
         click.echo_via_pager(text.rstrip("\n"), color=False)
     else:
@@ -232,14 +250,28 @@ def wants_rich(color: bool | None) -> bool:
 
 
 def console(color: bool | None) -> Console:
-    """A rich console for stdout that honours ``--color/--no-color`` (and NO_COLOR)."""
+    """A rich console for stdout that honours ``--color/--no-color`` (and NO_COLOR), and
+    shows control characters in story text as escapes (``printable``)."""
     from rich.console import Console
+    from rich.segment import Segment
+
+    class PrintableConsole(Console):
+        """Rich draws its own colours and cursor moves as styles and control segments;
+        the text of every other segment is story text, escaped here, whatever renderable
+        (table cell, heading, diff line) carried it."""
+
+        def render(self, renderable: Any, options: Any = None) -> Iterator[Segment]:
+            for segment in super().render(renderable, options):
+                if segment.control or segment.text.isprintable():
+                    yield segment
+                else:
+                    yield Segment(printable(segment.text), segment.style, segment.control)
 
     if color:
-        return Console(force_terminal=True)
+        return PrintableConsole(force_terminal=True)
     if color is False:
-        return Console(no_color=True)
-    return Console()
+        return PrintableConsole(no_color=True)
+    return PrintableConsole()
 
 
 # -- the index -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dedup.cli.common import (
     field_option,
     jobs_option,
     load_inputs,
+    printable,
     quiet_option,
     read_options,
     settings_options,
@@ -135,7 +136,7 @@ def evaluate_command(
             data["pairs"] = asdict(pair_scores)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        click.echo(_scores_text(scores, errors, pair_scores), nl=False)
+        click.echo(printable(_scores_text(scores, errors, pair_scores)), nl=False)
     sys.exit(exitcodes.INPUT if problems else exitcodes.OK)
 
 

@@ -24,6 +24,7 @@ from dedup.cli.common import (
     input_format_option,
     jobs_option,
     open_index_at,
+    printable,
     quiet_option,
     read_options,
     settings_changes,
@@ -166,13 +167,16 @@ def _print_scan(
     elif fmt == "jsonl":
         click.echo(output.to_jsonl(output.scan_rows(result, singletons)), nl=False)
     elif fmt == "csv":
-        click.echo(output.to_csv(output.scan_rows(result, singletons)), nl=False)
+        rows = output.to_csv(output.scan_rows(result, singletons))
+        # Exact for programs (click would strip ANSI sequences from a pipe without
+        # color=True); escaped only when a person reads it on a terminal.
+        click.echo(printable(rows) if sys.stdout.isatty() else rows, nl=False, color=True)
     elif wants_rich(color):
         from dedup.cli.render import scan_table
 
         scan_table(result, console(color), singletons)
     else:
-        click.echo(output.scan_text(result, singletons), nl=False)
+        click.echo(printable(output.scan_text(result, singletons)), nl=False)
     reporter.info(output.summary_line(result))
 
 

@@ -27,6 +27,7 @@ from dedup.cli.common import (
     load_inputs,
     one_story,
     pager_option,
+    printable,
     quiet_option,
     read_options,
     settings_options,
@@ -273,7 +274,7 @@ def explain(
 
         explain_view(found, console(color))
     else:
-        click.echo(explain_text(found), nl=False)
+        click.echo(printable(explain_text(found)), nl=False)
     sys.exit(exitcodes.INPUT if problems else exitcodes.OK)
 
 
