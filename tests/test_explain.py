@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 from click.testing import CliRunner
 from conftest import SAMPLES
@@ -170,3 +171,38 @@ def test_a_rewrite_is_explained_by_its_aligned_sentences():
     data = json.loads(copies_only.stdout)
     assert data["rewrite"] is None and not data["linked"]
     assert data["verdict"].endswith("; rewrites not looked for (--links copy)")
+
+
+def test_boilerplate_of_one_block_stories_is_listed_by_sentence(tmp_path):
+    """Plain text files with no outlet and no paragraph breaks: the footer they all end with
+    is boilerplate of unknown outlets, listed sentence by sentence."""
+    rng = random.Random(5)
+
+    def word() -> str:
+        return "".join(rng.choice("abcdefghijklmnoprstuvw") for _ in range(rng.randint(3, 9)))
+
+    footer = (
+        "Subscribe to the Lantern Daily newsletter for the morning headlines delivered to your "
+        "inbox every day of the week. Follow us on social media for live coverage of every "
+        "story in the province."
+    )
+    for number in range(4):
+        sentences = [" ".join(word() for _ in range(14)).capitalize() + "." for _ in range(8)]
+        body = " ".join(sentences) + " " + footer
+        (tmp_path / f"s{number}.txt").write_text(f"Story {number} of the day\n\n{body}\n")
+    a, b = str(tmp_path / "s0.txt"), str(tmp_path / "s1.txt")
+    data = json.loads(run("explain", a, b, "--context", str(tmp_path), "--format", "json").stdout)
+    listed = data["boilerplate"]["paragraphs"]
+    assert [(p["side"], p["unit"], p["number"]) for p in listed] == [
+        ("A", "sentence", 9),
+        ("A", "sentence", 10),
+        ("B", "sentence", 9),
+        ("B", "sentence", 10),
+    ]
+    assert {p["reason"] for p in listed} == {
+        "repeated in 4 stories of unknown outlet that share nothing else"
+    }
+    assert data["all_text"]["shared"] > 0 == data["shared"] and not data["linked"]
+    text = run("explain", a, b, "--context", str(tmp_path)).output
+    assert "A s9   Subscribe to the Lantern Daily newsletter" in text
+    assert "an undated story is one only with --rewrite-window 0" in text

@@ -707,9 +707,12 @@ def _candidate_lines(found: Explanation) -> list[tuple[str, str]]:
         lines.append(
             ("bad", f"  copy: {c.anchors} shared anchors{plate}: no copy candidate ({why})")
         )
-    window = ""
-    if found.settings.rewrite_window:
-        window = f", dated at most {found.settings.rewrite_window} days apart"
+    window, days = "", found.settings.rewrite_window
+    if days and (found.a.date is None or found.b.date is None):
+        window = "; an undated story is one only with --rewrite-window 0"
+    elif days:
+        apart = abs(found.a.date.timestamp() - found.b.date.timestamp()) / 86400
+        window = f", dated at most {days} days apart: these are {apart:.1f}"
     if not c.rewrites_looked_for:
         lines.append(("dim", "  rewrite: not looked for (--links copy)"))
     elif c.same_item:
