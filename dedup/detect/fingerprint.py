@@ -62,8 +62,6 @@ MIN_FEATURES = 3
 _DIGIT_BIT = 1 << 33
 """Set in the hash of a token holding a digit: numbers are no evidence of rewriting."""
 _DIGIT = re.compile(r"\d")
-_NUMBER_WORD = re.compile(r"\S*\d\S*")
-_NO_MARKS = str.maketrans(dict.fromkeys((STOP, CLAUSE, PARAGRAPH_BREAK), " "))
 _token_hashes: dict[str, int] = {}
 
 
@@ -88,12 +86,13 @@ class Fingerprint:
     def unit_words(self) -> list[list[str]]:
         """Each unit's words, numbers left out (two reports of one event share numbers
         without sharing a sentence)."""
-        words = self.text.translate(_NO_MARKS).split()
-        units = [" ".join(words[low:high]) for low, high in self.units.tolist()]
-        return [
-            _NUMBER_WORD.sub("", unit).split() if _DIGIT.search(unit) else unit.split()
-            for unit in units
-        ]
+        words = [token for token in self.text.split() if token > PARAGRAPH_BREAK]  # no marks
+        spans = self.units.tolist()
+        if not _DIGIT.search(self.text):
+            return [words[low:high] for low, high in spans]
+        has_digit = _DIGIT.search  # a word of letters only holds none: a quick test first
+        evidence = [word if word.isalpha() or not has_digit(word) else None for word in words]
+        return [[word for word in evidence[low:high] if word is not None] for low, high in spans]
 
     def shingle_set(self) -> np.ndarray:
         """Sorted distinct shingles."""

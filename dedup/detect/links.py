@@ -14,7 +14,13 @@ import numpy as np
 from dedup.detect.boilerplate import Boilerplate, find_boilerplate
 from dedup.detect.candidates import KeyTable, copy_candidates, pack_pairs, rewrite_candidates
 from dedup.detect.fingerprint import Fingerprint, distinct
-from dedup.detect.verify import content_sets, usable_units, verify, verify_rewrites
+from dedup.detect.verify import (
+    content_sets,
+    usable_units,
+    usable_units_all,
+    verify,
+    verify_rewrites,
+)
 from dedup.read.inputs import outlet_of
 from dedup.records import Match, Story
 from dedup.settings import DEFAULT, Settings
@@ -52,16 +58,17 @@ def find_links(
     matches = verify(pairs, keys, content, settings)
     candidates = len(pairs)
     if settings.links == "all":
-        rewrites = _rewrite_pairs(stories, prints, removed, matches, settings)
+        usable = usable_units_all(prints, removed, settings.shingle)
+        rewrites = _rewrite_pairs(stories, prints, usable, matches, settings)
         candidates += len(rewrites)
-        matches += verify_rewrites(rewrites, keys, prints, content, removed, settings)
+        matches += verify_rewrites(rewrites, keys, prints, content, removed, settings, usable)
     return Links(matches, content, candidates, boilerplate)
 
 
 def _rewrite_pairs(
     stories: Sequence[Story],
     prints: Sequence[Fingerprint],
-    removed: Sequence[np.ndarray],
+    usable: Sequence[np.ndarray],
     matches: Sequence[Match],
     settings: Settings,
 ) -> np.ndarray:
@@ -70,7 +77,7 @@ def _rewrite_pairs(
     stories that verbatim reuse already links: they need no rewrite decision among
     themselves."""
     items = components(len(stories), [(m.a, m.b) for m in matches], [s.key for s in stories])
-    keys = [rewrite_keys(print_, gone, settings) for print_, gone in zip(prints, removed)]
+    keys = [distinct(print_.unit_keys[kept].ravel()) for print_, kept in zip(prints, usable)]
     pairs = rewrite_candidates(keys, items, story_days(stories), settings)
     earliest = np.full(int(items.max()) + 1 if len(items) else 0, len(stories), dtype=np.int64)
     np.minimum.at(earliest, items, np.arange(len(stories)))
