@@ -175,13 +175,26 @@ def load_inputs(
     return stories, problems
 
 
+class InputFailure(click.ClickException):
+    """A story a command cannot do without (``diff A B``) could not be read: one line on
+    stderr and exit ``INPUT``, as for any input that could not be read."""
+
+    exit_code = exitcodes.INPUT
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"dedup: {self.format_message()}", err=True)
+
+
 def one_story(spec: str, options: ReadOptions, reporter: Reporter) -> Story:
     """The one story ``spec`` names: a file holding one story, or ``FILE#ID`` / ``FILE#N``
-    for one of several; anything else is a usage error."""
+    for one of several. A file that cannot be read is ``InputFailure`` (exit 3); a file
+    that holds no such story is a usage error."""
     path, selector = spec, None
     if not os.path.exists(spec) and "#" in spec:
         path, _, selector = spec.rpartition("#")
     stories, problems = load([path], options)
+    if not stories and problems:  # nothing to compare: one line, the reason, exit INPUT
+        raise InputFailure(f"cannot read {printable(str(problems[0]))}")
     for problem in problems:
         reporter.problem(problem)
     if selector is not None:

@@ -190,6 +190,11 @@ def _scan_index(
     ``since`` of now), by the scan's own code."""
     from dedup.engines.index import ConfigProblem, parse_duration, resolve_location
 
+    if inputs and db is None:
+        raise click.UsageError(
+            "--since selects stories of an index by date: give --db (or none of INPUT, to use "
+            "$DEDUP_DB or .dedup.toml); INPUT files are always read whole"
+        )
     if inputs:
         raise click.UsageError("give INPUT or --db, not both: --db scans what the index holds")
     changes = settings_changes(values)

@@ -21,17 +21,21 @@ DEFAULT_BATCH = 1000
 big index is cheaper to write in big batches (each touches pages all over the band keys)."""
 ENV_VAR = "DEDUP_DB"
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.I)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 365 * 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdwy])\s*$", re.I)
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in ``90s``, ``30m``, ``72h``, ``14d`` or ``2w``; ``0`` alone means zero."""
+    """Seconds in ``90s``, ``30m``, ``72h``, ``14d``, ``2w`` or ``1y`` (365 days); ``0`` alone
+    means zero."""
     if text.strip() == "0":
         return 0.0
     found = _DURATION.match(text)
     if not found:
-        raise ValueError(f"{text!r} is not a duration: use a number and a unit, e.g. 72h, 14d, 30m")
+        raise ValueError(
+            f"{text!r} is not a duration: use a number and a unit: s (seconds), m (minutes), "
+            "h (hours), d (days), w (weeks) or y (years), e.g. 72h, 14d, 1y"
+        )
     return float(found.group(1)) * _UNITS[found.group(2).lower()]
 
 
