@@ -72,3 +72,27 @@ def _rows(value: object) -> list[dict]:
         for item in value:
             found += _rows(item)
     return found
+
+
+def test_an_engine_clustering_part_of_a_run_names_the_ids_repeated_elsewhere():
+    """Spark clusters one component at a time: an id that stories of another component
+    share is passed in, so the cluster gets the id it would get from the whole run."""
+    from conftest import make_story
+
+    from dedup.detect.cluster import cluster_id, form_clusters
+    from dedup.detect.fingerprint import Fingerprinter
+    from dedup.detect.links import find_links
+    from dedup.settings import DEFAULT
+
+    text = paragraphs(31, 6)
+    stories = sorted(
+        [make_story("a.txt", text), make_story("b.txt", [*text, "Its own last line here."])],
+        key=lambda story: story.sort_key,
+    )
+    links = find_links(stories, Fingerprinter(DEFAULT).batch(stories), DEFAULT)
+    content = dict(zip([story.key for story in stories], links.content, strict=True))
+    [alone] = form_clusters(stories, links.matches, content)
+    centre = next(story for story in stories if story.key == alone.centre)
+    assert alone.id == cluster_id(centre)
+    [told] = form_clusters(stories, links.matches, content, repeated_ids={centre.id})
+    assert told.id == cluster_id(centre, repeated=True) != alone.id

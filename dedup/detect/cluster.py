@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -29,12 +29,19 @@ from dedup.records import Cluster, Match, Member, Story
 
 
 def form_clusters(
-    stories: Sequence[Story], matches: Sequence[Match], content: Mapping[str, np.ndarray]
+    stories: Sequence[Story],
+    matches: Sequence[Match],
+    content: Mapping[str, np.ndarray],
+    repeated_ids: Collection[str] = (),
 ) -> list[Cluster]:
     """Clusters of two or more stories; ``content`` maps story key to its shingles without
-    boilerplate (for the reuse shares). Deterministic whatever the input order."""
+    boilerplate (for the reuse shares). Deterministic whatever the input order.
+    ``repeated_ids``: ids that other stories of the run share, for an engine that clusters
+    a part of the run at a time (ids repeated within ``stories`` are found here); their
+    clusters' ids also hash the centre's key (``cluster_id``)."""
     by_key = {story.key: story for story in stories}
     ids = Counter(story.id for story in by_key.values())
+    ids.update({story_id: 1 for story_id in repeated_ids})
     neighbours: dict[str, dict[str, Match]] = defaultdict(dict)
     for match in matches:
         neighbours[match.a][match.b] = match
