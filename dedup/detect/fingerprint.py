@@ -158,15 +158,13 @@ def hash_tokens(tokens: list[str]) -> np.ndarray:
         cache.clear()
     if not cache:
         cache.update({STOP: 1, CLAUSE: 2, PARAGRAPH_BREAK: 3})
-    try:
-        return np.fromiter(map(cache.get, tokens), dtype=np.uint64, count=len(tokens))
-    except TypeError:  # a token not seen before (cache.get gave None)
-        pass
-    for token in tokens:
-        if token not in cache:
+    found = list(map(cache.get, tokens))
+    if None in found:  # tokens not seen before: hash each distinct one once
+        for token in set(tokens).difference(cache):
             digit = _DIGIT_BIT if _DIGIT.search(token) else 0
             cache[token] = zlib.crc32(token.encode("utf-8", "surrogatepass")) | 1 << 32 | digit
-    return np.fromiter(map(cache.get, tokens), dtype=np.uint64, count=len(tokens))
+        found = list(map(cache.get, tokens))
+    return np.array(found, dtype=np.uint64)
 
 
 def shingle_hashes(words: list[str], size: int) -> np.ndarray:

@@ -193,9 +193,10 @@ def _marked_text(texts: list[str]) -> str | list[str]:
     string of words and marks when it is ASCII (the usual case), else its tokens."""
     hint = _DATELINE_HINT.search
     parts = [strip_dateline(text) if hint(text, 0, _DATELINE_REACH) else text for text in texts]
-    if any(mark in part for part in parts for mark in _MARKS):
-        parts = [part.translate(dict.fromkeys(map(ord, _MARKS), " ")) for part in parts]
     joined = _BREAK.join(parts)
+    if STOP in joined or CLAUSE in joined or joined.count(_BREAK) >= len(parts):
+        parts = [part.translate(dict.fromkeys(map(ord, _MARKS), " ")) for part in parts]
+        joined = _BREAK.join(parts)
     if joined.isascii():
         return joined.translate(_ASCII_MARKED)
     if not unicodedata.is_normalized("NFKC", joined):
@@ -249,6 +250,7 @@ def sentence_units(tokens: list[str], marks: Sequence[int] | None = None) -> lis
         return _merge_short(_cut(0, len(tokens), []))
     units: list[tuple[int, int]] = []
     block: list[tuple[int, int]] = []
+    short = False  # whether the block holds a unit shorter than UNIT_MIN
     clauses: list[int] = []
     start = 0
     count = len(tokens)
@@ -260,17 +262,21 @@ def sentence_units(tokens: list[str], marks: Sequence[int] | None = None) -> lis
             continue
         if kind == STOP and end > start:
             last = tokens[at - 1]
-            following = tokens[at + 1] if at + 1 < count else ""
             if (len(last) == 1 and last.isascii() and last.isalpha()) or (
-                last.isdigit() and following[:1].isdigit()
+                last.isdigit() and at + 1 < count and tokens[at + 1][:1].isdigit()
             ):
                 continue  # an initial, a decimal point
-        if end > start:
-            block.extend(_cut(start, end, clauses) if end - start > UNIT_MAX else ((start, end),))
+        if end - start > UNIT_MAX:
+            pieces = _cut(start, end, clauses)
+            block.extend(pieces)
+            short = short or any(high - low < UNIT_MIN for low, high in pieces)
+        elif end > start:
+            block.append((start, end))
+            short = short or end - start < UNIT_MIN
         start, clauses = end, []
         if kind == _BREAK:
-            units.extend(_merge_short(block))
-            block = []
+            units.extend(_merge_short(block) if short else block)
+            block, short = [], False
     if len(tokens) - len(marks) > start:
         block.extend(_cut(start, len(tokens) - len(marks), clauses))
     units.extend(_merge_short(block))
