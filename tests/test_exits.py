@@ -264,5 +264,10 @@ def test_each_help_lists_the_codes_its_command_can_return():
     assert "check: the story is a copy" not in scan_help
     diff_help = runner.invoke(cli, ["diff", "--help"]).output
     assert "locked by another run" not in diff_help and "141" in diff_help
+    for command in ("ingest", "prune", "stats", "report"):
+        footer = runner.invoke(cli, [command, "--help"]).output.split("Exit codes:")[1]
+        assert "copy" not in footer and "check" not in footer, command
+    check_help = runner.invoke(cli, ["check", "--help"]).output.split("Exit codes:")[1]
+    assert "the story is a copy" in check_help and "the story is new" in check_help
     everything = runner.invoke(cli, ["--help"]).output
     assert all(meaning in everything for meaning in exitcodes.MEANINGS.values())

@@ -34,7 +34,7 @@ for a process killed by SIGPIPE (128 + 13), so ``set -o pipefail`` scripts see t
 code. Nothing is written on stderr: the reader chose to stop."""
 
 MEANINGS: dict[int, str] = {
-    OK: "success (check: the story is new)",
+    OK: "success",
     COPY: "check: the story is a copy of an indexed one",
     USAGE: "usage error (bad option or argument, no index named)",
     INPUT: "some input could not be read (reported on stderr, skipped)",
@@ -50,12 +50,15 @@ READING = (OK, USAGE, INPUT, OUTPUT, PIPE, INTERNAL)
 """What a command that reads INPUT files and writes results can return."""
 WITH_INDEX = (OK, USAGE, INPUT, BUSY, INDEX, OUTPUT, PIPE, INTERNAL)
 """What a command that reads INPUT files and an index can return (``scan --db``, ``ingest``)."""
+INDEX_ONLY = (OK, USAGE, BUSY, INDEX, OUTPUT, PIPE, INTERNAL)
+"""What a command that works on an index alone can return (``prune``, ``stats``)."""
 
 
 def help_for(*codes: int) -> str:
     """The ``--help`` footer listing ``codes`` (each command lists only the codes it can
     return), in numeric order, from ``MEANINGS``."""
-    lines = [f"  {code:<4}{MEANINGS[code]}" for code in sorted(set(codes))]
+    meanings = {**MEANINGS, OK: "success (check: the story is new)"} if COPY in codes else MEANINGS
+    lines = [f"  {code:<4}{meanings[code]}" for code in sorted(set(codes))]
     return "\b\nExit codes:\n" + "\n".join(lines)
 
 

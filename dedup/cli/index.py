@@ -136,7 +136,7 @@ def _line(verdict: Verdict, where: str) -> str:
 # -- ingest --------------------------------------------------------------------------------
 
 
-@click.command(epilog=INDEX_HELP + "\n\n" + exitcodes.HELP)
+@click.command(epilog=INDEX_HELP + "\n\n" + exitcodes.help_for(*exitcodes.WITH_INDEX))
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @db_option
 @click.option(
@@ -241,7 +241,9 @@ def ingest(
 # -- check ---------------------------------------------------------------------------------
 
 
-@click.command(epilog=INDEX_HELP + "\n\n" + exitcodes.HELP)
+@click.command(
+    epilog=INDEX_HELP + "\n\n" + exitcodes.help_for(exitcodes.COPY, *exitcodes.WITH_INDEX)
+)
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @db_option
 @format_option
@@ -297,7 +299,7 @@ def check(
 # -- prune, stats --------------------------------------------------------------------------
 
 
-@click.command(epilog=INDEX_HELP + "\n\n" + exitcodes.HELP)
+@click.command(epilog=INDEX_HELP + "\n\n" + exitcodes.help_for(*exitcodes.INDEX_ONLY))
 @db_option
 @click.option(
     "--older-than",
@@ -319,7 +321,7 @@ def prune(db: str | None, older_than: float, vacuum: bool, lock_timeout: float) 
     click.echo(f"pruned {removed} {'story' if removed == 1 else 'stories'}")
 
 
-@click.command(epilog=INDEX_HELP + "\n\n" + exitcodes.HELP)
+@click.command(epilog=INDEX_HELP + "\n\n" + exitcodes.help_for(*exitcodes.INDEX_ONLY))
 @db_option
 @click.option(
     "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
