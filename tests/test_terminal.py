@@ -107,3 +107,17 @@ def test_a_file_name_with_escapes_is_escaped_in_problem_lines(tmp_path):
 def test_printable_keeps_text_and_layout():
     assert printable("Zürich\tnews\n— ok «quoted»") == "Zürich\tnews\n— ok «quoted»"
     assert printable("a\x1bb\x9bc\x00") == "a\\x1bb\\x9bc\\x00"
+
+
+def test_index_verdict_lines_show_escapes(pair, tmp_path):
+    db = tmp_path / "wire.db"
+    named = pair[0].parent / "\x1b]0;owned\x07.txt"
+    named.write_text(pair[1].read_text(encoding="utf-8"), encoding="utf-8")
+    runner = CliRunner()
+    ingested = runner.invoke(cli, ["ingest", "--db", str(db), str(pair[0])])
+    assert ingested.exit_code == exitcodes.OK, ingested.stderr
+    checked = runner.invoke(cli, ["check", "--db", str(db), str(named), "--diff"])
+    assert checked.exit_code == exitcodes.COPY, checked.stderr
+    for sequence in HOSTILE:
+        assert sequence not in checked.stdout
+    assert "\\x1b]0;owned\\x07.txt" in checked.stdout

@@ -78,7 +78,7 @@ class Reporter:
 
 def warn(message: str) -> None:
     """One red line on stderr about something the run could not do; the run goes on."""
-    click.secho(f"dedup: {message}", err=True, fg="red")
+    click.secho(printable(f"dedup: {message}"), err=True, fg="red")
 
 
 # -- settings ------------------------------------------------------------------------------

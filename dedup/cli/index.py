@@ -23,6 +23,7 @@ from dedup.cli.common import (
     guard,
     input_format_option,
     open_index_at,
+    printable,
     quiet_option,
     read_options,
     settings_changes,
@@ -226,9 +227,9 @@ def ingest(
             if fmt == "jsonl":
                 click.echo(json.dumps(record, ensure_ascii=False))
             elif emit is not None:
-                click.echo(where)
+                click.echo(printable(where))
             else:
-                click.echo(_line(verdict, where))
+                click.echo(printable(_line(verdict, where)))
     total = sum(tally.values())
     reporter.info(
         f"{total} {'story' if total == 1 else 'stories'}: {tally[NEW]} new, {tally[COPY]} "
@@ -282,13 +283,13 @@ def check(
             if fmt == "jsonl":
                 click.echo(json.dumps(verdict.record(), ensure_ascii=False))
                 continue
-            click.echo(_line(verdict, _where(verdict.story)))
+            click.echo(printable(_line(verdict, _where(verdict.story))))
             if show_diff and verdict.copies:
                 indexed = index.story(verdict.copies)
                 if indexed is not None:
                     from dedup.views.align import align
 
-                    click.echo(output.diff_text(align(indexed, verdict.story)))
+                    click.echo(printable(output.diff_text(align(indexed, verdict.story))))
     if not verdicts and not problems:
         warn("no story found in the input")
     if problems or not verdicts:
