@@ -227,7 +227,7 @@ def ingest(
             if fmt == "jsonl":
                 click.echo(json.dumps(record, ensure_ascii=False))
             elif emit is not None:
-                click.echo(printable(where))
+                click.echo(where)
             else:
                 click.echo(printable(_line(verdict, where)))
     total = sum(tally.values())
