@@ -43,6 +43,13 @@ def test_piped_json_lines_are_still_one_story_a_line():
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["s0", "s1", "s2"]
 
 
+def test_an_empty_stdin_is_nothing_new_unless_a_story_is_asked_for():
+    empty = invoke("scan", "-", "--format", "jsonl", input="")
+    assert empty.exit_code == exitcodes.OK and empty.stdout == ""
+    asked = invoke("scan", "-", "--input-format", "text", input="\n")
+    assert asked.exit_code == exitcodes.INPUT and "empty input" in asked.stderr
+
+
 def test_verbose_before_or_after_the_command():
     note = "set aside for version 2"
     for args in (("-v", "scan", SAMPLES / "formats"), ("scan", SAMPLES / "formats", "-v")):

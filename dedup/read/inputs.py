@@ -543,7 +543,8 @@ def _read_stdin(
         yield InputProblem("-", error_reason(err))
         return
     if not head.strip():
-        yield InputProblem("-", "empty input")
+        if fmt not in ("auto", "jsonl"):  # an empty stream is JSON Lines with no record
+            yield InputProblem("-", "empty input")
         return
     head = with_bom(head)  # UTF-16 without its mark gets one, for every reader after this
     chosen = fmt
