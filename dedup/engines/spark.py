@@ -142,7 +142,7 @@ class SparkScanResult:
     matches: int
     boilerplate_texts: int
     rounds: int
-    """Label-propagation rounds the connected components took."""
+    """Label-propagation rounds the connected components took (items, then clusters)."""
     first_problems: tuple[InputProblem, ...] = field(default=())
 
     def summary(self) -> dict[str, int]:
@@ -622,20 +622,21 @@ def _read(
 # -- stage C: boilerplate ------------------------------------------------------------------
 
 
-def _anchor_rows(rows: Iterable[Any], count: int) -> Iterator[tuple[int, int]]:
-    """``(head, idx)`` for each distinct anchor of each story: the anchor's head in the
-    ``KeyTable`` of ``count`` stories, so that equal heads group here as they do locally."""
+def _anchor_rows(rows: Iterable[Any], count: int) -> Iterator[tuple[int, list[int]]]:
+    """``(idx, heads)``: each story's distinct anchors, as heads in the ``KeyTable`` of
+    ``count`` stories, so that equal heads group here as they do locally. One row a story:
+    Spark explodes the array in the JVM, cheaper than a Python row per anchor."""
     for row in rows:
         print_ = Fingerprint.from_bytes(row.key, row.fp)
-        for head in KeyTable.of([print_.anchors], count).heads.astype(np.int64).tolist():
-            yield head, row.idx
+        yield row.idx, KeyTable.of([print_.anchors], count).heads.astype(np.int64).tolist()
 
 
 def _boilerplate(
     stories: DataFrame, carriers: DataFrame, settings: Settings
-) -> tuple[DataFrame, DataFrame, int]:
+) -> tuple[DataFrame, DataFrame, DataFrame]:
     """``(idx, removed)``: the boilerplate shingles each story carries; ``(head)``: the
-    boilerplate anchors; and how many repeated texts are boilerplate, as
+    boilerplate anchors; and the boilerplate texts (``carriers``, ``heads``, ``common``;
+    persisted, the other two are read from it), as
     ``dedup.detect.boilerplate.find_boilerplate`` finds them.
 
     The anchors carried by the same set of ``boilerplate_min`` stories or more make one
@@ -664,7 +665,7 @@ def _boilerplate(
         "text long, common binary",
     )
     found = texts.join(decided, "text").select("carriers", "heads", "common").persist()
-    count = found.count()
+    found.count()
     texts.unpersist()
     removed = spark.createDataFrame(
         found.select(F.explode("carriers").alias("idx"), "common")
@@ -674,7 +675,7 @@ def _boilerplate(
         "idx long, removed binary",
     )
     heads = found.select(F.explode("heads").alias("head"))
-    return removed, heads, count
+    return removed, heads, found
 
 
 def _decide_boilerplate(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int, bytes]]:
@@ -712,13 +713,26 @@ def _copy_candidates(carriers: DataFrame, boilerplate: DataFrame, settings: Sett
     ``dedup.detect.candidates.group_pairs`` on each group of carriers (``copy_candidates``).
     Persisted."""
     groups = carriers.join(boilerplate, "head", "left_anti").select("carriers").distinct()
-    made = groups.rdd.flatMap(partial(_group_pairs, limit=settings.widely_shared))
-    return carriers.sparkSession.createDataFrame(made, "a long, b long").distinct().persist()
+    return _pairs_of(groups, settings.widely_shared).distinct().persist()
 
 
-def _group_pairs(row: Any, limit: int) -> list[tuple[int, int]]:
+def _pairs_of(groups: DataFrame, limit: int) -> DataFrame:
+    """``(a, b)``: the pairs ``group_pairs`` makes of each row's ``carriers`` (sorted), one
+    Python row per group, exploded in the JVM."""
+    from pyspark.sql import functions as F
+
+    made = groups.sparkSession.createDataFrame(
+        groups.select("carriers").rdd.map(partial(_group_pairs, limit=limit)),
+        "firsts array<long>, seconds array<long>",
+    )
+    pairs = made.select(F.explode(F.arrays_zip("firsts", "seconds")).alias("pair"))
+    return pairs.select(F.col("pair.firsts").alias("a"), F.col("pair.seconds").alias("b"))
+
+
+def _group_pairs(row: Any, limit: int) -> tuple[list[int], list[int]]:
     """The one widely-shared rule, on one group of carriers (sorted, earliest first)."""
-    return group_pairs(list(row.carriers), limit)
+    pairs = group_pairs(list(row.carriers), limit)
+    return [a for a, _ in pairs], [b for _, b in pairs]
 
 
 # -- stage E: verification -----------------------------------------------------------------
@@ -825,18 +839,21 @@ def _rewrite_pairs(
         .join(evidence.select("idx", "removed"), "idx")
         .join(item.select("idx", "item"), "idx")
     )
-    keys = spark.createDataFrame(
-        keyed.rdd.mapPartitions(partial(_unit_heads, bits=bits, settings=settings)),
-        "head long, item long",
-    ).distinct()
-    shared = (
+    keys = (
+        spark.createDataFrame(
+            keyed.rdd.mapPartitions(partial(_unit_heads, bits=bits, settings=settings)),
+            "item long, heads array<long>",
+        )
+        .select(F.explode("heads").alias("head"), "item")
+        .distinct()
+    )
+    groups = (
         keys.groupBy("head")
         .agg(F.array_sort(F.collect_list("item")).alias("carriers"))
         .where(F.size("carriers").between(2, COMMON_KEY))
-        .rdd.flatMap(partial(_group_pairs, limit=COMMON_KEY))
     )
     pairs = (
-        spark.createDataFrame(shared, "a long, b long")
+        _pairs_of(groups, COMMON_KEY)  # every pair: no group is larger
         .groupBy("a", "b")
         .count()
         .where(F.col("count") >= REWRITE_KEYS)
@@ -868,15 +885,14 @@ def _rewrite_pairs(
     return pairs
 
 
-def _unit_heads(rows: Iterable[Any], bits: int, settings: Settings) -> Iterator[tuple[int, int]]:
-    """``(head, item)`` for each of a story's usable unit band keys (``rewrite_keys``), its
-    head as in the ``KeyTable`` that ``rewrite_candidates`` builds over items."""
+def _unit_heads(rows: Iterable[Any], bits: int, settings: Settings) -> Iterator[tuple]:
+    """``(item, heads)``: a story's usable unit band keys (``rewrite_keys``), as heads in the
+    ``KeyTable`` that ``rewrite_candidates`` builds over items; one row a story."""
     for row in rows:
         print_ = Fingerprint.from_bytes(row.key, row.fp)
         keys = rewrite_keys(print_, _array(row.removed), settings)
         table = KeyTable.packed(keys, np.zeros(len(keys), dtype=np.uint64), bits)
-        for head in table.heads.astype(np.int64).tolist():
-            yield head, row.item
+        yield row.item, table.heads.astype(np.int64).tolist()
 
 
 def _within_window(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int, int]]:
@@ -1104,25 +1120,30 @@ def scan_spark(
     phase("dedup: boilerplate")
     anchors = spark.createDataFrame(
         stories.select("idx", "key", "fp").rdd.mapPartitions(partial(_anchor_rows, count=count)),
-        "head long, idx long",
-    )
+        "idx long, heads array<long>",
+    ).select("idx", F.explode("heads").alias("head"))
     carriers = (
         anchors.groupBy("head")
         .agg(F.array_sort(F.collect_list("idx")).alias("carriers"))
         .where(F.size("carriers") > 1)
         .persist()
     )
-    removed, boilerplate, boilerplate_count = _boilerplate(stories, carriers, settings)
+    removed, boilerplate, texts = _boilerplate(stories, carriers, settings)
+    boilerplate_count = texts.count()
+    cached = [carriers, texts]
     phase("dedup: copy candidates")
     pairs = _copy_candidates(carriers, boilerplate, settings)
     candidates = pairs.count()
-    carriers.unpersist()
     evidence = spark.createDataFrame(
         stories.select("idx", "sset").join(removed, "idx", "left").rdd.mapPartitions(_evidence),
         "idx long, content array<int>, removed binary",
     ).persist()  # cached DataFrames spill to disk when memory runs short
+    evidence.count()
+    for frame in cached:  # what evidence and pairs were made from
+        frame.unpersist()
     phase("dedup: verify")
     matches = _verify(pairs, evidence, settings).persist()
+    cached = [matches]
     rounds = 0
     if settings.links == "all":
         phase("dedup: rewrite candidates")
@@ -1132,6 +1153,7 @@ def scan_spark(
         phase("dedup: rewrites")
         found = _verify_rewrites(rewrites, stories, evidence, settings)
         matches = matches.union(found).persist()
+        cached += [rewrites, matches]
     match_count = matches.count()
     phase("dedup: connected components")
     labels, more = _components(matches) if match_count else (None, 0)
@@ -1171,7 +1193,7 @@ def scan_spark(
         "component_rounds": rounds,
     }
     _write_text(spark, f"{output}/summary.json", json.dumps(summary, indent=2) + "\n")
-    for frame in (rows, matches, evidence, pairs, problems, stories):
+    for frame in (rows, *cached, evidence, pairs, problems, stories):
         frame.unpersist()
     phase(None)
     return result
