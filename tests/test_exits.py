@@ -83,6 +83,8 @@ PIPED = [
     ("eval", "samples", "--labels", "samples/labels.csv"),
     ("report", "samples/wire", "samples/vellmar-courier", "--html", "-"),
     ("scan", "--help"),
+    ("--help",),
+    ("--version",),
 ]
 
 
@@ -109,7 +111,13 @@ def test_the_pipe_code_is_not_check_copy_nor_success():
 
 @pytest.mark.parametrize(
     "args",
-    [("scan", "samples"), ("scan", "samples", "--format", "jsonl"), ("diff", FLOODS, FLOODS_COPY)],
+    [
+        ("scan", "samples"),
+        ("scan", "samples", "--format", "jsonl"),
+        ("diff", FLOODS, FLOODS_COPY),
+        ("--help",),
+        ("--version",),
+    ],
     ids=lambda args: " ".join(args),
 )
 def test_stdout_on_a_full_disk_is_the_output_code(args):

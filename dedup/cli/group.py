@@ -139,11 +139,19 @@ class DedupGroup(click.Group):
                 raise
             raise _output_exit(err) from None
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:  # the group's own --help and --version write here
+            return super().make_context(*args, **kwargs)
+        except OSError as err:
+            if not _is_output_error(err):
+                raise
+            raise _output_exit(err) from None
+
     def main(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().main(*args, **kwargs)
         except SystemExit:
-            try:  # --help and --version write outside ``invoke``
+            try:  # what --help and --version left in the buffer
                 if sys.stdout is not None:
                     sys.stdout.flush()
             except OSError as err:
