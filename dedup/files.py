@@ -122,6 +122,11 @@ def publish(temporary: str, directory: str, name: str) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+_NAMES = "backslashreplace"
+"""How text that cannot be UTF-8 is written: file names that are not UTF-8 reach Python as
+lone surrogates, and are written as their ``\\udcXX`` escapes, as on standard output."""
+
+
 def write_file(path: str, content: str, replace: bool = False) -> None:
     """Write ``content`` to ``path`` without ever leaving a half-written file: the text goes
     to a temporary file in the same directory first. Without ``replace`` an existing file is
@@ -130,13 +135,13 @@ def write_file(path: str, content: str, replace: bool = False) -> None:
     if _is_device(path):
         # /dev/stdout, a named pipe, a terminal: written into, as a shell's ``>`` does;
         # renaming a file over it would replace the device itself.
-        with open(path, "w", encoding="utf-8", newline="\n") as stream:
+        with open(path, "w", encoding="utf-8", errors=_NAMES, newline="\n") as stream:
             stream.write(content)
         return
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(prefix=".dedup-", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+        with os.fdopen(handle, "w", encoding="utf-8", errors=_NAMES, newline="\n") as stream:
             stream.write(content)
         os.chmod(temporary, 0o666 & ~_umask())
         if replace:

@@ -47,3 +47,25 @@ def test_a_story_is_placed_only_when_it_is_its_whole_file(tmp_path: Path):
     missing = replace(make_story("three", ["Gone."]), path=str(tmp_path / "gone.txt"))
     with pytest.raises(NotPlaced, match="could not move it to"):
         place_story(missing, str(tmp_path / "kept"), move=True)
+
+
+def test_write_file_writes_names_that_are_not_utf8_as_escapes(tmp_path: Path):
+    name = (b"caf\xe9.txt").decode("utf-8", "surrogateescape")  # as os.listdir gives it
+    target = tmp_path / "r.html"
+    write_file(str(target), f"<p>{name}</p>")
+    assert target.read_bytes().decode("utf-8") == "<p>caf\\udce9.txt</p>"
+
+
+def test_write_file_writes_into_a_device_and_never_replaces_it(tmp_path: Path):
+    import os
+    import stat
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        write_file(str(fifo), "page", replace=True)
+        assert os.read(reader, 100) == b"page"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
