@@ -15,11 +15,11 @@ from dedup.detect.boilerplate import Boilerplate, find_boilerplate
 from dedup.detect.candidates import KeyTable, copy_candidates, pack_pairs, rewrite_candidates
 from dedup.detect.fingerprint import Fingerprint, distinct
 from dedup.detect.verify import (
-    content_sets,
     usable_units,
     usable_units_all,
     verify,
     verify_rewrites,
+    without,
 )
 from dedup.read.inputs import outlet_of
 from dedup.records import Match, Story
@@ -52,7 +52,7 @@ def find_links(
         anchors, [outlet_of(story) for story in stories], sets.__getitem__, settings
     )
     removed = [boilerplate.of(number) for number in range(len(stories))]
-    content = content_sets(prints, removed)
+    content = [without(shingles, gone) for shingles, gone in zip(sets, removed)]  # content_sets
     del sets
     pairs = copy_candidates(anchors.without(boilerplate.anchors), settings)
     matches = verify(pairs, keys, content, settings)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -58,6 +59,21 @@ class Sentences:
         counts = np.bincount((grams & _UNIT_MASK).astype(np.int64), minlength=len(texts))
         return cls(np.array([len(w) for w in units], dtype=np.float64), grams, counts)
 
+    @cached_property
+    def words(self) -> float:
+        """Words in all units (a story meets several others: computed once)."""
+        return self.sizes.sum()
+
+    @cached_property
+    def lookup(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(each packed gram's gram and unit; the distinct grams, where each first occurs,
+        in how many units): what ``_shared_units`` searches, made once per story."""
+        gram = self.grams & _GRAM_MASK
+        unit = (self.grams & _UNIT_MASK).astype(np.int64)
+        first = np.flatnonzero(np.concatenate(([True], gram[1:] != gram[:-1])))[: len(gram)]
+        count = np.diff(np.append(first, len(gram)))
+        return gram, unit, gram[first], first, count
+
     def pairs(self) -> np.ndarray:
         """Packed grams of each pair of adjacent units (j, j + 1), numbered j."""
         unit = self.grams & _UNIT_MASK
@@ -85,13 +101,13 @@ NOT_LINKED = Rewrite(False, 0.0)
 
 def decide_rewrite(a: Sentences, b: Sentences, settings: Settings = DEFAULT) -> Rewrite:
     """The rewrite rule (module docstring) on two stories' units."""
-    swapped = a.sizes.sum() > b.sizes.sum()
+    swapped = a.words > b.words
     small, large = (b, a) if swapped else (a, b)
-    total = small.sizes.sum()
-    if not total or not large.sizes.sum() or len(small.sizes) < settings.rewrite_sentences:
+    total = small.words
+    if not total or not large.words or len(small.sizes) < settings.rewrite_sentences:
         return NOT_LINKED
     least = settings.rewrite_similarity
-    shared = _shared(small.grams, large.grams, len(small.sizes), len(large.sizes))
+    shared = _shared_units(small, large)
     held = shared / np.maximum(small.counts, 1)[:, None]
     holds = shared / np.maximum(large.counts, 1)[None, :]
     eligible = np.maximum(held, holds) >= least if EITHER else held >= least
@@ -172,6 +188,26 @@ def _shared(packed_a: np.ndarray, packed_b: np.ndarray, rows: int, columns: int)
     row = np.repeat((packed_a & _UNIT_MASK).astype(np.int64), hits)
     start = np.repeat(left - (np.cumsum(hits) - hits), hits)
     column = (packed_b[np.arange(total) + start] & _UNIT_MASK).astype(np.int64)
+    return np.bincount(row * columns + column, minlength=rows * columns).reshape(rows, columns)
+
+
+def _shared_units(a: Sentences, b: Sentences) -> np.ndarray:
+    """``_shared(a.grams, b.grams, ...)``, searching among b's distinct grams (made once per
+    story, ``Sentences.lookup``) with one binary search instead of two."""
+    rows, columns = len(a.sizes), len(b.sizes)
+    gram_a, unit_a, _, _, _ = a.lookup
+    _, unit_b, distinct_b, first_b, count_b = b.lookup
+    if not len(distinct_b) or not len(gram_a):
+        return np.zeros((rows, columns))
+    at = np.searchsorted(distinct_b, gram_a)
+    at[at == len(distinct_b)] = 0
+    hits = np.where(distinct_b[at] == gram_a, count_b[at], 0)
+    total = int(hits.sum())
+    if not total:
+        return np.zeros((rows, columns))
+    row = np.repeat(unit_a, hits)
+    start = np.repeat(first_b[at] - (np.cumsum(hits) - hits), hits)
+    column = unit_b[np.arange(total) + start]
     return np.bincount(row * columns + column, minlength=rows * columns).reshape(rows, columns)
 
 
