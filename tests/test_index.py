@@ -287,10 +287,14 @@ def test_stored_stories_keep_the_story_order_and_keys_give_the_earliest(tmp_path
         theirs = entry_keys(index.fingerprinter(undated))
         common = np.intersect1d(mine[1], theirs[1])
         assert len(common)
-        none = np.zeros(0, dtype=np.uint64)
-        assert index.store.sharing(none, common, -np.inf, np.inf, 1) == {"dated"}
-        assert index.store.sharing(none, common, -np.inf, np.inf, 2) == {"dated", "undated"}
-        assert index.store.sharing(none, common, 0, dated.date.timestamp() - 1, 2) == set()
+
+        def carriers(low: float, high: float, cap: int) -> set[str]:
+            found = index.store.carriers("units", common, low, high, cap)
+            return {story_id for pairs in found.values() for story_id, _ in pairs}
+
+        assert carriers(-np.inf, np.inf, 1) == {"dated"}
+        assert carriers(-np.inf, np.inf, 2) == {"dated", "undated"}
+        assert carriers(0, dated.date.timestamp() - 1, 2) == set()
 
 
 def test_index_errors_leave_exit_codes_to_the_command_line():
@@ -305,3 +309,47 @@ def test_index_errors_leave_exit_codes_to_the_command_line():
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert loaded.stdout.strip() == "[]", loaded.stderr
     assert not any(hasattr(kind, "exit_code") for kind in (IndexBusy, IndexUnusable))
+
+
+def test_an_original_arriving_after_its_copies_becomes_the_origin(tmp_path):
+    """Stories are judged in the order they reach the index, across runs: an original that
+    arrives after a copy of it is a ``copy`` (its text went out already, as that copy), the
+    cluster is formed again around it, and it is named the origin."""
+    wire = paragraphs(60, 6)
+    original = make_story("wire", wire, outlet="Agency", date="2025-03-01T08:00:00Z")
+    copy = make_story("paper", wire[:5], outlet="Paper", date="2025-03-01T12:00:00Z")
+    db = str(tmp_path / "wire.db")
+    with open_index(db, create=True) as index:
+        (first,) = index.ingest([copy])
+        assert first.status == NEW
+        (checked,) = index.check([original])
+        (late,) = index.ingest([original])
+        assert checked == late
+        assert (late.status, late.copies, late.origin) == (COPY, "paper", "wire")
+        assert late.cluster == cluster_id(original)
+        rows = index.store.rows(["wire", "paper"])
+        assert {row.cluster for row in rows.values()} == {cluster_id(original)}
+        assert index.stats()["clusters"] == 1
+    # the same two stories in one run are judged in date order, as a scan sees them
+    with open_index(str(tmp_path / "one-run.db"), create=True) as index:
+        verdicts = {v.story.id: v for v in index.ingest([copy, original])}
+        assert verdicts["wire"].status == NEW and verdicts["paper"].status == COPY
+        assert verdicts["paper"].copies == verdicts["paper"].origin == "wire"
+
+
+def test_a_write_thru_of_the_same_outlet_is_an_update(tmp_path):
+    """A near-duplicate of an earlier story of the same outlet, under another id, is a new
+    version of it (``updated``); from another outlet it is a copy."""
+    wire = paragraphs(61, 8)
+    first = make_story("a-1", wire, outlet="Agency", date="2025-03-01T08:00:00Z")
+    again = make_story("a-2", wire + paragraphs(62, 1), outlet="Agency",
+                       date="2025-03-01T09:00:00Z")  # fmt: skip
+    other = make_story("p-1", wire, outlet="Paper", date="2025-03-01T10:00:00Z")
+    for batch in (1, 10):
+        with open_index(str(tmp_path / f"wire-{batch}.db"), create=True) as index:
+            verdicts = {v.story.id: v for v in index.ingest([other, again, first], batch=batch)}
+            assert verdicts["a-1"].status == NEW
+            assert (verdicts["a-2"].status, verdicts["a-2"].copies) == (UPDATED, "a-1")
+            assert verdicts["a-2"].match.kind == "near-duplicate"
+            assert (verdicts["p-1"].status, verdicts["p-1"].copies) == (COPY, "a-1")
+            assert index.stats()["stories"] == 3  # both versions are kept

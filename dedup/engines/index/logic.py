@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from dedup.detect.candidates import COMMON_KEY, REWRITE_KEYS
 from dedup.detect.cluster import cluster_id, form_clusters
 from dedup.detect.fingerprint import Fingerprint, Fingerprinter, distinct
 from dedup.detect.links import find_links
@@ -33,7 +34,15 @@ from dedup.engines.index.config import (
 from dedup.engines.index.errors import IndexUnusable
 from dedup.engines.index.redis import RedisStore
 from dedup.engines.index.sqlite import SQLiteStore
-from dedup.engines.index.store import SCHEMA_VERSION, Entry, Row, Store, entry_keys
+from dedup.engines.index.store import (
+    ANCHORS,
+    SCHEMA_VERSION,
+    UNITS,
+    Entry,
+    Row,
+    Store,
+    entry_keys,
+)
 from dedup.engines.local import cluster_fingerprints
 from dedup.read.inputs import outlet_of
 from dedup.read.text import tokens
@@ -104,6 +113,8 @@ class _Fresh:
 
     story: Story
     """Keyed by its id, as every story in an index is."""
+    given: Story
+    """The story as the caller gave it, for its verdict."""
     fingerprint: Fingerprint
     digest: bytes
     outlet_key: str
@@ -405,6 +416,7 @@ class Index:
     def _fresh(self, story: Story, fingerprint: Fingerprint, now: float) -> _Fresh:
         return _Fresh(
             story=replace(story, key=story.id),
+            given=story,
             fingerprint=replace(fingerprint, key=story.id),
             digest=content_digest(story, fingerprint),
             outlet_key=outlet_of(story),
@@ -413,9 +425,10 @@ class Index:
 
     def _neighbourhood(
         self, fresh: Sequence[_Fresh], exclude: set[str], seeds: set[str]
-    ) -> set[str]:
+    ) -> tuple[set[str], np.ndarray]:
         """Stored stories around ``fresh``: those within the window sharing one of their
-        keys, and every story stored matches tie them to."""
+        anchors, or two of their sentence-unit band keys that are not common, and every
+        story stored matches tie them to; and the unit band keys known to be common."""
         anchors, units = [_NO_KEYS], [_NO_KEYS]
         for item in fresh:
             found = entry_keys(item.fingerprint)
@@ -427,15 +440,36 @@ class Index:
             if self.window
             else (-np.inf, np.inf)
         )
-        near = self.store.sharing(
-            distinct(np.concatenate(anchors)),
-            distinct(np.concatenate(units)),
-            low,
-            high,
-            self.settings.widely_shared,
-        )
+        cap = self.settings.widely_shared
+        keys = distinct(np.concatenate(anchors))
+        near = {
+            story_id
+            for found in self.store.carriers(ANCHORS, keys, low, high, cap).values()
+            for story_id, _ in found
+        }
+        # A unit band key that more than ``COMMON_KEY`` items carry brings no rewrite
+        # candidates. Stories of one cluster may be one item, so a key is known to be common
+        # when its carriers lie in more clusters than that; the core is told (the key is left
+        # out of every story judged), as it would see it over the whole index.
+        by_key = self.store.carriers(UNITS, distinct(np.concatenate(units)), low, high, cap)
+        common = [
+            key
+            for key, found in by_key.items()
+            if len({cluster or story_id for story_id, cluster in found}) > COMMON_KEY
+        ]
+        # A key brings a rewrite candidate only with a second one: a stored story sharing
+        # no two keys with one of the stories judged is no rewrite of it.
+        banned = set(common)
+        for keys in units[1:]:
+            shared: dict[str, int] = {}
+            for key in keys.tolist():
+                if key in banned:
+                    continue
+                for story_id, _ in by_key.get(key, ()):
+                    shared[story_id] = shared.get(story_id, 0) + 1
+            near.update(story_id for story_id, count in shared.items() if count >= REWRITE_KEYS)
         near = (near | seeds) - exclude - {item.story.id for item in fresh}
-        return self._components(near, exclude)
+        return self._components(near, exclude), np.array(sorted(common), dtype=np.uint64)
 
     def _components(self, ids: set[str], exclude: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
         """``ids`` with every stored story a chain of stored matches ties them to."""
@@ -453,14 +487,23 @@ class Index:
         seeds: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> _Judged:
         """The core over ``fresh`` and its neighbourhood: links (those farther apart than the
-        window left out) and the clusters they form."""
+        window left out) and the clusters they form.
+
+        The stored carriers of the neighbourhood's anchors come in too, as context: whether a
+        text is boilerplate is decided over its carriers, and a link among them is kept only
+        between the stories judged (the context's own links were decided when it came)."""
         store = self.store
-        near = self._neighbourhood(fresh, exclude, seeds)
+        near, common = self._neighbourhood(fresh, exclude, seeds)
         rows = store.rows(near)
         prints = store.fingerprints(near)
-        pairs = [(row.story(), prints[row.id], row.stamp, row.outlet_key)
+        core = set(prints) | {item.story.id for item in fresh}
+        context = self._context(prints.values(), [row.stamp for row in rows.values()], fresh)
+        context -= core | exclude
+        rows.update(store.rows(context))
+        prints.update(store.fingerprints(context))
+        pairs = [(row.story(), _without(prints[row.id], common), row.stamp, row.outlet_key)
                  for row in rows.values() if row.id in prints]  # fmt: skip
-        pairs += [(i.story, i.fingerprint, i.stamp, i.outlet_key) for i in fresh]
+        pairs += [(i.story, _without(i.fingerprint, common), i.stamp, i.outlet_key) for i in fresh]
         pairs.sort(key=lambda pair: pair[0].sort_key)
         stories = [pair[0] for pair in pairs]
         links = find_links(stories, [pair[1] for pair in pairs], self.settings)
@@ -468,16 +511,36 @@ class Index:
         matches = [
             m
             for m in links.matches
-            if not self.window or abs(stamps[m.a] - stamps[m.b]) <= self.window
+            if m.a in core
+            and m.b in core
+            and (not self.window or abs(stamps[m.a] - stamps[m.b]) <= self.window)
         ]
-        clusters = form_clusters(stories, matches, _EmptyContent())
+        judged = [story for story in stories if story.id in core]
+        clusters = form_clusters(judged, matches, _EmptyContent())
         return _Judged(
-            ids=set(stamps),
-            order={story.id: story.sort_key for story in stories},
-            outlets={pair[0].id: pair[3] for pair in pairs},
+            ids=core,
+            order={story.id: story.sort_key for story in judged},
+            outlets={pair[0].id: pair[3] for pair in pairs if pair[0].id in core},
             matches=matches,
             clusters=clusters,
         )
+
+    def _context(
+        self, prints: Iterable[Fingerprint], stamps: list[float], fresh: Sequence[_Fresh]
+    ) -> set[str]:
+        """Stored stories carrying an anchor of ``prints`` (the neighbourhood), within the
+        window of the stories judged or of the neighbourhood."""
+        keys = [_NO_KEYS, *(print_.anchors for print_ in prints)]
+        stamps = stamps + [item.stamp for item in fresh]
+        low, high = (
+            (min(stamps) - self.window, max(stamps) + self.window)
+            if self.window
+            else (-np.inf, np.inf)
+        )
+        found = self.store.carriers(
+            ANCHORS, distinct(np.concatenate(keys)), low, high, self.settings.widely_shared
+        )
+        return {story_id for pairs in found.values() for story_id, _ in pairs}
 
     def _recluster(self, seeds: set[str]) -> None:
         """Form again, from the stored matches, the clusters of the components of ``seeds``."""
@@ -513,7 +576,7 @@ class Index:
         copies = (same_outlet or before or [None])[0]
         cluster = judged.cluster_of().get(story_id)
         return Verdict(
-            story=item.story,
+            story=item.given,
             status=status,
             copies=copies,
             cluster=_id(cluster),
@@ -550,6 +613,17 @@ class _EmptyContent(dict):  # type: ignore[type-arg]
 
     def __missing__(self, key: str) -> np.ndarray:
         return _NO_CONTENT
+
+
+def _without(fingerprint: Fingerprint, common: np.ndarray) -> Fingerprint:
+    """A fingerprint whose unit band keys in ``common`` (sorted) are no keys (0)."""
+    if not len(common):
+        return fingerprint
+    keys = fingerprint.unit_keys
+    gone = np.isin(keys, common)
+    if not gone.any():
+        return fingerprint
+    return replace(fingerprint, unit_keys=np.where(gone, np.uint64(0), keys))
 
 
 def _id(cluster: Cluster | None) -> str | None:

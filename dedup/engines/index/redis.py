@@ -14,7 +14,9 @@ import numpy as np
 from dedup.detect.fingerprint import Fingerprint
 from dedup.engines.index.errors import ConfigProblem, IndexBusy, IndexUnusable
 from dedup.engines.index.store import (
+    ANCHORS,
     SCHEMA_VERSION,
+    UNITS,
     Entry,
     Row,
     Store,
@@ -197,21 +199,33 @@ class RedisStore(Store):
         story_id = found.decode("utf-8")
         return self.rows([story_id]).get(story_id)
 
-    def sharing(
-        self, anchors: np.ndarray, units: np.ndarray, low: float, high: float, cap: int
-    ) -> set[str]:
+    def carriers(
+        self, kind: str, keys: np.ndarray, low: float, high: float, cap: int
+    ) -> dict[int, list[tuple[str, str | None]]]:
         low_, high_ = _score(low), _score(high)
-        found: set[str] = set()
-        keys = [("a", int(key)) for key in anchors.tolist()] + [
-            ("u", int(key)) for key in units.tolist()
-        ]
-        for start in range(0, len(keys), 4 * _CHUNK):
+        wanted = [int(key) for key in keys.tolist()]
+        found: dict[int, list[str]] = {}
+        for start in range(0, len(wanted), 4 * _CHUNK):
+            chunk = wanted[start : start + 4 * _CHUNK]
             pipe = self.r.pipeline(transaction=False)
-            for kind, key in keys[start : start + 4 * _CHUNK]:
+            for key in chunk:
                 pipe.zrangebyscore(self._k(kind, str(key)), low_, high_, start=0, num=cap)
-            for members in pipe.execute():
-                found.update(member.decode("utf-8") for member in members)
-        return found
+            for key, members in zip(chunk, pipe.execute()):
+                if members:
+                    found[key] = [member.decode("utf-8") for member in members]
+        ids = sorted({story_id for members in found.values() for story_id in members})
+        pipe = self.r.pipeline(transaction=False)
+        for story_id in ids:
+            pipe.hget(self._k("story", story_id), "cluster")
+        clusters = {
+            story_id: value.decode("utf-8") or None
+            for story_id, value in zip(ids, pipe.execute())
+            if value is not None
+        }
+        return {
+            key: [(story_id, clusters[story_id]) for story_id in members if story_id in clusters]
+            for key, members in found.items()
+        }
 
     def _match_hashes(self, ids: Sequence[str]) -> list[dict[bytes, bytes]]:
         pipe = self.r.pipeline(transaction=False)
@@ -273,7 +287,7 @@ class RedisStore(Store):
             pipe.hset(self._k("story", story.id), mapping=record)
             pipe.zadd(self._k("stamps"), {story.id: entry.stamp})
             pipe.hset(self._k("content"), _content_key(entry.digest, entry.outlet_key), story.id)
-            for kind, keys in zip(("a", "u"), entry_keys(entry.fingerprint)):
+            for kind, keys in zip((ANCHORS, UNITS), entry_keys(entry.fingerprint)):
                 for key in keys.tolist():
                     pipe.zadd(self._k(kind, str(key)), {story.id: entry.stamp})
         pipe.execute()
@@ -290,7 +304,7 @@ class RedisStore(Store):
             (digest, outlet_key, cluster, data), others = found[2 * at], found[2 * at + 1]
             if data is not None:
                 fingerprint = stored_fingerprint(story_id, data, self.location)
-                for kind, keys in zip(("a", "u"), entry_keys(fingerprint)):
+                for kind, keys in zip((ANCHORS, UNITS), entry_keys(fingerprint)):
                     for key in keys.tolist():
                         pipe.zrem(self._k(kind, str(key)), story_id)
             if digest is not None:

@@ -16,7 +16,9 @@ import numpy as np
 from dedup.detect.fingerprint import Fingerprint
 from dedup.engines.index.errors import IndexBusy, IndexUnusable
 from dedup.engines.index.store import (
+    ANCHORS,
     SCHEMA_VERSION,
+    UNITS,
     Entry,
     Row,
     Store,
@@ -259,29 +261,25 @@ class SQLiteStore(Store):
         ).fetchone()
         return _row(found) if found else None
 
-    def sharing(
-        self, anchors: np.ndarray, units: np.ndarray, low: float, high: float, cap: int
-    ) -> set[str]:
-        sids: set[int] = set()
-        for table, keys in (("anchors", anchors), ("units", units)):
-            if not len(keys):
-                continue
-            found = self.db.execute(
-                f"SELECT (SELECT group_concat(story) FROM (SELECT story FROM {table} "
-                "WHERE key = k.value AND stamp BETWEEN ?2 AND ?3 ORDER BY stamp LIMIT ?4)) "
-                "FROM json_each(?1) k",
-                (_json(signed(keys)), max(low, -1e300), min(high, 1e300), cap),
-            )
-            for (members,) in found:
-                if members:
-                    sids.update(int(sid) for sid in members.split(","))
-        if not sids:
-            return set()
+    def carriers(
+        self, kind: str, keys: np.ndarray, low: float, high: float, cap: int
+    ) -> dict[int, list[tuple[str, str | None]]]:
+        assert kind in (ANCHORS, UNITS)
+        if not len(keys):
+            return {}
         found = self.db.execute(
-            "SELECT id FROM stories WHERE sid IN (SELECT value FROM json_each(?))",
-            (_json(sids),),
-        )
-        return {story_id for (story_id,) in found}
+            "SELECT k.value, (SELECT group_concat(s.id || char(30) || coalesce(s.cluster, ''), "
+            f"char(31)) FROM (SELECT story FROM {kind} WHERE key = k.value "
+            "AND stamp BETWEEN ?2 AND ?3 ORDER BY stamp LIMIT ?4) c "
+            "JOIN stories s ON s.sid = c.story) FROM json_each(?1) k",
+            (_json(signed(keys)), max(low, -1e300), min(high, 1e300), cap),
+        ).fetchall()
+        carriers = {}
+        for key, (_, members) in zip(keys.tolist(), found):
+            if members:
+                pairs = (member.split("\x1e") for member in members.split("\x1f"))
+                carriers[int(key)] = [(story_id, cluster or None) for story_id, cluster in pairs]
+        return carriers
 
     def linked(self, ids: Iterable[str]) -> set[str]:
         found = self.db.execute(

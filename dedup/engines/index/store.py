@@ -99,6 +99,10 @@ def entry_keys(fingerprint: Fingerprint) -> tuple[np.ndarray, np.ndarray]:
     return fingerprint.anchors, units[units != 0]
 
 
+ANCHORS, UNITS = "anchors", "units"
+"""The two kinds of keys a story is found by (``entry_keys``)."""
+
+
 class Store(ABC):
     """What the index logic needs from a backend; each method reads or writes only the rows
     it names, so no operation costs more than the stories it concerns."""
@@ -138,11 +142,12 @@ class Store(ABC):
     def by_content(self, digest: bytes, outlet_key: str) -> Row | None: ...
 
     @abstractmethod
-    def sharing(
-        self, anchors: np.ndarray, units: np.ndarray, low: float, high: float, cap: int
-    ) -> set[str]:
-        """Stored stories stamped in [low, high] carrying one of the anchors or unit band
-        keys (uint64): for each key its ``cap`` earliest carriers at most."""
+    def carriers(
+        self, kind: str, keys: np.ndarray, low: float, high: float, cap: int
+    ) -> dict[int, list[tuple[str, str | None]]]:
+        """Stored stories stamped in [low, high] carrying each key (uint64) of ``kind``
+        (``ANCHORS`` or ``UNITS``), with their cluster: the ``cap`` earliest at most; keys
+        nobody carries are left out."""
 
     @abstractmethod
     def linked(self, ids: Iterable[str]) -> set[str]:
