@@ -390,3 +390,67 @@ def test_the_readme_crontab_emits_exactly_the_stories_with_no_earlier_copy(tmp_p
     assert second.exit_code == 0 and second.stdout == "", second.output
     moved = {path.name for path in copies.rglob("*")}
     assert moved and all(Path(where).exists() for where in wanted if os.sep in where)
+
+
+def test_verdicts_that_cannot_be_written_leave_their_batch_uncommitted(tmp_path):
+    """A full disk or a closed standard output fails the run (exit 74) before the batch
+    whose verdicts were lost is committed: the next run reports those stories again."""
+    db = tmp_path / "wire.db"
+    env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT)}
+    with open("/dev/full", "w") as full:
+        failed = subprocess.run(
+            [sys.executable, "-m", "dedup", "ingest", "--db", str(db), str(SAMPLES / "wire"),
+             "--batch", "1"], env=env, stdout=full, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+    assert failed.returncode == exitcodes.OUTPUT, failed.stderr
+    assert "Traceback" not in failed.stderr and len(failed.stderr.splitlines()) == 1
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*) FROM stories").fetchone() == (0,)
+    closed = subprocess.run(
+        ["sh", "-c", f'"{sys.executable}" -m dedup ingest --db "{db}" "{WIRE}" >&-'],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert closed.returncode == exitcodes.OUTPUT, closed.stderr
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*) FROM stories").fetchone() == (0,)
+    again = run("ingest", "--db", str(db), str(WIRE))
+    assert again.exit_code == 0 and again.stdout.startswith("new")
+
+
+def test_a_db_path_that_is_not_an_index_is_left_untouched(tmp_path):
+    """No lock file is made beside a file that is not an index, nothing is written into
+    it, and a folder that does not exist is an error, not created."""
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    for command in (("ingest", str(WIRE)), ("check", str(WIRE)), ("prune", "--older-than", "1d"),
+                    ("stats",)):  # fmt: skip
+        result = run(command[0], "--db", str(passwd), *command[1:])
+        assert result.exit_code == exitcodes.INDEX, result.output
+        assert "not a wire-dedup index" in result.stderr and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["passwd"]
+    assert passwd.read_text() == "root:x:0:0:root:/root:/bin/bash\n"
+    folder = run("ingest", "--db", str(tmp_path / "no" / "such" / "wire.db"), str(WIRE))
+    assert folder.exit_code == exitcodes.INDEX and "no folder" in folder.stderr
+    assert not (tmp_path / "no").exists()
+    directory = run("ingest", "--db", str(tmp_path), str(WIRE))
+    assert directory.exit_code == exitcodes.INDEX and "not a file" in directory.stderr
+
+
+def test_damaged_index_rows_exit_5_with_one_line(tmp_path):
+    db = tmp_path / "wire.db"
+    assert run("ingest", "--db", str(db), str(WIRE), str(RADIO), "--window", "0").exit_code == 0
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE texts SET body = x'00112233'")
+    diff = run("check", "--db", str(db), str(RADIO), "--diff", "--window", "0")
+    assert diff.exit_code == exitcodes.INDEX and "stored text" in diff.stderr, diff.output
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE prints SET data = x'00112233'")
+    printed = run("check", "--db", str(db), str(RADIO), "--window", "0")
+    assert printed.exit_code == exitcodes.INDEX and "fingerprint" in printed.stderr
+    for settings in ("{not json", "[1, 2]", '{"shingle": "five"}'):
+        with sqlite3.connect(db) as raw:
+            raw.execute("UPDATE meta SET value = ? WHERE name = 'settings'", (settings,))
+        result = run("check", "--db", str(db), str(RADIO))
+        assert result.exit_code == exitcodes.INDEX, (settings, result.output)
+        assert "settings" in result.stderr and len(result.stderr.splitlines()) == 1
+        assert "Traceback" not in result.output

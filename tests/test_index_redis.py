@@ -148,3 +148,11 @@ def test_redis_through_the_cli(url, tmp_path):
     down = runner.invoke(cli, ["stats", "--db", unreachable])
     assert down.exit_code == exitcodes.INDEX and "cannot reach" in down.stderr
     assert Path(tmp_path).exists()
+
+
+def test_a_redis_url_with_a_bad_port_is_a_usage_error():
+    runner = CliRunner()
+    for url in ("redis://127.0.0.1:99999/0", "redis://127.0.0.1:port/0", "redis://h:6379/db"):
+        result = runner.invoke(cli, ["stats", "--db", url])
+        assert result.exit_code == exitcodes.USAGE, (url, result.output)
+        assert url in result.output and "Traceback" not in result.output
