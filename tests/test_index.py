@@ -353,3 +353,27 @@ def test_a_write_thru_of_the_same_outlet_is_an_update(tmp_path):
             assert verdicts["a-2"].match.kind == "near-duplicate"
             assert (verdicts["p-1"].status, verdicts["p-1"].copies) == (COPY, "a-1")
             assert index.stats()["stories"] == 3  # both versions are kept
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_hard_corpus_ingested_in_shuffled_runs_stores_the_clusters_of_scan(tmp_path, seed):
+    """The clusters the index stores as it goes (re-formed at every batch around what it
+    touched) are those a scan of everything finds: generated copies, rewrites, boilerplate
+    and near misses, ingested in shuffled runs of shuffled batches."""
+    from benchmarks import synth
+
+    corpus = tmp_path / "corpus.jsonl"
+    synth.write_corpus(corpus, 300, seed=7, mix=synth.HARD, words=300)
+    stories, _ = load([str(corpus)])
+    expected = scan_stories(stories)
+    wanted = {member.id: cluster.id for cluster in expected.clusters for member in cluster.members}
+    random.Random(seed).shuffle(stories)
+    db = str(tmp_path / "wire.db")
+    for start in range(0, len(stories), 60):
+        with open_index(db, create=True, window=None) as index:
+            list(index.ingest(stories[start : start + 60], batch=25))
+    with open_index(db, window=None) as index:
+        rows = index.store.rows(story.id for story in stories)
+        stored = {story_id: row.cluster for story_id, row in rows.items() if row.cluster}
+        assert stored == wanted
+        assert index.stats()["clusters"] == len(expected.clusters) > 20
