@@ -86,9 +86,11 @@ class Fingerprint:
     def unit_words(self) -> list[list[str]]:
         """Each unit's words, numbers left out (two reports of one event share numbers
         without sharing a sentence)."""
-        words = [token for token in self.text.split() if token > PARAGRAPH_BREAK]  # no marks
+        # Marks are tokens of their own: without their characters, split() drops them.
+        text = self.text
+        words = text.replace(STOP, "").replace(CLAUSE, "").replace(PARAGRAPH_BREAK, "").split()
         spans = self.units.tolist()
-        if not _DIGIT.search(self.text):
+        if not _DIGIT.search(text):
             return [words[low:high] for low, high in spans]
         has_digit = _DIGIT.search  # a word of letters only holds none: a quick test first
         evidence = [word if word.isalpha() or not has_digit(word) else None for word in words]
@@ -158,13 +160,14 @@ def hash_tokens(tokens: list[str]) -> np.ndarray:
         cache.clear()
     if not cache:
         cache.update({STOP: 1, CLAUSE: 2, PARAGRAPH_BREAK: 3})
-    found = list(map(cache.get, tokens))
-    if None in found:  # tokens not seen before: hash each distinct one once
-        for token in set(tokens).difference(cache):
-            digit = _DIGIT_BIT if _DIGIT.search(token) else 0
-            cache[token] = zlib.crc32(token.encode("utf-8", "surrogatepass")) | 1 << 32 | digit
-        found = list(map(cache.get, tokens))
-    return np.array(found, dtype=np.uint64)
+    try:
+        return np.fromiter(map(cache.get, tokens), dtype=np.uint64, count=len(tokens))
+    except TypeError:  # a token not seen before (cache.get gave None)
+        pass
+    for token in set(tokens).difference(cache):  # each distinct new token, once
+        digit = _DIGIT_BIT if _DIGIT.search(token) else 0
+        cache[token] = zlib.crc32(token.encode("utf-8", "surrogatepass")) | 1 << 32 | digit
+    return np.fromiter(map(cache.get, tokens), dtype=np.uint64, count=len(tokens))
 
 
 def shingle_hashes(words: list[str], size: int) -> np.ndarray:
