@@ -1,0 +1,95 @@
+"""The core's faster forms give exactly what their plain definitions give: usable units of
+all stories at once, unit words, token hashes and the shared-gram counts of the rewrite
+decision (the scan's outputs must not change when the core gets faster)."""
+
+from __future__ import annotations
+
+import random
+import re
+import zlib
+
+import numpy as np
+from conftest import VOCABULARY, make_story, paragraphs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.detect import rewrite
+from dedup.detect.fingerprint import Fingerprinter, hash_tokens
+from dedup.detect.verify import sentences, usable_units, usable_units_all
+from dedup.read.text import CLAUSE, PARAGRAPH_BREAK, STOP
+from dedup.settings import DEFAULT
+
+
+def stories_with_numbers(seed: int, count: int) -> list:
+    rng = random.Random(seed)
+    made = []
+    for number in range(count):
+        texts = paragraphs(seed * 100 + number, rng.randint(0, 8))
+        texts = [
+            " ".join(
+                word if rng.random() > 0.05 else f"{rng.randint(1, 99)}.{rng.randint(0, 9)}"
+                for word in text.split()
+            )
+            for text in texts
+        ]
+        made.append(make_story(f"s{number}", texts))
+    return made
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), share=st.floats(0.0, 1.0))
+def test_usable_units_of_all_stories_at_once_are_those_of_each(seed, share):
+    prints = Fingerprinter().batch(stories_with_numbers(seed, 12))
+    rng = np.random.default_rng(seed)
+    removed = []
+    for print_ in prints:
+        mine = np.unique(print_.shingles)
+        taken = mine[rng.random(len(mine)) < share]
+        stray = rng.integers(0, 2**32, rng.integers(0, 4), dtype=np.uint64).astype(np.uint32)
+        removed.append(
+            np.unique(np.concatenate((taken, stray))) if rng.random() < 0.7 else mine[:0]
+        )
+    together = usable_units_all(prints, removed, DEFAULT.shingle)
+    one_by_one = [usable_units(p, gone, DEFAULT.shingle) for p, gone in zip(prints, removed)]
+    assert len(together) == len(one_by_one)
+    for a, b in zip(together, one_by_one):
+        assert a.dtype == b.dtype and a.tolist() == b.tolist()
+    assert usable_units_all([], [], DEFAULT.shingle) == []
+
+
+def test_unit_words_leave_out_marks_and_words_holding_a_digit():
+    number_word = re.compile(r"\S*\d\S*")
+    for print_ in Fingerprinter().batch(stories_with_numbers(3, 40)):
+        words = print_.text
+        for mark in (STOP, CLAUSE, PARAGRAPH_BREAK):
+            words = words.replace(mark, " ")
+        words = words.split()
+        expected = [
+            number_word.sub("", " ".join(words[low:high])).split()
+            for low, high in print_.units.tolist()
+        ]
+        assert print_.unit_words() == expected
+
+
+def test_token_hashes_are_crc32_with_flags_whether_cached_or_new():
+    tokens = [*VOCABULARY[:50], "x1", "２０２４", STOP, "новость", *VOCABULARY[:50], CLAUSE]
+    expected = [
+        {STOP: 1, CLAUSE: 2, PARAGRAPH_BREAK: 3}.get(token)
+        or zlib.crc32(token.encode()) | 1 << 32 | (1 << 33 if re.search(r"\d", token) else 0)
+        for token in tokens
+    ]
+    assert hash_tokens(tokens).tolist() == expected
+    assert hash_tokens(tokens).tolist() == expected  # now from the cache
+    assert hash_tokens([]).dtype == np.uint64
+
+
+def test_shared_grams_searched_once_equal_the_two_sided_search():
+    prints = Fingerprinter().batch(stories_with_numbers(5, 10))
+    prepared = [sentences(p, np.zeros(0, dtype=np.uint32)) for p in prints]
+    prepared.append(rewrite.Sentences.of([]))
+    prepared.append(rewrite.Sentences.of([["ab"], ["one", "two", "three"]]))
+    for a in prepared:
+        for b in prepared:
+            plain = rewrite._shared(a.grams, b.grams, len(a.sizes), len(b.sizes))
+            quick = rewrite._shared_units(a, b)
+            assert plain.dtype == quick.dtype and plain.tolist() == quick.tolist()
