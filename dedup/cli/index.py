@@ -187,11 +187,15 @@ def ingest(
     quiet: bool,
     **values: Any,
 ) -> None:
-    """Add the stories in INPUT to the index, saying of each whether it is new, a copy of
-    one already indexed, already indexed, or an updated version (same id, new text).
+    """Add the stories in INPUT to the index, saying of each whether it is new, a copy
+    (linked to a story seen before it), already indexed, or an updated version (same id with
+    new text, or a near-duplicate of the same outlet's earlier story).
 
-    Each story is judged against everything indexed before it, within --window. Stories
-    are reported once their batch is committed; a story's text is stored with it.
+    The stories of a run are judged in date order, against everything indexed and the
+    earlier stories of the run, within --window: a run over a folder says what a scan of it
+    says. An original that arrives after its copies is a copy (of the earliest of them), and
+    the origin of its cluster. Each batch is committed once its stories are reported; a
+    story's text is stored with it.
     """
     changes = settings_changes(values)
     reporter = Reporter(quiet)
@@ -268,7 +272,7 @@ def check(
     **values: Any,
 ) -> None:
     """Say whether each story in INPUT is new or a copy of one already indexed, without
-    changing the index.
+    changing the index: what ingest would say of it alone.
 
     Exit code 0: every story is new; 1: at least one is a copy, or already indexed; 3: an
     input could not be read. The diff (--diff) uses the text stored in the index, so it

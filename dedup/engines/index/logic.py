@@ -620,7 +620,8 @@ def _without(fingerprint: Fingerprint, common: np.ndarray) -> Fingerprint:
     if not len(common):
         return fingerprint
     keys = fingerprint.unit_keys
-    gone = np.isin(keys, common)
+    at = np.minimum(np.searchsorted(common, keys), len(common) - 1)
+    gone = common[at] == keys
     if not gone.any():
         return fingerprint
     return replace(fingerprint, unit_keys=np.where(gone, np.uint64(0), keys))
