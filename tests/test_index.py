@@ -61,6 +61,10 @@ def test_samples_ingested_in_shuffled_batches_cluster_exactly_like_scan(tmp_path
     with open_index(db, window=None) as index:
         got = index.scan()
         assert output.scan_json(got, singletons=True) == output.scan_json(expected, True)
+        # and the clusters it stored as it went are those too
+        wanted = {m.id: cluster.id for cluster in expected.clusters for m in cluster.members}
+        rows = index.store.rows(story.id for story in stories)
+        assert {story_id: row.cluster for story_id, row in rows.items() if row.cluster} == wanted
         # check gives, for every story, exactly the links the scan verified for it
         neighbours = _neighbours(expected)
         for verdict in index.check(stories):
