@@ -5,9 +5,9 @@ as its own ``python -m dedup scan`` process, so the Spark figure includes starti
 The table also says whether the two engines gave identical clusters (same member rows, in
 the same order), which is the Spark engine's promise.
 
-    python benchmarks/spark_speed.py                    # 100,000 stories
+    python benchmarks/spark_speed.py                    # 20,000 stories (make bench-spark)
+    python benchmarks/spark_speed.py --sizes 100000     # larger
     python benchmarks/spark_speed.py --full             # and 1,000,000 (hours on 2 cores)
-    python benchmarks/spark_speed.py --sizes 20000      # a quick look
     python benchmarks/spark_speed.py --master 'local[8]' --jobs 8
 
 Spark in ``local[N]`` mode runs on this machine only: it measures the engine's overhead
@@ -85,7 +85,7 @@ def _count(corpus: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000])
     parser.add_argument("--full", action="store_true", help="also 1,000,000 stories")
     parser.add_argument("--master", default="local[2]", help="Spark master [local[2]]")
     parser.add_argument("--jobs", type=int, default=2, help="local engine processes [2]")

@@ -925,7 +925,8 @@ def _verify_rewrites(
     columns = ("key", "fp", "content", "removed")
     a_side = sides.select(F.col("idx").alias("a"), *(F.col(c).alias(c + "_a") for c in columns))
     b_side = sides.select(F.col("idx").alias("b"), *(F.col(c).alias(c + "_b") for c in columns))
-    joined = pairs.join(a_side, "a").join(b_side, "b")
+    # A story's pairs side by side, so that a batch prepares its sentences once.
+    joined = pairs.join(a_side, "a").join(b_side, "b").sortWithinPartitions("a", "b")
     return pairs.sparkSession.createDataFrame(
         joined.rdd.mapPartitions(partial(_decide_rewrites, settings=settings)), _MATCH_SCHEMA
     )
@@ -933,7 +934,7 @@ def _verify_rewrites(
 
 def _decide_rewrites(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]:
     """One ``verify_rewrites`` call per batch of pairs, its stories numbered in the batch."""
-    for batch in _batches(rows, 256):
+    for batch in _batches(rows, 1024):
         number: dict[int, int] = {}
         idxs: list[int] = []
         keys: list[str] = []
