@@ -427,7 +427,16 @@ def test_a_db_path_that_is_not_an_index_is_left_untouched(tmp_path):
         result = run(command[0], "--db", str(passwd), *command[1:])
         assert result.exit_code == exitcodes.INDEX, result.output
         assert "not a wire-dedup index" in result.stderr and "Traceback" not in result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["passwd"]
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as raw:
+        raw.execute("CREATE TABLE notes (text TEXT)")
+    for version in (0, SCHEMA_VERSION - 1):
+        with sqlite3.connect(other) as raw:
+            raw.execute(f"PRAGMA user_version = {version}")
+        result = run("ingest", "--db", str(other), str(WIRE))
+        assert result.exit_code == exitcodes.INDEX, result.output
+    assert "rebuild" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db", "passwd"]
     assert passwd.read_text() == "root:x:0:0:root:/root:/bin/bash\n"
     folder = run("ingest", "--db", str(tmp_path / "no" / "such" / "wire.db"), str(WIRE))
     assert folder.exit_code == exitcodes.INDEX and "no folder" in folder.stderr

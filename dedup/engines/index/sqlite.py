@@ -131,6 +131,7 @@ class SQLiteStore(Store):
             raise IndexUnusable(f"{path} is not a wire-dedup index (not an SQLite file)")
         try:
             self.db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+            self._refuse_foreign()  # before any lock file is made beside it
             if create:  # two runs creating one index at once: the lock makes one wait
                 with self.exclusive(timeout):
                     self._open(create)
@@ -142,6 +143,17 @@ class SQLiteStore(Store):
             raise IndexUnusable(f"{path}: cannot open the index ({err})") from None
         except sqlite3.DatabaseError as err:
             raise IndexUnusable(f"{path}: not a usable index ({err})") from None
+
+    def _refuse_foreign(self) -> None:
+        """Refuse an SQLite database that is not an index, or an index of another schema."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            if self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise IndexUnusable(
+                    f"{self.location} is an SQLite database, not a wire-dedup index"
+                )
+        elif version != SCHEMA_VERSION:
+            raise IndexUnusable(version_message(self.location, version))
 
     def _open(self, create: bool) -> None:
         db = self.db
