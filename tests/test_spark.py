@@ -139,6 +139,8 @@ def test_samples_give_the_local_engines_rows_problems_and_counts(spark, tmp_path
     assert result.stdout == ""
     assert "clusters of copies" in result.stderr and f"{corpus}:" in result.stderr
     assert part_lines(out / "members") == local.stdout.splitlines()
+    kinds = {json.loads(line)["kind"] for line in local.stdout.splitlines()}
+    assert {"rewrite", "partial", "near-duplicate"} <= kinds  # every stage gave links
     summary = json.loads((out / "summary.json").read_text())
     assert summary["summary"] == local_json["summary"]
     assert summary["summary"]["boilerplate_texts"] > 0
