@@ -65,14 +65,12 @@ class Sentences:
         return self.sizes.sum()
 
     @cached_property
-    def lookup(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(each packed gram's gram and unit; the distinct grams, where each first occurs,
-        in how many units): what ``_shared_units`` searches, made once per story."""
+    def lookup(self) -> tuple[np.ndarray, np.ndarray]:
+        """(the distinct grams; where each one's run of packed grams starts in ``grams``,
+        and the end): what ``_shared_units`` searches, made once per story."""
         gram = self.grams & _GRAM_MASK
-        unit = (self.grams & _UNIT_MASK).astype(np.int64)
-        first = np.flatnonzero(np.concatenate(([True], gram[1:] != gram[:-1])))[: len(gram)]
-        count = np.diff(np.append(first, len(gram)))
-        return gram, unit, gram[first], first, count
+        starts = np.flatnonzero(np.concatenate(([True], gram[1:] != gram[:-1])))[: len(gram)]
+        return gram[starts], np.append(starts, len(gram)).astype(np.int32)
 
     def pairs(self) -> np.ndarray:
         """Packed grams of each pair of adjacent units (j, j + 1), numbered j."""
@@ -195,19 +193,20 @@ def _shared_units(a: Sentences, b: Sentences) -> np.ndarray:
     """``_shared(a.grams, b.grams, ...)``, searching among b's distinct grams (made once per
     story, ``Sentences.lookup``) with one binary search instead of two."""
     rows, columns = len(a.sizes), len(b.sizes)
-    gram_a, unit_a, _, _, _ = a.lookup
-    _, unit_b, distinct_b, first_b, count_b = b.lookup
-    if not len(distinct_b) or not len(gram_a):
+    distinct_b, bounds_b = b.lookup
+    if not len(distinct_b) or not len(a.grams):
         return np.zeros((rows, columns))
+    gram_a = a.grams & _GRAM_MASK
     at = np.searchsorted(distinct_b, gram_a)
     at[at == len(distinct_b)] = 0
-    hits = np.where(distinct_b[at] == gram_a, count_b[at], 0)
+    left = bounds_b[at]
+    hits = np.where(distinct_b[at] == gram_a, bounds_b[at + 1] - left, 0)
     total = int(hits.sum())
     if not total:
         return np.zeros((rows, columns))
-    row = np.repeat(unit_a, hits)
-    start = np.repeat(first_b[at] - (np.cumsum(hits) - hits), hits)
-    column = unit_b[np.arange(total) + start]
+    row = np.repeat((a.grams & _UNIT_MASK).astype(np.int64), hits)
+    start = np.repeat(left - (np.cumsum(hits) - hits), hits)
+    column = (b.grams[np.arange(total) + start] & _UNIT_MASK).astype(np.int64)
     return np.bincount(row * columns + column, minlength=rows * columns).reshape(rows, columns)
 
 

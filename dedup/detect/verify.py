@@ -251,8 +251,15 @@ def verify_rewrites(
 
     matches = []
     first, second = unpack_pairs(pairs)
-    for a, b in zip(first.tolist(), second.tolist()):
+    firsts, seconds = first.tolist(), second.tolist()
+    last_use = {}
+    for at, (a, b) in enumerate(zip(firsts, seconds)):
+        last_use[a] = last_use[b] = at
+    for at, (a, b) in enumerate(zip(firsts, seconds)):
         found = decide_rewrite(units_of(a), units_of(b), settings)
+        for story in (a, b):  # a story's prepared units are let go after its last pair
+            if last_use[story] == at:
+                prepared.pop(story, None)
         if not found.linked:
             continue
         shared = overlap(content[a], content[b])
