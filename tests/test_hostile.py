@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -45,10 +44,9 @@ def story_text(item: Story | InputProblem) -> str:
 # -- entities ------------------------------------------------------------------------------
 
 
-def test_billion_laughs_fails_fast_with_a_clear_error():
-    started = time.perf_counter()
+def test_billion_laughs_is_refused_before_expansion():
+    # Refused on the declaration itself, so nothing is expanded (the cost is in benchmarks).
     [problem] = read_all(FIXTURES / "billion-laughs.xml")
-    assert time.perf_counter() - started < 2.0
     assert isinstance(problem, InputProblem) and REFUSED in problem.reason
 
 
@@ -59,9 +57,8 @@ def test_quadratic_blowup_is_refused_too(tmp_path):
         f'<?xml version="1.0"?><!DOCTYPE nitf [<!ENTITY big "{big}">]>'
         f"<nitf><body><body.content><p>{refs}</p></body.content></body></nitf>"
     )
-    started = time.perf_counter()
     [problem] = read_all(tmp_path / "blowup.xml")
-    assert time.perf_counter() - started < 2.0 and REFUSED in problem.reason
+    assert isinstance(problem, InputProblem) and REFUSED in problem.reason
 
 
 @pytest.mark.parametrize("name", ["xxe-file.xml", "xxe-parameter.xml", "xxe-feed.rss"])
