@@ -381,3 +381,22 @@ def test_a_hard_corpus_ingested_in_shuffled_runs_stores_the_clusters_of_scan(tmp
         stored = {story_id: row.cluster for story_id, row in rows.items() if row.cluster}
         assert stored == wanted
         assert index.stats()["clusters"] == len(expected.clusters) > 20
+
+
+def test_links_copy_leaves_rewrites_out_of_ingest_and_check(tmp_path):
+    pair = [str(SAMPLES / "ebc" / "grisling-coal.json"),
+            str(SAMPLES / "wire" / "meridian" / "grisling-coal.txt")]  # fmt: skip
+    stories, _ = load(pair)
+    for links, kind in (("all", "rewrite"), ("copy", None)):
+        db = str(tmp_path / f"{links}.db")
+        with open_index(db, create=True, changes={"links": links}, window=None) as index:
+            verdicts = {v.story.id: v for v in index.ingest(stories)}
+            later = max(stories, key=lambda story: story.sort_key).id
+            found = verdicts[later].match.kind if verdicts[later].match else None
+            assert found == kind and verdicts[later].status == (COPY if kind else NEW)
+        other = tuple(s.id for s in stories if s.id != later)
+        for asked in ("all", "copy"):  # check judges with this run's settings
+            with open_index(db, changes={"links": asked}, window=None) as index:
+                (checked,) = index.check([s for s in stories if s.id == later])
+            assert checked.status == INDEXED
+            assert checked.matches == (other if asked == "all" else ())

@@ -390,7 +390,10 @@ class RedisStore(Store):
                 if row.cluster:
                     clusters.add(row.cluster)
                     clustered += 1
-        matches = sum(self.r.hlen(self._k("m", story_id)) for story_id in ids) // 2
+        pipe = self.r.pipeline(transaction=False)
+        for story_id in ids:
+            pipe.hlen(self._k("m", story_id))
+        matches = sum(pipe.execute()) // 2
         return {
             "stories": len(stamps),
             "clusters": len(clusters),
