@@ -219,6 +219,18 @@ def test_report_writes_one_self_contained_file_and_never_overwrites(tmp_path, sa
     assert run("report", "--html", str(tmp_path / "no" / "x.html"), str(SAMPLES)).exit_code == 2
 
 
+def test_report_rows_say_how_each_copy_reused_and_leave_boilerplate_out(samples_scan):
+    page = report_html(samples_scan)
+    rows = re.findall(r"<tr><th scope=\"row\">.*?</tr>", page)
+    radio = next(row for row in rows if "radiovell-oss-floods" in row)
+    # As in show: the station's chrome is its boilerplate, so only its own reporting is added.
+    assert 'data-label="added">7<' in radio and 'data-label="how">copy<' in radio
+    links = [m.link for c in samples_scan.clusters for m in c.members if m.link]
+    assert sorted(re.findall(r'data-label="how">(\w+)<', page)) == sorted(
+        links + ["origin"] * len(samples_scan.clusters)
+    )
+
+
 def test_report_escapes_story_text(tmp_path):
     shared = paragraphs(1, 4)
     hostile = '<script>alert("x")</script> & <b>bold</b>'

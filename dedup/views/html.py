@@ -24,6 +24,7 @@ from dedup.views.maps import (
     Column,
     ScanSource,
     clip,
+    cluster_boilerplate,
     cluster_map,
     delay,
     name,
@@ -48,15 +49,27 @@ def report_html(
     (the scan itself by default; an index later)."""
     source = source or ScanSource(result)
     stories = source.stories()
-    maps = [cluster_map(cluster, stories) for cluster in source.clusters()]
+    maps = [
+        cluster_map(
+            cluster,
+            stories,
+            cluster_boilerplate(cluster, stories, result.boilerplate, result.settings),
+        )
+        for cluster in source.clusters()
+    ]
     stamp = (generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     settings = result.settings
     meta = (
         f"Generated {stamp} by wire-dedup {_version()}"
         + (f" from {', '.join(inputs)}" if inputs else "")
-        + f". Linked when resemblance ≥ {settings.near_duplicate}, or at least "
-        f"{settings.min_shared} shared shingles making up ≥ {settings.min_containment:.0%} "
-        "of the smaller story."
+        + f". A copy repeats at least {settings.min_containment:.0%} of the smaller story "
+        "word for word"
+        + (
+            "; only verbatim copies are linked."
+            if settings.links == "copy"
+            else f"; a rewrite retells at least {settings.rewrite_coverage:.0%} of it in "
+            "close counterparts of the other's sentences, in order."
+        )
     )
     parts = [
         "<!doctype html>",
@@ -169,6 +182,7 @@ def _runs_table(cmap: ClusterMap) -> str:
         f'<td class="who">{_who(origin.outlet, origin.id, origin.url)}</td>'
         f"{timing(origin, 'origin')}"
         f'<td colspan="4" class="bar-cell">{_bar_origin(cmap)}</td>'
+        '<td class="link" data-label="how">origin</td>'
         f'<td class="num reuse" data-label="reuse">{origin.reuse:.0%}</td></tr>'
     ]
     for number, column in enumerate(cmap.columns, 1):
@@ -182,6 +196,7 @@ def _runs_table(cmap: ClusterMap) -> str:
             f'<td class="num reworded" data-label="reworded">{column.count("reworded")}</td>'
             f'<td class="num cut" data-label="cut">{column.count("cut")}</td>'
             f'<td class="num added" data-label="added">{len(column.additions)}</td>'
+            f'<td class="link" data-label="how">{escape(member.link or "")}</td>'
             f'<td class="num reuse" data-label="reuse">{member.reuse:.0%}</td></tr>'
         )
     when_head = '<th scope="col">Published</th><th scope="col">After</th>' if dated else ""
@@ -191,6 +206,8 @@ def _runs_table(cmap: ClusterMap) -> str:
         '<th scope="col" class="num kept">Kept</th>'
         '<th scope="col" class="num reworded">Reworded</th>'
         '<th scope="col" class="num cut">Cut</th><th scope="col" class="num added">Added</th>'
+        '<th scope="col" title="copy: reused word for word; rewrite: retold sentence by '
+        'sentence; update: a later version of the same outlet’s story">How</th>'
         '<th scope="col" class="num" title="Share of the story’s text found in the origin; '
         'for the origin, found in any copy">Reuse</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
