@@ -146,20 +146,28 @@ class SQLiteStore(Store):
 
     def _refuse_foreign(self) -> None:
         """Refuse an SQLite database that is not an index, or an index of another schema."""
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        version, tables = self._layout()
         if version == 0:
-            if self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            if tables:
                 raise IndexUnusable(
                     f"{self.location} is an SQLite database, not a wire-dedup index"
                 )
         elif version != SCHEMA_VERSION:
             raise IndexUnusable(version_message(self.location, version))
 
+    def _layout(self) -> tuple[int, int]:
+        """The schema version and the number of tables, read together: a run making the
+        index commits both at once, so another run never sees one without the other."""
+        found = self.db.execute(
+            "SELECT (SELECT user_version FROM pragma_user_version), "
+            "(SELECT count(*) FROM sqlite_master)"
+        ).fetchone()
+        return int(found[0]), int(found[1])
+
     def _open(self, create: bool) -> None:
         db = self.db
-        version = db.execute("PRAGMA user_version").fetchone()[0]
+        version, tables = self._layout()
         if version == 0:
-            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if tables:
                 raise IndexUnusable(
                     f"{self.location} is an SQLite database, not a wire-dedup index"
