@@ -645,26 +645,26 @@ def _boilerplate(
     from pyspark.sql import functions as F
 
     spark = stories.sparkSession
-    texts = (
+    texts = (  # a text is named by its set of carriers: the same on any recomputation
         carriers.where(F.size("carriers") >= settings.boilerplate_min)
         .groupBy("carriers")
         .agg(F.collect_list("head").alias("heads"))
-        .withColumn("text", F.monotonically_increasing_id())
         .persist()
     )
     compared = (
         texts.select(
-            "text", F.posexplode(F.slice("carriers", 1, settings.widely_shared)).alias("at", "idx")
+            "carriers",
+            F.posexplode(F.slice("carriers", 1, settings.widely_shared)).alias("at", "idx"),
         )
         .join(stories.select("idx", "outlet_key", "sset"), "idx")
-        .groupBy("text")
+        .groupBy("carriers")
         .agg(F.array_sort(F.collect_list(F.struct("at", "outlet_key", "sset"))).alias("compared"))
     )
     decided = spark.createDataFrame(
         compared.rdd.mapPartitions(partial(_decide_boilerplate, settings=settings)),
-        "text long, common binary",
+        "carriers array<long>, common binary",
     )
-    found = texts.join(decided, "text").select("carriers", "heads", "common").persist()
+    found = texts.join(decided, "carriers").select("carriers", "heads", "common").persist()
     found.count()
     texts.unpersist()
     removed = spark.createDataFrame(
@@ -678,14 +678,14 @@ def _boilerplate(
     return removed, heads, found
 
 
-def _decide_boilerplate(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int, bytes]]:
+def _decide_boilerplate(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]:
     """``is_boilerplate`` on each repeated text; yields the boilerplate ones' shingles."""
     for row in rows:
         outlets = [carrier.outlet_key for carrier in row.compared]
         sets = [_array(carrier.sset) for carrier in row.compared]
         common = is_boilerplate(range(len(sets)), outlets, sets.__getitem__, settings)
         if common is not None:
-            yield row.text, common.astype("<u4").tobytes()
+            yield row.carriers, common.astype("<u4").tobytes()
 
 
 def _united(row: Any) -> tuple[int, bytes]:
