@@ -501,7 +501,10 @@ class Index:
         context -= core | exclude
         rows.update(store.rows(context))
         prints.update(store.fingerprints(context))
-        pairs = [(row.story(), _without(prints[row.id], common), row.stamp, row.outlet_key)
+        # The context is there for the boilerplate rule: its own rewrites were decided when
+        # it came, so its unit keys are left out (no rewrite candidate is made of it).
+        pairs = [(row.story(), _without(prints[row.id], common if row.id in core else None),
+                  row.stamp, row.outlet_key)
                  for row in rows.values() if row.id in prints]  # fmt: skip
         pairs += [(i.story, _without(i.fingerprint, common), i.stamp, i.outlet_key) for i in fresh]
         pairs.sort(key=lambda pair: pair[0].sort_key)
@@ -615,8 +618,10 @@ class _EmptyContent(dict):  # type: ignore[type-arg]
         return _NO_CONTENT
 
 
-def _without(fingerprint: Fingerprint, common: np.ndarray) -> Fingerprint:
-    """A fingerprint whose unit band keys in ``common`` (sorted) are no keys (0)."""
+def _without(fingerprint: Fingerprint, common: np.ndarray | None) -> Fingerprint:
+    """A fingerprint whose unit band keys in ``common`` (sorted; None: all) are no keys (0)."""
+    if common is None:
+        return replace(fingerprint, unit_keys=np.zeros_like(fingerprint.unit_keys))
     if not len(common):
         return fingerprint
     keys = fingerprint.unit_keys
