@@ -370,6 +370,7 @@ class Index:
             seeds = store.linked(replaced) - set(replaced)
             store.remove(replaced)
         judged = self._judge(fresh, exclude=set(), seeds=seeds)
+        store.keepalive()  # a lock with a lease outlives a long decision
         mine = {item.story.id for item in fresh}
         verdicts = [self._verdict(item, judged, mine) for item in fresh]
         store.add(
