@@ -197,7 +197,9 @@ def test_jsonl_on_stdin_with_configurable_fields(seeds):
 
 
 def test_settings_are_options_and_bad_values_are_usage_errors(seeds):
-    strict = run("scan", *map(str, seeds), "--min-containment", "0.9", "--format", "json")
+    strict = run(
+        "scan", *map(str, seeds), "--min-containment", "0.9", "--links", "copy", "--format", "json"
+    )
     assert json.loads(strict.stdout)["summary"]["clusters"] == 0
     assert run("scan", *map(str, seeds), "--near-duplicate", "1.5").exit_code == exitcodes.USAGE
     assert run("scan").exit_code == exitcodes.USAGE

@@ -244,7 +244,7 @@ def test_thresholds_are_settings():
     web = paragraphs(2, 3) + wire[2:5] + paragraphs(3, 14)
     stories = [make_story("wire", wire), make_story("web", web)]
     assert scan_stories(stories).clusters
-    strict = Settings(min_containment=0.5)
+    strict = Settings(min_containment=0.5, rewrite_coverage=0.5)
     assert not scan_stories(stories, strict).clusters
 
 
@@ -439,12 +439,13 @@ def test_the_rewrite_window_is_one_function_over_item_date_spans():
     from dedup.detect.candidates import rewrite_candidates, within_window
 
     settings = Settings(rewrite_window=3)
-    low = np.array([10.0, 12.0, 20.0, np.inf])
-    high = np.array([11.0, 12.5, 20.0, -np.inf])
+    low = np.array([10.0, 12.0, 20.0, -np.inf])
+    high = np.array([11.0, 12.5, 20.0, np.inf])
     a, b = np.array([0, 0, 1, 0]), np.array([1, 2, 2, 3])
     kept = within_window(low[a], high[a], low[b], high[b], settings)
-    assert kept.tolist() == [True, False, False, False]  # an undated item is never near
-    keys = [np.array([5, 6, 7], dtype=np.uint64)] * 3
-    days = np.array([10.0, 12.0, 20.0])
-    pairs = rewrite_candidates(keys, np.arange(3), days, settings)
-    assert pairs.tolist() == pack_pairs([0], [1]).tolist()
+    assert kept.tolist() == [True, False, False, True]  # an undated item spans all time
+    keys = [np.array([5, 6, 7], dtype=np.uint64)] * 4
+    days = np.array([10.0, 12.0, 20.0, np.nan])
+    pairs = rewrite_candidates(keys, np.arange(4), days, settings)
+    # 0-1 are near; the undated story 3 may be a rewrite of any of them; 0-2 and 1-2 are not.
+    assert pairs.tolist() == pack_pairs([0, 0, 1, 2], [1, 3, 3, 3]).tolist()

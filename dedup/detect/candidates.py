@@ -131,8 +131,8 @@ def rewrite_candidates(
     """Pairs of items worth a rewrite decision, packed (``pack_pairs``), sorted: items
     sharing ``REWRITE_KEYS`` band keys that at most ``COMMON_KEY`` items carry, and whose
     dates lie within ``rewrite_window`` days (``days[i]``: story i's date in days, NaN when
-    undated; an item spans its members' dates). ``unit_keys[i]`` are story i's usable band
-    keys, ``items[i]`` its item's number."""
+    undated; an item spans its members' dates, all time when it has none).
+    ``unit_keys[i]`` are story i's usable band keys, ``items[i]`` its item's number."""
     if not len(items):
         return np.zeros(0, dtype=np.int64)
     count = int(items.max()) + 1
@@ -161,6 +161,8 @@ def rewrite_candidates(
         dated = ~np.isnan(days)
         np.minimum.at(low, items[dated], days[dated])
         np.maximum.at(high, items[dated], days[dated])
+        undated = low > high
+        low[undated], high[undated] = -np.inf, np.inf
         first, second = unpack_pairs(pairs)
         pairs = pairs[within_window(low[first], high[first], low[second], high[second], settings)]
     return pairs
@@ -174,9 +176,11 @@ def within_window(
     settings: Settings = DEFAULT,
 ) -> np.ndarray:
     """Which item pairs lie at most ``rewrite_window`` days apart, given each side's earliest
-    and latest dated day (inf and -inf for an item with no dated story, which is then
-    infinitely far from any other). Engines that group items elsewhere (the Spark engine)
-    apply the window through this one function."""
+    and latest dated day. An item with no dated story spans all time (-inf to inf): the
+    window narrows the search when dates are known, and a date that is missing is no
+    evidence that two stories are far apart (scraped pages and feeds often carry none).
+    Engines that group items elsewhere (the Spark engine) apply the window through this
+    one function."""
     apart = np.maximum(low_b - high_a, low_a - high_b)
     return ~(apart > settings.rewrite_window)
 

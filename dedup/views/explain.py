@@ -708,9 +708,7 @@ def _candidate_lines(found: Explanation) -> list[tuple[str, str]]:
             ("bad", f"  copy: {c.anchors} shared anchors{plate}: no copy candidate ({why})")
         )
     window, days = "", found.settings.rewrite_window
-    if days and (found.a.date is None or found.b.date is None):
-        window = "; an undated story is one only with --rewrite-window 0"
-    elif days:
+    if days and found.a.date is not None and found.b.date is not None:
         apart = abs(found.a.date.timestamp() - found.b.date.timestamp()) / 86400
         window = f", dated at most {days} days apart: these are {apart:.1f}"
     if not c.rewrites_looked_for:
