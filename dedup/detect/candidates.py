@@ -161,8 +161,6 @@ def rewrite_candidates(
         dated = ~np.isnan(days)
         np.minimum.at(low, items[dated], days[dated])
         np.maximum.at(high, items[dated], days[dated])
-        undated = low > high
-        low[undated], high[undated] = -np.inf, np.inf
         first, second = unpack_pairs(pairs)
         pairs = pairs[within_window(low[first], high[first], low[second], high[second], settings)]
     return pairs
@@ -176,13 +174,22 @@ def within_window(
     settings: Settings = DEFAULT,
 ) -> np.ndarray:
     """Which item pairs lie at most ``rewrite_window`` days apart, given each side's earliest
-    and latest dated day. An item with no dated story spans all time (-inf to inf): the
-    window narrows the search when dates are known, and a date that is missing is no
-    evidence that two stories are far apart (scraped pages and feeds often carry none).
+    and latest dated day (inf and -inf for an item with no dated story, which then spans
+    all time): the window narrows the search when dates are known, and a missing date is
+    no evidence that two stories are far apart (scraped pages and feeds often carry none).
     Engines that group items elsewhere (the Spark engine) apply the window through this
     one function."""
+    low_a, high_a = _all_time_if_undated(low_a, high_a)
+    low_b, high_b = _all_time_if_undated(low_b, high_b)
     apart = np.maximum(low_b - high_a, low_a - high_b)
     return ~(apart > settings.rewrite_window)
+
+
+def _all_time_if_undated(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An item with no dated story (no span: ``low > high``, as inf and -inf leave it) spans
+    all time."""
+    undated = low > high
+    return np.where(undated, -np.inf, low), np.where(undated, np.inf, high)
 
 
 def _slices(keys: np.ndarray, bits: int) -> Iterator[tuple[int, int]]:

@@ -896,8 +896,8 @@ def _unit_heads(rows: Iterable[Any], bits: int, settings: Settings) -> Iterator[
 
 
 def _within_window(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int, int]]:
-    """``within_window`` on item pairs, a batch at a time (an undated item spans no days:
-    inf to -inf, as ``rewrite_candidates`` sees it)."""
+    """``within_window`` on item pairs, a batch at a time (an item with no dated story is
+    given inf to -inf, as ``rewrite_candidates`` gives it: all time to the window)."""
 
     def side(batch: list[Any], name: str, empty: float) -> np.ndarray:
         return np.array([empty if row[name] is None else row[name] for row in batch])
