@@ -169,7 +169,8 @@ def test_diff_is_side_by_side_when_wide_and_stacked_when_narrow(seeds):
     narrow = Console(width=60, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
     diff_view(alignment, narrow)
     lines = _lines(narrow)
-    assert max(map(len, lines)) <= 60
+    # The header's paths are never wrapped (they are copied into commands); the rest fits.
+    assert max(map(len, lines[2:])) <= 60
     # Stacked, a linked pair is printed once, its differences marked.
     assert sum(line.startswith("A4 = B10 [shared]") for line in lines) == 1
     assert not any(line.startswith(("A4 [", "B10 [")) for line in lines)
@@ -192,6 +193,24 @@ def test_cluster_map_fits_the_terminal(samples_scan):
         for column in range(1, len(cmap.columns) + 1):  # every copy keeps its column
             header = next(line for line in lines if line.lstrip().startswith("¶"))
             assert f" {column} " in header + " "
+
+
+def drawn_diffs(page: str) -> str:
+    """The report's side-by-side diffs as its script draws them (marked words in ``<del>``
+    on the origin's side, ``<ins>`` on the copy's), read from the JSON the page embeds."""
+    out = []
+    for blob in re.findall(r'<script type="application/json" id="diffs-\d+">(.*?)</script>', page):
+        data = json.loads(blob)
+        for diff in data["d"]:
+            for row in diff["r"]:
+                for tag, places in zip(("del", "ins"), row):
+                    for _number, index, _kind, label, spans in places:
+                        text, at, parts = data["t"][index], 0, [label, ": "]
+                        for start, end in zip(spans[::2], spans[1::2]):
+                            parts += [text[at:start], f"<{tag}>{text[start:end]}</{tag}>"]
+                            at = end
+                        out.append("".join([*parts, text[at:]]))
+    return "\n".join(out)
 
 
 def test_report_writes_one_self_contained_file_and_never_overwrites(tmp_path, samples_scan):
@@ -291,6 +310,8 @@ def test_identical_paragraphs_carry_no_mark_in_any_output(tmp_path):
     page = report_html(scan([WIRE, COURIER]))
     assert '<section class="cluster"' in page
     assert page.count("<del>") == page.count("<ins>") == 1  # the legend's examples only
+    drawn = drawn_diffs(page)
+    assert drawn.count("shared · ") == 18 and "<del>" not in drawn and "<ins>" not in drawn
 
 
 def test_changes_only_leaves_out_identical_rows(seeds):
@@ -355,8 +376,9 @@ def test_rich_and_html_mark_the_words_that_differ(seeds):
     assert STRUCK.search(shown)  # A's words struck through, even without colour
     assert "\x1b[4" in shown or ";4m" in shown or ";4;" in shown  # B's underlined
     page = report_html(scan([str(p) for p in seeds]))
-    assert "said <del>it</del> shows" in page and "said <ins>this</ins> shows" in page
-    assert "rewritten" in page
+    drawn = drawn_diffs(page)
+    assert "said <del>it</del> shows" in drawn and "said <ins>this</ins> shows" in drawn
+    assert "rewritten" in drawn
 
 
 def test_boilerplate_given_to_the_map_and_the_diff_is_neither_cut_nor_added():
