@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -232,6 +233,20 @@ def test_prune_and_stats(tmp_path):
     assert pruned.exit_code == 0 and f"pruned {stats['stories']} stories" in pruned.stdout
     assert json.loads(run("stats", "--db", db, "--format", "json").stdout)["stories"] == 0
     assert run("prune", "--db", db, "--older-than", "soon").exit_code == exitcodes.USAGE
+
+
+def test_prune_of_everything_asks_for_yes_and_stats_dates_are_iso(tmp_path):
+    db = str(tmp_path / "wire.db")
+    assert run("ingest", "--db", db, str(SAMPLES / "wire")).exit_code == 0
+    stats = json.loads(run("stats", "--db", db, "--format", "json").stdout)
+    for name in ("oldest", "newest", "last_ingest"):
+        assert datetime.fromisoformat(stats[name]).tzinfo is not None, name
+    refused = run("prune", "--db", db, "--older-than", "0")
+    assert refused.exit_code == exitcodes.USAGE and "--yes" in refused.output
+    kept = json.loads(run("stats", "--db", db, "--format", "json").stdout)["stories"]
+    assert kept == stats["stories"] > 0
+    emptied = run("prune", "--db", db, "--older-than", "0", "--yes")
+    assert emptied.exit_code == 0 and f"pruned {kept} stories" in emptied.stdout
 
 
 def test_index_errors_are_one_line_with_their_exit_code(tmp_path):

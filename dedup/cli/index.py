@@ -314,9 +314,14 @@ def check(
     help="Remove stories dated (or, undated, ingested) longer ago than this, e.g. 14d.",
 )
 @click.option("--vacuum", is_flag=True, help="Also give the freed space back to the disk.")
+@click.option("--yes", is_flag=True, help="Confirm --older-than 0, which removes every story.")
 @lock_option
-def prune(db: str | None, older_than: float, vacuum: bool, lock_timeout: float) -> None:
+def prune(db: str | None, older_than: float, vacuum: bool, yes: bool, lock_timeout: float) -> None:
     """Remove old stories from the index, with everything stored about them."""
+    if older_than <= 0 and not yes:
+        raise click.UsageError(
+            "--older-than 0 removes every story in the index; add --yes to confirm"
+        )
     with guard(), open_index_at(db, lock_timeout=lock_timeout) as index:
         removed = index.prune(older_than)
         compact = getattr(index.store, "checkpoint", None)
@@ -335,14 +340,17 @@ def stats(db: str | None, fmt: str) -> None:
     """What the index holds: stories, clusters, time span, size, settings."""
     with guard(), open_index_at(db) as index:
         data = index.stats()
+    for name in ("oldest", "newest", "last_ingest"):  # ISO 8601, as every other output
+        if data.get(name) is not None:
+            data[name] = datetime.fromtimestamp(data[name], tz=timezone.utc).isoformat(
+                timespec="seconds"
+            )
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
         return
     for name, value in data.items():
         if name == "settings":
             value = " ".join(f"{k}={v}" for k, v in value.items())
-        elif name in ("oldest", "newest", "last_ingest") and value is not None:
-            value = datetime.fromtimestamp(value, tz=timezone.utc).isoformat(timespec="seconds")
         elif name == "bytes" and value is not None:
             value = f"{value} ({value / 1e6:.1f} MB)"
         click.echo(f"{name:<12} {'-' if value is None else value}")
