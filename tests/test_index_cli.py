@@ -478,3 +478,40 @@ def test_damaged_index_rows_exit_5_with_one_line(tmp_path):
         assert result.exit_code == exitcodes.INDEX, (settings, result.output)
         assert "settings" in result.stderr and len(result.stderr.splitlines()) == 1
         assert "Traceback" not in result.output
+
+
+def test_an_index_in_a_read_only_folder_can_be_read_but_not_written():
+    import shutil
+    import tempfile
+
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # root ignores permissions: run as nobody
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: permissions cannot be tested")
+        prefix = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+    folder = Path(tempfile.mkdtemp(prefix="dedup-ro-"))
+    try:
+        db = str(folder / "wire.db")
+        assert run("ingest", "--db", db, str(SAMPLES / "wire"), str(RADIO)).exit_code == 0
+        before = (folder / "wire.db").read_bytes()
+        folder.chmod(0o555)
+        for path in folder.iterdir():
+            path.chmod(0o444)
+
+        def dedup(*args: str) -> subprocess.CompletedProcess[str]:
+            command = [*prefix, sys.executable, "-m", "dedup", *args]
+            return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+        stats = dedup("stats", "--db", db, "--format", "json")
+        assert stats.returncode == 0, stats.stderr
+        assert json.loads(stats.stdout)["stories"] > 0
+        checked = dedup("check", "--db", db, str(RADIO))
+        assert checked.returncode == exitcodes.COPY, checked.stderr
+        scanned = dedup("scan", "--db", db, "--format", "json")
+        assert scanned.returncode == 0 and json.loads(scanned.stdout)["summary"]["clusters"] > 0
+        refused = dedup("ingest", "--db", db, str(WIRE))
+        assert refused.returncode == exitcodes.INDEX and len(refused.stderr.splitlines()) == 1
+        assert (folder / "wire.db").read_bytes() == before
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)

@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -108,6 +109,31 @@ def _json(values: Iterable[Any]) -> str:
     return json.dumps(list(values))
 
 
+def _writable(path: str) -> bool:
+    """Whether this user may write the index: the file and its folder (WAL mode keeps its
+    ``-wal`` and ``-shm`` files beside it)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    return os.access(path, os.W_OK) and os.access(folder, os.W_OK)
+
+
+def _connect(path: str, timeout: float, *, writable: bool) -> sqlite3.Connection:
+    """Open the index; one this user may not write (a read-only folder, an archive mounted
+    read-only, another user's index) is opened read-only, so that ``stats``, ``check`` and
+    ``scan --db`` still read it. SQLite cannot share WAL memory from a folder it cannot
+    write: then the file is read as immutable, which is right while no one writes it."""
+    if writable:
+        return sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path))
+    try:
+        db = sqlite3.connect(uri + "?mode=ro", timeout=timeout, isolation_level=None, uri=True)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        return sqlite3.connect(
+            uri + "?immutable=1", timeout=timeout, isolation_level=None, uri=True
+        )
+
+
 class SQLiteStore(Store):
     """One SQLite file in WAL mode: readers never wait for the writer, a killed writer's
     unfinished transaction is rolled back by the next open, and ``<file>.lock`` (an
@@ -130,7 +156,7 @@ class SQLiteStore(Store):
         elif not _looks_like_sqlite(path):
             raise IndexUnusable(f"{path} is not a wire-dedup index (not an SQLite file)")
         try:
-            self.db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+            self.db = _connect(path, timeout, writable=create or _writable(path))
             self._refuse_foreign()  # before any lock file is made beside it
             if create:  # two runs creating one index at once: the lock makes one wait
                 with self.exclusive(timeout):
