@@ -118,6 +118,13 @@ def test_check_exit_codes_and_jsonl(tmp_path):
     assert rows[0]["kind"] == "partial" and rows[0]["shared"] > 30
     missing = run("check", "--db", db, str(tmp_path / "gone.txt"))
     assert missing.exit_code == exitcodes.INPUT and "gone.txt" in missing.stderr
+    # The strongest finding wins: a copy is not hidden by an input that could not be read.
+    mixed = run("check", "--db", db, str(tmp_path / "gone.txt"), str(RADIO), "--window", "0")
+    assert mixed.exit_code == exitcodes.COPY and "gone.txt" in mixed.stderr
+    assert mixed.stdout.startswith("copy")
+    new_and_missing = run("check", "--db", db, str(SAMPLES / "channel9" / "hockey-final.md"),
+                          str(tmp_path / "gone.txt"))  # fmt: skip
+    assert new_and_missing.exit_code == exitcodes.INPUT
     assert run("check", "--db", db, str(WIRE)).exit_code == exitcodes.COPY  # already indexed
     # nothing was written by check
     with open_index(db) as index:

@@ -35,7 +35,7 @@ code. Nothing is written on stderr: the reader chose to stop."""
 
 MEANINGS: dict[int, str] = {
     OK: "success",
-    COPY: "check: the story is a copy of an indexed one",
+    COPY: "check: the story is a copy of an indexed one (wins over 3)",
     USAGE: "usage error (bad option or argument, no index named)",
     INPUT: "some input could not be read (reported on stderr, skipped)",
     BUSY: "the index is locked by another run (--lock-timeout ran out)",

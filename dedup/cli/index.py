@@ -21,13 +21,13 @@ from dedup.cli.common import (
     Reporter,
     field_option,
     guard,
+    index_settings_options,
     input_format_option,
     open_index_at,
     printable,
     quiet_option,
     read_options,
     settings_changes,
-    settings_options,
     warn,
 )
 from dedup.engines.index import (
@@ -171,7 +171,7 @@ def _line(verdict: Verdict, where: str) -> str:
 @field_option
 @input_format_option
 @quiet_option
-@settings_options
+@index_settings_options
 def ingest(
     inputs: tuple[str, ...],
     db: str | None,
@@ -259,7 +259,7 @@ def ingest(
 @field_option
 @input_format_option
 @quiet_option
-@settings_options
+@index_settings_options
 def check(
     inputs: tuple[str, ...],
     db: str | None,
@@ -296,9 +296,11 @@ def check(
                     click.echo(printable(output.diff_text(align(indexed, verdict.story))))
     if not verdicts and not problems:
         warn("no story found in the input")
-    if problems or not verdicts:
-        sys.exit(exitcodes.INPUT)
-    sys.exit(exitcodes.OK if all(v.status == NEW for v in verdicts) else exitcodes.COPY)
+    # The strongest finding wins: a story already in the index (1) is what a pipeline acts
+    # on, so it is not hidden by an input that could not be read (3, told on stderr).
+    if any(v.status != NEW for v in verdicts):
+        sys.exit(exitcodes.COPY)
+    sys.exit(exitcodes.INPUT if problems or not verdicts else exitcodes.OK)
 
 
 # -- prune, stats --------------------------------------------------------------------------
