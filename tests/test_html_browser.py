@@ -1,11 +1,15 @@
-"""The HTML report in a real headless browser (Debian's chromium through chromedriver):
-it renders, its cluster list leads to each cluster, it fetches nothing, the diffs stack on
-a phone, and paper gets every diff."""
+"""The HTML report in a real headless browser (Debian's chromium through chromedriver), at
+1280 and 390 px: it renders, fetches nothing, lists clusters by reach and leads to each,
+search and filters narrow the list, a diff is drawn when opened with its words marked and
+stacks on a phone, the travel picture reads in words, and paper gets every diff.
+
+``SCREENSHOTS=folder`` (``make screenshots``) keeps the page's screenshots at both widths."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -71,19 +75,53 @@ def browser() -> Iterator[object]:
             driver.quit()
 
 
-def test_report_renders_and_its_cluster_list_leads_to_each_cluster(browser, report):
+WIDTHS = {"wide": (1280, 900, False), "phone": (390, 844, True)}
+
+
+@pytest.fixture(params=sorted(WIDTHS))
+def width(request, browser) -> Iterator[str]:
+    """Each test at both widths: a desk's screen and a phone."""
+    wide, high, mobile = WIDTHS[request.param]
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": wide, "height": high, "deviceScaleFactor": 1, "mobile": mobile},
+    )
+    try:
+        yield request.param
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def screenshot(browser) -> Image.Image:
+    return Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
+
+
+def fits(browser) -> bool:
+    """Nothing on the page is wider than the window (the tables scroll inside themselves)."""
+    return browser.execute_script("return document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_report_renders_and_its_cluster_list_leads_to_each_cluster(browser, report, width):
     out, cluster_ids = report
     browser.get(out.as_uri())
-    image = Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
+    image = screenshot(browser)
     colours = image.getcolors(maxcolors=1 << 16)
     assert colours is None or len(colours) > 50, "the page rendered as a blank screen"
     background = max(colours)[0] / (image.width * image.height) if colours else 0
     assert background < 0.9, "the page is nearly all one colour"
     # Nothing is fetched: no stylesheet, font, script or image from anywhere.
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert fits(browser)
 
     links = browser.find_elements("css selector", "nav.cluster-list a")
-    assert [link.get_attribute("hash") for link in links] == [f"#{i}" for i in cluster_ids]
+    assert sorted(link.get_attribute("hash") for link in links) == sorted(
+        f"#{i}" for i in cluster_ids
+    )
+    reach = browser.execute_script(
+        "return [...document.querySelectorAll('nav.cluster-list li')]"
+        ".map(li => li.dataset.outlets.split('\\x1f').length)"
+    )
+    assert reach == sorted(reach, reverse=True) and reach[0] > reach[-1]  # furthest first
     for target in (links[0], links[-1]):
         wanted = target.get_attribute("hash")[1:]
         target.click()
@@ -95,47 +133,166 @@ def test_report_renders_and_its_cluster_list_leads_to_each_cluster(browser, repo
         assert hash_ == f"#{wanted}" and target_id == wanted and kind == "cluster"
         assert 0 <= top < height / 2 and scrolled > 0  # scrolled to the cluster
         section = browser.find_element("id", wanted)
-        assert section.is_displayed() and "who ran it" in section.text.lower()
+        assert section.is_displayed() and "copy by copy" in section.text.lower()
         assert len(section.find_elements("css selector", "table.map tbody tr")) >= 3
 
 
-def test_diffs_sit_side_by_side_on_a_wide_screen_and_stack_on_a_phone(browser, report):
-    out, _ = report
-    rows = (
-        "var d = document.querySelector('details.diff'); d.open = true;"
-        "var row = [...d.querySelectorAll('.diff-row')].find("
-        "  r => r.querySelector('.side-a .para-box') && r.querySelector('.side-b .para-box'));"
-        "var a = row.children[0].getBoundingClientRect(),"
-        "    b = row.children[1].getBoundingClientRect();"
-        "return [a.left, a.right, a.top, a.bottom, b.left, b.top,"
-        "        document.documentElement.scrollWidth, innerWidth];"
-    )
+def test_search_and_filters_narrow_the_clusters(browser, report, width):
+    out, cluster_ids = report
     browser.get(out.as_uri())
-    a_left, a_right, a_top, _, b_left, b_top, _, _ = browser.execute_script(rows)
-    assert b_left >= a_right and abs(a_top - b_top) < 1  # origin left, copy right
-    browser.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
+    shown = (
+        "return [[...document.querySelectorAll('nav.cluster-list li')]"
+        ".filter(e => e.offsetParent).length,"
+        " [...document.querySelectorAll('section.cluster')]"
+        ".filter(e => !e.hidden).map(e => e.id), document.getElementById('shown').textContent]"
     )
-    try:
-        browser.get(out.as_uri())
-        a_left, _, _, a_bottom, b_left, b_top, page_width, width = browser.execute_script(rows)
-        assert width == 390 and page_width <= width  # nothing wider than the phone
+    listed, sections, words = browser.execute_script(shown)
+    assert listed == len(sections) == len(cluster_ids) and words == f"{len(cluster_ids)} clusters"
+    search = browser.find_element("id", "q")
+    assert search.is_displayed() and search.rect["x"] + search.rect["width"] <= (
+        browser.execute_script("return innerWidth")
+    )
+    search.send_keys("RADIOVELL-OSS")  # a story id, in any case
+    listed, sections, words = browser.execute_script(shown)
+    assert listed == len(sections) == 1 and words == f"1 of {len(cluster_ids)} clusters shown"
+    assert "Radio Vell" in browser.find_element("id", sections[0]).text
+    search.clear()
+    search.send_keys("no such story anywhere")
+    listed, sections, _ = browser.execute_script(shown)
+    assert listed == 0 and sections == []
+    assert browser.find_element("css selector", "nav.cluster-list .none").is_displayed()
+    search.clear()
+    browser.execute_script(
+        "var s = document.getElementById('outlet'); s.value = s.options[1].value;"
+        "s.dispatchEvent(new Event('input'));"
+    )
+    outlet, count = browser.execute_script(
+        "var s = document.getElementById('outlet'), o = s.options[1];"
+        "return [o.value, +o.textContent.match(/\\((\\d+)\\)$/)[1]];"
+    )
+    listed, sections, _ = browser.execute_script(shown)
+    assert 0 < listed == len(sections) == count < len(cluster_ids)
+    for section in sections:
+        assert outlet in browser.find_element("id", section).get_attribute("data-outlets")
+    browser.execute_script(
+        "var s = document.getElementById('outlet'); s.value = '';"
+        "s.dispatchEvent(new Event('input'));"
+        "var z = document.getElementById('size'); z.value = '2-2';"
+        "z.dispatchEvent(new Event('input'));"
+    )
+    listed, sections, _ = browser.execute_script(shown)
+    assert 0 < listed == len(sections) < len(cluster_ids)
+    assert {browser.find_element("id", s).get_attribute("data-size") for s in sections} == {"2"}
+
+
+DIFF_ROWS = (
+    "var rows = [...arguments[0].querySelectorAll('.diff-row')], row = rows.find("
+    "  r => r.querySelector('.side-a .para-box') && r.querySelector('.side-b .para-box'));"
+    "var a = row.children[0].getBoundingClientRect(),"
+    "    b = row.children[1].getBoundingClientRect();"
+    "return [a.left, a.right, a.top, a.bottom, b.left, b.top];"
+)
+
+
+def test_a_diff_is_drawn_when_opened_with_its_words_marked(browser, report, width):
+    out, _ = report
+    browser.get(out.as_uri())
+    diffs = browser.find_elements("css selector", "details.diff")
+    assert diffs and not browser.find_elements("css selector", ".diff-grid .para-box")
+    # The seed of the radio story: a copy with its own words, some of the origin's dropped.
+    diff = browser.find_element(
+        "xpath", "//details[contains(@class,'diff')][.//summary[contains(., 'Radio Vell')]]"
+    )
+    browser.execute_script("arguments[0].scrollIntoView()", diff)
+    diff.find_element("tag name", "summary").click()
+    marked = diff.find_elements("css selector", ".side-b ins") + diff.find_elements(
+        "css selector", ".side-a del"
+    )
+    assert marked and all(m.is_displayed() and m.text.strip() for m in marked[:5])
+    if width == "wide":  # a phone labels each paragraph "origin" or "copy" instead
+        assert diff.find_element("css selector", ".diff-cols").text.upper().startswith("ORIGIN")
+    assert len(browser.find_elements("css selector", ".diff-grid .para-box")) == len(
+        diff.find_elements("css selector", ".para-box")
+    )  # only the diff opened was drawn
+    a_left, a_right, a_top, a_bottom, b_left, b_top = browser.execute_script(DIFF_ROWS, diff)
+    if width == "wide":
+        assert b_left >= a_right and abs(a_top - b_top) < 1  # origin left, copy right
+    else:
         assert abs(a_left - b_left) < 1 and b_top >= a_bottom  # copy under origin
-    finally:
-        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert fits(browser)
+    diff.find_element("tag name", "summary").click()
+    diff.find_element("tag name", "summary").click()  # opened again: drawn once
+    assert len(diff.find_elements("css selector", ".diff-cols")) == 1
 
 
-def test_print_shows_every_diff_and_hides_navigation(browser, report):
+def test_a_link_to_a_diff_opens_and_draws_it(browser, report):
+    out, cluster_ids = report
+    browser.get(f"{out.as_uri()}#{cluster_ids[0]}-1")
+    diff = browser.find_element("id", f"{cluster_ids[0]}-1")
+    assert diff.get_attribute("open") is not None
+    assert diff.find_elements("css selector", ".para-box")
+
+
+def test_the_travel_picture_reads_in_words_at_both_widths(browser, report, width):
+    out, _ = report
+    browser.get(out.as_uri())
+    section = browser.find_element("css selector", "section.cluster")
+    browser.execute_script("arguments[0].scrollIntoView()", section)
+    rows = section.find_elements("css selector", ".travel .t-row")
+    assert len(rows) >= 3
+    origin, *copies = rows
+    assert "origin" in origin.text and "of its text ran in the copies" in origin.text
+    for row in copies:
+        what = row.find_element("css selector", ".t-what")
+        assert what.is_displayed() and "after the origin" in what.text
+        assert any(word in what.text for word in ("copied", "rewritten", "updated"))
+        assert "of its text is the origin" in what.text
+        mark = row.find_element("css selector", ".t-mark").rect
+        axis = row.find_element("css selector", ".t-axis").rect
+        assert axis["x"] - 8 <= mark["x"] and mark["x"] + mark["width"] <= (
+            axis["x"] + axis["width"] + 8
+        )
+        # The words sit beside the mark on a wide screen, under it on a phone: never on it.
+        box = what.rect
+        assert box["x"] >= mark["x"] + mark["width"] or box["y"] >= mark["y"] + mark["height"]
+    assert "shingle" not in browser.find_element("tag name", "body").text.lower()
+    assert fits(browser)
+
+
+def test_print_draws_and_shows_every_diff_and_hides_navigation(browser, report):
     out, _ = report
     browser.get(out.as_uri())
     probe = (
-        "return [document.querySelector('details.diff:not([open]) .para-box').checkVisibility(),"
-        " getComputedStyle(document.querySelector('.back')).display];"
+        "var d = [...document.querySelectorAll('details.diff')];"
+        "return [d.filter(e => e.querySelector('.para-box')"
+        "  && e.querySelector('.para-box').checkVisibility()).length, d.length,"
+        " getComputedStyle(document.querySelector('.back')).display,"
+        " getComputedStyle(document.querySelector('.controls')).display];"
     )
-    assert browser.execute_script(probe) == [False, "block"]  # collapsed on screen
+    drawn, total, back, controls = browser.execute_script(probe)
+    assert (drawn, back) == (0, "block") and total > 3 and controls != "none"
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     try:
-        assert browser.execute_script(probe) == [True, "none"]
+        assert browser.execute_script(probe) == [total, total, "none", "none"]
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def test_screenshots_at_both_widths(browser, report, width, tmp_path):
+    """What ``make screenshots`` keeps (``SCREENSHOTS=folder``): the top of the page and the
+    first cluster with a diff open, each a real picture rather than a blank page."""
+    out, cluster_ids = report
+    folder = Path(os.environ.get("SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    wide = WIDTHS[width][0]
+    browser.get(out.as_uri())
+    shots = {f"report-{wide}.png": screenshot(browser)}
+    browser.get(f"{out.as_uri()}#{cluster_ids[0]}-1")
+    browser.execute_script("document.getElementById(arguments[0]).scrollIntoView()", cluster_ids[0])
+    shots[f"cluster-{wide}.png"] = screenshot(browser)
+    for name, image in shots.items():
+        assert image.width == wide
+        colours = image.getcolors(maxcolors=1 << 16)
+        assert colours is None or len(colours) > 50, f"{name} is nearly blank"
+        image.save(folder / name)
+    assert {p.name for p in folder.iterdir()} >= set(shots)

@@ -250,6 +250,30 @@ def test_report_rows_say_how_each_copy_reused_and_leave_boilerplate_out(samples_
     )
 
 
+def test_report_lists_by_reach_speaks_in_words_and_embeds_each_text_once(samples_scan):
+    page = report_html(samples_scan)
+    assert 'id="q"' in page and 'id="size"' in page and 'id="outlet"' in page
+    listed = re.findall(r'<li data-size="(\d+)" data-outlets="([^"]*)"', page)
+    reach = [len(outlets.split("\x1f")) for _, outlets in listed]
+    assert len(listed) == len(samples_scan.clusters) and reach == sorted(reach, reverse=True)
+    assert "shingle" not in page.lower()
+    assert re.search(r"kept \d+ of \d+ paragraphs", page)
+    assert re.search(r"\d+% of its text is the origin’s", page)
+    assert re.search(r"copied · \d+% of its text|rewritten · \d+% of its text", page)
+    # Every diff is drawn from its cluster's JSON, where each distinct paragraph is written
+    # once: the origin's paragraphs are not repeated for every copy.
+    blobs = re.findall(r'<script type="application/json" id="diffs-\d+">(.*?)</script>', page)
+    assert len(blobs) == len(samples_scan.clusters)
+    for blob in blobs:
+        data = json.loads(blob)
+        assert len(data["t"]) == len(set(data["t"]))
+        used = {
+            place[1] for diff in data["d"] for row in diff["r"] for side in row for place in side
+        }
+        assert used == set(range(len(data["t"])))
+    assert not re.search(r'<div class="para-box', page)  # no diff rendered into the page
+
+
 def test_report_escapes_story_text(tmp_path):
     shared = paragraphs(1, 4)
     hostile = '<script>alert("x")</script> & <b>bold</b>'
@@ -259,6 +283,7 @@ def test_report_escapes_story_text(tmp_path):
     ]
     page = report_html(scan(stories))
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+    assert "\\u003cscript>alert" in page  # in the diffs' JSON too, where it cannot end the script
     assert "Evil &amp; Co" in page and 'id="a<b>' not in page
     assert page.count("<script>") == 1  # the report's own print helper only
 

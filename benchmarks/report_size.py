@@ -1,0 +1,63 @@
+"""Size and build time of the HTML report (``dedup report --html``) on generated wire.
+
+Writes N generated stories (benchmarks/synth.py, hard mix, seed 7), scans them once, then
+builds the report page from that scan. The build time is given beside the scan's own time,
+measured in the same run, so the ratio says what the report adds to a run whatever the
+machine; the page size is given in bytes and per story. The table goes to stdout.
+
+    python benchmarks/report_size.py                  # 2,000 stories
+    python benchmarks/report_size.py --stories 20000  # a year of a small desk
+    python benchmarks/report_size.py --keep out.html  # keep the page to open it
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import synth  # noqa: E402
+from dedup import scan  # noqa: E402
+from dedup.views.html import report_html  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stories", type=int, default=2000)
+    parser.add_argument("--keep", type=Path, help="also write the page to this file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        corpus = Path(folder) / "wire.jsonl"
+        print(f"generating {args.stories} stories", file=sys.stderr)
+        synth.write_corpus(corpus, args.stories, seed=7, mix=synth.HARD)
+        start = time.perf_counter()
+        result = scan([str(corpus)])
+        scanned = time.perf_counter() - start
+        print(f"scanned in {scanned:.1f} s; building the page", file=sys.stderr)
+        start = time.perf_counter()
+        page = report_html(result, inputs=[corpus.name])
+        built = time.perf_counter() - start
+    size = len(page.encode("utf-8"))
+    if args.keep:
+        args.keep.write_text(page, encoding="utf-8")
+    rows = [
+        ("stories", f"{args.stories:,}"),
+        ("clusters", f"{len(result.clusters):,}"),
+        ("scan (baseline)", f"{scanned:.2f} s"),
+        ("report build", f"{built:.2f} s"),
+        ("build / scan", f"{built / scanned:.2f}×"),
+        ("page size", f"{size / 1e6:.2f} MB"),
+        ("bytes per story", f"{size / args.stories:,.0f}"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
