@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-dev run test lint bench bench-index bench-spark clean
+.PHONY: install install-dev run test lint bench bench-index bench-spark clean bench-report screenshots
 
 ## Two stamps, so that `make run` then `make test` (or the other way round) installs each part
 ## once: the CLI alone (tens of MB) for the demo, the dev extra (about 1 GB) only for tests.
@@ -45,6 +45,16 @@ bench-index: install-dev
 
 bench-spark: install-dev
 	$(BIN)/python benchmarks/spark_speed.py
+
+## Size and build time of the HTML report on 2,000 generated stories (STORIES=20000 for more).
+STORIES ?= 2000
+bench-report: install-dev
+	$(BIN)/python benchmarks/report_size.py --stories $(STORIES)
+
+## PNGs of the samples report at 1280 and 390 px (chromium and chromedriver needed).
+OUT ?= build/screenshots
+screenshots: install-dev
+	SCREENSHOTS=$(abspath $(OUT)) $(BIN)/python -m pytest -q tests/test_html_browser.py -k screenshots
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
