@@ -30,12 +30,63 @@ COMMANDS = {
 }
 """Each command's name and where it is defined (module, attribute)."""
 
+EXAMPLES = {
+    "scan": (
+        "dedup scan samples/                       # clusters, as a table on a terminal",
+        "dedup scan inbox/ --format json > clusters.json",
+        "dedup scan --db wire.db --since 24h       # the stories an index got in a day",
+        "dedup scan archive/ --engine spark --output out/  # on Apache Spark",
+    ),
+    "diff": (
+        "dedup diff samples/wire/meridian/oss-floods.txt samples/radio-vell/oss-floods.txt",
+        "dedup diff a.txt b.json --changes-only",
+        "dedup diff stories.jsonl#mna-1 stories.jsonl#2   # two stories of one file",
+    ),
+    "show": (
+        "dedup show mna-oss-floods samples/          # how one story travelled",
+        "dedup show c4ebf67234f samples/ --format json",
+    ),
+    "report": (
+        "dedup report samples/ --html report.html",
+        "dedup report inbox/ --html - | gzip > report.html.gz   # - for standard output",
+    ),
+    "explain": (
+        "dedup explain samples/wire/meridian/oss-floods.txt samples/radio-vell/oss-floods.txt",
+        "dedup explain a.txt b.txt --context inbox/   # judged among the stories of a scan",
+    ),
+    "eval": ("dedup eval --labels samples/labels.csv samples/",),
+    "ingest": (
+        "dedup ingest --db wire.db inbox/            # add new stories, report their copies",
+        "dedup ingest --db redis://localhost/0 feeds/",
+    ),
+    "check": (
+        "dedup check --db wire.db story.txt          # exit 1 when it copies a stored story",
+        "cat story.json | dedup check --db wire.db -",
+    ),
+    "prune": ("dedup prune --db wire.db --older-than 30d",),
+    "stats": ("dedup stats --db wire.db --format json",),
+}
+"""Each command's "Examples" in its ``--help``: kept here, beside the list of commands, as
+command lines a reader can copy."""
+
 
 class LazyGroup(DedupGroup):
     """A group whose commands are imported from ``COMMANDS`` when first looked up."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMANDS, *self.commands})
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Every command gets grouped options and its examples in ``--help``. The command
+        module is imported by now, and with it ``dedup.cli.common``, so importing it here
+        adds nothing to start-up."""
+        from dedup.cli.common import GroupedCommand
+
+        if type(cmd) is click.Command:  # same state, a help formatter of its own
+            cmd.__class__ = GroupedCommand
+        if isinstance(cmd, GroupedCommand):
+            cmd.examples = EXAMPLES.get(name or cmd.name or "", ())
+        super().add_command(cmd, name)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in COMMANDS:

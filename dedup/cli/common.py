@@ -81,20 +81,80 @@ def warn(message: str) -> None:
     click.secho(printable(f"dedup: {message}"), err=True, fg="red")
 
 
+# -- help ----------------------------------------------------------------------------------
+
+
+class GroupedOption(click.Option):
+    """An option listed in ``--help`` under a section of its own (``group``), so that the
+    ten detection thresholds and the Spark options do not bury a command's own options."""
+
+    def __init__(self, *args: Any, group: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.group = group
+
+
+class GroupedCommand(click.Command):
+    """A command whose help lists its own options first, then each ``GroupedOption``
+    section ("Spark options", "Detection options"), then its examples, then the epilog
+    (exit codes). Click has no option groups; this is all they need here."""
+
+    examples: tuple[str, ...] = ()
+    """Command lines shown under "Examples", as typed (comments after ``#``)."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {"Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx) if isinstance(param, click.Option) else None
+            if record is not None:
+                title = getattr(param, "group", None)
+                sections.setdefault(f"{title} options" if title else "Options", []).append(record)
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if self.examples:
+            with formatter.section("Examples"):
+                for line in self.examples:  # as typed: never rewrapped
+                    formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
+        super().format_epilog(ctx, formatter)
+
+
 # -- settings ------------------------------------------------------------------------------
 
 
-def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """One option per ``Settings`` field, so every threshold is tunable and documented."""
+def _settings_options(command: Callable[..., Any], default_of: str | None) -> Callable[..., Any]:
     for spec in reversed(dataclass_fields(Settings)):
         name = "--" + spec.name.replace("_", "-")
         if "choices" in spec.metadata:
             kind = click.Choice(spec.metadata["choices"])
         else:
             kind = float if isinstance(spec.default, float) else int
-        help_text = f"{spec.metadata['help']} [default: {spec.default}]"
-        command = click.option(name, spec.name, type=kind, default=None, help=help_text)(command)
+        default = default_of or spec.default
+        help_text = f"{spec.metadata['help']} [default: {default}]"
+        command = click.option(
+            name,
+            spec.name,
+            type=kind,
+            default=None,
+            help=help_text,
+            cls=GroupedOption,
+            group="Detection",
+        )(command)
     return command
+
+
+def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """One option per ``Settings`` field, so every threshold is tunable and documented."""
+    return _settings_options(command, None)
+
+
+def index_settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``settings_options`` for commands that work on an index, whose settings default to
+    the index's own (the defaults of ``scan`` only for a new index): the help says so
+    rather than show a figure the command would not use."""
+    return _settings_options(command, "the index's")
 
 
 def build_settings(values: dict[str, Any]) -> Settings:

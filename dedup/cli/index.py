@@ -21,13 +21,13 @@ from dedup.cli.common import (
     Reporter,
     field_option,
     guard,
+    index_settings_options,
     input_format_option,
     open_index_at,
     printable,
     quiet_option,
     read_options,
     settings_changes,
-    settings_options,
     warn,
 )
 from dedup.engines.index import (
@@ -171,7 +171,7 @@ def _line(verdict: Verdict, where: str) -> str:
 @field_option
 @input_format_option
 @quiet_option
-@settings_options
+@index_settings_options
 def ingest(
     inputs: tuple[str, ...],
     db: str | None,
@@ -259,7 +259,7 @@ def ingest(
 @field_option
 @input_format_option
 @quiet_option
-@settings_options
+@index_settings_options
 def check(
     inputs: tuple[str, ...],
     db: str | None,

@@ -15,6 +15,8 @@ import click
 
 from dedup.cli import exitcodes
 from dedup.cli.common import (
+    GroupedCommand,
+    GroupedOption,
     Reporter,
     build_settings,
     color_option,
@@ -40,7 +42,7 @@ from dedup.views import output
 FORMATS = ("table", "json", "jsonl", "csv")
 
 
-@click.command(epilog=exitcodes.help_for(*exitcodes.WITH_INDEX))
+@click.command(cls=GroupedCommand, epilog=exitcodes.help_for(*exitcodes.WITH_INDEX))
 @click.argument("inputs", nargs=-1, required=False, metavar="[INPUT...]")
 @click.option(
     "--db",
@@ -80,12 +82,16 @@ FORMATS = ("table", "json", "jsonl", "csv")
     "--output",
     "output_dir",
     metavar="DIR",
+    cls=GroupedOption,
+    group="Spark",
     help="With --engine spark (required): folder or URI for the member rows, cluster "
     "summaries, problems and summary.json.",
 )
 @click.option(
     "--output-format",
     type=click.Choice(("jsonl", "parquet")),
+    cls=GroupedOption,
+    group="Spark",
     default="jsonl",
     show_default=True,
     help="With --engine spark: format of the files written to --output.",
@@ -93,6 +99,8 @@ FORMATS = ("table", "json", "jsonl", "csv")
 @click.option(
     "--master",
     metavar="URL",
+    cls=GroupedOption,
+    group="Spark",
     default=None,
     help="With --engine spark: Spark master URL [default: local[*], unless spark-submit, "
     "SPARK_SUBMIT_ARGS or PYSPARK_SUBMIT_ARGS name one].",
