@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import fields as dataclass_fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
@@ -52,28 +52,82 @@ class Reporter:
         return self.color if self.color is not None else None
 
     def progress(self) -> Callable[[str, int, int], None] | None:
-        """A progress callback drawn on stderr, only on a terminal and only for long runs."""
+        """A progress callback drawn on stderr for every stage of a run, only on a terminal
+        and not with ``--quiet``: a pipe or a log file gets no progress at all."""
         if self.quiet or not self.is_terminal:
             return None
-        state: dict[str, Any] = {}
+        return RunProgress()
 
-        def update(stage: str, done: int, total: int) -> None:
-            """``total`` 0 means not known yet (input still being read)."""
-            if max(total, done) < 5000 and "progress" not in state:
-                return
-            if "progress" not in state:
-                from rich.console import Console
-                from rich.progress import Progress
 
-                bar = Progress(console=Console(stderr=True), transient=True)
-                bar.start()
-                state["progress"], state["task"] = bar, bar.add_task(stage, total=None)
-            bar = state["progress"]
-            bar.update(state["task"], completed=done, total=total or None, description=stage)
-            if total and done >= total:
-                bar.stop()
+class RunProgress:
+    """The library's ``progress(stage, done, total)`` calls as one rich display on stderr:
+    a line per stage, added as each starts (count, rate, time spent and, where the total is
+    known, time left), cleared once the last stage ends. ``total`` 0 means not known yet
+    (input still being read)."""
 
-        return update
+    LAST = "clustering"
+    """The stage that ends a run; the display is cleared when it is done."""
+
+    UNITS: ClassVar[dict[str, str]] = {"verification": "pairs", "rewrite decisions": "pairs"}
+    """What a stage counts, when not stories."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = self._start()
+        if stage not in self._tasks:
+            unit = self.UNITS.get(stage, "stories")
+            self._tasks[stage] = self._bar.add_task(stage, total=total or None, unit=unit)
+        self._bar.update(self._tasks[stage], completed=done, total=total or None)
+        if stage == self.LAST and total and done >= total:
+            self.close()
+
+    def close(self) -> None:
+        """Clear the display (safe to call twice)."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    @staticmethod
+    def _start() -> Any:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.text import Text
+
+        class RateColumn(ProgressColumn):
+            """Stories (or pairs) a second, once there is something to measure."""
+
+            def render(self, task: Any) -> Text:
+                speed = task.speed or (task.completed / task.elapsed if task.elapsed else 0)
+                if not speed:
+                    return Text("")
+                return Text(f"{speed:,.0f} {task.fields['unit']}/s", style="progress.data.speed")
+
+        bar = Progress(
+            SpinnerColumn(finished_text="[green]✓"),
+            TextColumn("{task.description:<20}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            RateColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        bar.start()
+        return bar
 
 
 def warn(message: str) -> None:

@@ -13,15 +13,17 @@ from dedup.cli.common import (
     console,
     echo,
     field_option,
+    guard,
     input_format_option,
     load_inputs,
     one_story,
+    open_index_at,
     pager_option,
     quiet_option,
     read_options,
     wants_rich,
 )
-from dedup.records import InputProblem
+from dedup.records import InputProblem, Story
 from dedup.views import output
 from dedup.views.align import align
 
@@ -37,6 +39,12 @@ from dedup.views.align import align
     metavar="INPUT",
     help="The stories A and B were scanned with (files, folders, globs), so that their "
     "boilerplate is shown as such; the inputs after --context all count.",
+)
+@click.option(
+    "--db",
+    metavar="PATH|URL",
+    help="A and B are ids of stories a persistent index holds (see dedup ingest): their stored "
+    "text is compared, and boilerplate is judged over the stored stories around them.",
 )
 @click.option(
     "--format",
@@ -61,6 +69,7 @@ def diff(
     b: str,
     extra: tuple[str, ...],
     context: tuple[str, ...],
+    db: str | None,
     fmt: str,
     changes_only: bool,
     pager: bool,
@@ -78,17 +87,25 @@ def diff(
     paragraph breaks is compared sentence by sentence. With --context, boilerplate (text
     repeated across stories that share nothing else) is judged as a scan of A, B and the
     context judges it, and shown as boilerplate, neither shared nor unique.
+
+    With --db, A and B are story ids in the index: their stored text is compared (the source
+    files may be gone), with boilerplate judged over the stored stories around them.
     """
     if extra and not context:
         raise click.UsageError(
             f"unexpected input {extra[0]!r}: give context stories after --context"
         )
+    if db is not None and context:
+        raise click.UsageError("give --context or --db, not both: --db judges boilerplate itself")
     options = read_options(field_specs, input_format)
     reporter = Reporter(quiet, color)
-    story_a, story_b = (one_story(spec, options, reporter) for spec in (a, b))
     problems: list[InputProblem] = []
     plate_a: set[int] = set()
     plate_b: set[int] = set()
+    if db is not None:
+        story_a, story_b, plate_a, plate_b = stored_pair(db, a, b)
+    else:
+        story_a, story_b = (one_story(spec, options, reporter) for spec in (a, b))
     if context:
         from dedup.views.maps import pair_boilerplate
 
@@ -109,3 +126,31 @@ def diff(
         echo(output.diff_text(alignment, changes_only), pager)
     if problems:
         sys.exit(exitcodes.INPUT)
+
+
+def stored_pair(db: str, a: str, b: str) -> tuple[Story, Story, set[int], set[int]]:
+    """Stories A and B as the index at ``db`` holds them, with their boilerplate paragraphs
+    judged over the stored stories around them; an id the index lacks is a usage error."""
+    from dedup.engines.index.source import stored_boilerplate, stored_stories
+    from dedup.views.maps import boilerplate_paragraphs
+
+    with guard(), open_index_at(db) as index:
+        stories = stored_stories(index, (a, b))
+        for name, wanted in (("A", a), ("B", b)):
+            if wanted not in stories:
+                raise click.BadParameter(
+                    f"the index {db} holds no story {wanted!r}", param_hint=name
+                )
+        if a == b:
+            raise click.UsageError(f"A and B are the same story ({a}): give two stories")
+        pair = [stories[a], stories[b]]
+        removed = stored_boilerplate(index, pair)
+        plates = []
+        for story in pair:
+            gone = removed.get(story.id)
+            if gone is None or not len(gone):
+                plates.append(set())
+                continue
+            print_ = index.fingerprinter.batch([story])[0]
+            plates.append(boilerplate_paragraphs(story, print_, gone, index.settings))
+    return pair[0], pair[1], plates[0], plates[1]

@@ -6,7 +6,7 @@ rules are written once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,10 +41,17 @@ class Links:
 
 
 def find_links(
-    stories: Sequence[Story], prints: Sequence[Fingerprint], settings: Settings = DEFAULT
+    stories: Sequence[Story],
+    prints: Sequence[Fingerprint],
+    settings: Settings = DEFAULT,
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Links:
     """Every link among ``stories`` (in ``Story.sort_key`` order; ``prints[i]`` is story
     i's fingerprint)."""
+    report = progress or _silent  # progress(stage, done, total), as each stage starts and ends
+    count = len(stories)
+    report("boilerplate", 0, count)
     keys = [story.key for story in stories]
     sets = [print_.shingle_set() for print_ in prints]
     anchors = KeyTable.of([print_.anchors for print_ in prints])
@@ -54,15 +61,28 @@ def find_links(
     removed = [boilerplate.of(number) for number in range(len(stories))]
     content = [without(shingles, gone) for shingles, gone in zip(sets, removed)]  # content_sets
     del sets
+    report("boilerplate", count, count)
+    report("copy candidates", 0, count)
     pairs = copy_candidates(anchors.without(boilerplate.anchors), settings)
+    report("copy candidates", count, count)
+    report("verification", 0, len(pairs))
     matches = verify(pairs, keys, content, settings)
+    report("verification", len(pairs), len(pairs))
     candidates = len(pairs)
     if settings.links == "all":
+        report("rewrite candidates", 0, count)
         usable = usable_units_all(prints, removed, settings.shingle)
         rewrites = _rewrite_pairs(stories, prints, usable, matches, settings)
         candidates += len(rewrites)
+        report("rewrite candidates", count, count)
+        report("rewrite decisions", 0, len(rewrites))
         matches += verify_rewrites(rewrites, keys, prints, content, removed, settings, usable)
+        report("rewrite decisions", len(rewrites), len(rewrites))
     return Links(matches, content, candidates, boilerplate)
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    """``find_links``'s progress when nobody listens."""
 
 
 def _rewrite_pairs(

@@ -76,7 +76,7 @@ def scan(
         order = sorted(range(len(stories)), key=lambda i: stories[i].sort_key)
         ordered = [stories[i] for i in order]
         prints = [prints[i] for i in order]
-        result = cluster_fingerprints(ordered, prints, settings, release=True)
+        result = cluster_fingerprints(ordered, prints, settings, release=True, progress=progress)
     result.problems = problems
     return result
 
@@ -107,7 +107,7 @@ def scan_stories(
     with cycle_collector_paused():
         ordered = sorted(stories, key=lambda story: story.sort_key)
         prints = fingerprint_all(ordered, settings, jobs=jobs, progress=progress)
-        return cluster_fingerprints(ordered, prints, settings, release=True)
+        return cluster_fingerprints(ordered, prints, settings, release=True, progress=progress)
 
 
 def fingerprint_stream(
@@ -194,6 +194,7 @@ def cluster_fingerprints(
     settings: Settings = DEFAULT,
     *,
     release: bool = False,
+    progress: Progress | None = None,
 ) -> ScanResult:
     """Boilerplate, candidates, verification and clustering over fingerprints already made
     (by ``fingerprint_all``, or loaded from an index). ``stories`` must be in
@@ -201,12 +202,17 @@ def cluster_fingerprints(
 
     With ``release``, ``prints`` is emptied once the links are found, so that the
     fingerprints can be freed before clustering; callers that made the list for this call
-    alone should pass it."""
-    links = find_links(stories, prints, settings)
+    alone should pass it. ``progress`` hears of each stage (``find_links``'s, then
+    ``clustering``) as it starts and ends."""
+    links = find_links(stories, prints, settings, progress=progress)
     if release:
         prints.clear()
     keys = [story.key for story in stories]
+    if progress:
+        progress("clustering", 0, len(stories))
     clusters = form_clusters(stories, links.matches, dict(zip(keys, links.content)))
+    if progress:
+        progress("clustering", len(stories), len(stories))
     return ScanResult(
         clusters=clusters,
         stories=list(stories),
