@@ -26,14 +26,18 @@ e-mail attachment, on a phone, on paper.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from html import escape
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from dedup.records import Member, ScanResult, Story
+from dedup.records import Cluster, Member, ScanResult, Story
 from dedup.views.align import Placement
 from dedup.views.maps import (
     Cell,
@@ -62,7 +66,7 @@ MAP_TEXT = 160
 click away in the diffs), and the page does not carry the origin's text twice."""
 
 DATA_PREFIX = "diffs-"
-"""Cluster number ``n``'s diffs are in the JSON script element ``DATA_PREFIX + n``."""
+"""A cluster's diffs are in the JSON script element ``DATA_PREFIX`` + the cluster's id."""
 
 
 def report_html(
@@ -72,22 +76,13 @@ def report_html(
     inputs: Sequence[str] = (),
     title: str = "Wire copies",
     generated: datetime | None = None,
+    jobs: int = 1,
 ) -> str:
     """The whole report as one HTML document. ``source`` supplies clusters and story text
-    (the scan itself by default, or an index)."""
+    (the scan itself by default, or an index); ``jobs`` processes draw the clusters (each
+    is aligned copy by copy, most of the build's time); 0 means all cores."""
     source = source or ScanSource(result)
-    stories = source.stories()
-    maps = sorted(
-        (
-            cluster_map(
-                cluster,
-                stories,
-                cluster_boilerplate(cluster, stories, result.boilerplate, result.settings),
-            )
-            for cluster in source.clusters()
-        ),
-        key=_reach_order,
-    )
+    shown = sorted(_render_all(source, result, jobs), key=lambda cluster: cluster.order)
     stamp = (generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     settings = result.settings
     meta = (
@@ -119,10 +114,10 @@ def report_html(
         f'<p class="summary">{escape(summary_line(result))}</p>',
         f'<p class="meta">{escape(meta)}</p>',
         "</header>",
-        _controls(maps),
-        _cluster_list(maps),
+        _controls(shown),
+        _cluster_list(shown),
         "<main>",
-        *(_cluster_section(cmap, number) for number, cmap in enumerate(maps)),
+        *(cluster.section for cluster in shown),
         _singletons(result.singletons),
         _problems(result),
         "</main>",
@@ -131,6 +126,57 @@ def report_html(
         "</html>",
     ]
     return "\n".join(part for part in parts if part) + "\n"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One cluster as the page shows it, drawn on its own (so in any process)."""
+
+    order: tuple[int, int, str]
+    outlets: list[str]
+    item: str
+    """Its entry in the list of clusters."""
+    section: str
+
+
+def render(cmap: ClusterMap) -> Rendered:
+    return Rendered(_reach_order(cmap), _outlets(cmap), _list_item(cmap), _cluster_section(cmap))
+
+
+_WORK: tuple[Sequence[Cluster], Mapping[str, Story], ScanResult] | None = None
+"""What worker processes draw from: set before they fork, so nothing is pickled to them."""
+
+CHUNK = 16
+"""Clusters a worker draws at a time: enough to amortise the round trip, small enough that
+one large cluster does not leave the other processes idle at the end."""
+
+
+def _render_all(source: ClusterSource, result: ScanResult, jobs: int) -> list[Rendered]:
+    global _WORK
+    clusters, stories = list(source.clusters()), source.stories()
+    jobs = min(jobs or os.cpu_count() or 1, len(clusters))
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_render_one(cluster, stories, result) for cluster in clusters]
+    _WORK = (clusters, stories, result)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            size = max(1, min(CHUNK, len(clusters) // jobs))
+            chunks = [(start, start + size) for start in range(0, len(clusters), size)]
+            return [drawn for part in pool.map(_render_chunk, chunks) for drawn in part]
+    finally:
+        _WORK = None
+
+
+def _render_chunk(chunk: tuple[int, int]) -> list[Rendered]:
+    assert _WORK is not None
+    clusters, stories, result = _WORK
+    return [_render_one(c, stories, result) for c in clusters[slice(*chunk)]]
+
+
+def _render_one(cluster: Cluster, stories: Mapping[str, Story], result: ScanResult) -> Rendered:
+    plate = cluster_boilerplate(cluster, stories, result.boilerplate, result.settings)
+    return render(cluster_map(cluster, stories, plate))
 
 
 def _version() -> str:
@@ -163,11 +209,11 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _controls(maps: Sequence[ClusterMap]) -> str:
+def _controls(shown: Sequence[Rendered]) -> str:
     """Search and filters; they work on the list and the clusters alike (the script)."""
-    if not maps:
+    if not shown:
         return ""
-    counts = Counter(outlet for cmap in maps for outlet in _outlets(cmap))
+    counts = Counter(outlet for cluster in shown for outlet in cluster.outlets)
     outlets = "".join(
         f'<option value="{escape(outlet.casefold())}">{escape(outlet)} ({count})</option>'
         for outlet, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -179,7 +225,7 @@ def _controls(maps: Sequence[ClusterMap]) -> str:
         'placeholder="headline, outlet or story id"></label>'
         f'<label>Size <select id="size"><option value="">any</option>{sizes}</select></label>'
         f'<label>Outlet <select id="outlet"><option value="">any</option>{outlets}</select>'
-        f'</label><p id="shown" aria-live="polite">{_plural(len(maps), "cluster")}</p></form>'
+        f'</label><p id="shown" aria-live="polite">{_plural(len(shown), "cluster")}</p></form>'
     )
 
 
@@ -198,37 +244,39 @@ def _filter_data(cmap: ClusterMap) -> str:
     )
 
 
-def _cluster_list(maps: Sequence[ClusterMap]) -> str:
-    if not maps:
+def _cluster_list(shown: Sequence[Rendered]) -> str:
+    if not shown:
         return (
             '<nav id="clusters" class="cluster-list"><h2>Clusters</h2>'
             "<p>No copies were found among these stories.</p></nav>"
         )
-    items = []
-    for cmap in maps:
-        origin = cmap.origin_member
-        outlets = _outlets(cmap)
-        items.append(
-            f'<li {_filter_data(cmap)}><a href="#{escape(cmap.cluster.id)}">'
-            f'<span class="li-head">{escape(_title(cmap))}</span>'
-            f'<span class="li-facts"><b>{_plural(len(outlets), "outlet")}</b> · '
-            f"{cmap.cluster.size} stories · origin {escape(name(origin))}"
-            + (f" · {escape(when(origin))}" if origin.date else "")
-            + f'</span><span class="li-outlets">{escape(", ".join(outlets))}</span></a></li>'
-        )
     return (
         f'<nav id="clusters" class="cluster-list" aria-label="Clusters"><h2>Clusters</h2>'
-        f'<ol>{"".join(items)}</ol><p class="none" hidden>No cluster matches.</p></nav>'
+        f'<ol>{"".join(c.item for c in shown)}</ol><p class="none" hidden>No cluster matches.</p>'
+        "</nav>"
     )
 
 
-def _cluster_section(cmap: ClusterMap, number: int) -> str:
+def _list_item(cmap: ClusterMap) -> str:
+    origin = cmap.origin_member
+    outlets = _outlets(cmap)
+    return (
+        f'<li {_filter_data(cmap)}><a href="#{escape(cmap.cluster.id)}">'
+        f'<span class="li-head">{escape(_title(cmap))}</span>'
+        f'<span class="li-facts"><b>{_plural(len(outlets), "outlet")}</b> · '
+        f"{cmap.cluster.size} stories · origin {escape(name(origin))}"
+        + (f" · {escape(when(origin))}" if origin.date else "")
+        + f'</span><span class="li-outlets">{escape(", ".join(outlets))}</span></a></li>'
+    )
+
+
+def _cluster_section(cmap: ClusterMap) -> str:
     cluster, origin = cmap.cluster, cmap.origin_member
     cid = escape(cluster.id)
     return "\n".join(
         [
             f'<section class="cluster" id="{cid}" aria-labelledby="{cid}-title" '
-            f'data-n="{number}" {_filter_data(cmap)}>',
+            f"{_filter_data(cmap)}>",
             '<header class="cluster-head">',
             f'<p class="kicker">Cluster <code>{cid}</code> · {cluster.size} stories · '
             f"{_plural(len(_outlets(cmap)), 'outlet')}</p>",
@@ -248,7 +296,7 @@ def _cluster_section(cmap: ClusterMap, number: int) -> str:
             _legend(),
             "<h3>Side by side</h3>",
             *(_diff(column, k, cluster.id) for k, column in enumerate(cmap.columns, 1)),
-            _diff_data(cmap, number),
+            _diff_data(cmap),
             '<p class="back"><a href="#clusters">↑ All clusters</a></p>',
             "</section>",
         ]
@@ -517,11 +565,11 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
 
-def _diff_data(cmap: ClusterMap, number: int) -> str:
+def _diff_data(cmap: ClusterMap) -> str:
     if not cmap.columns:
         return ""
     return (
-        f'<script type="application/json" id="{DATA_PREFIX}{number}">'
+        f'<script type="application/json" id="{DATA_PREFIX}{escape(cmap.cluster.id)}">'
         f"{_json(diff_data(cmap))}</script>"
     )
 
@@ -557,7 +605,7 @@ SCRIPT = """
   'use strict';
   var cache = {};
   function data(section) {
-    var n = section.dataset.n;
+    var n = section.id;
     if (!cache[n]) {
       cache[n] = JSON.parse(document.getElementById('DATA_PREFIX' + n).textContent);
     }
