@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from typing import Any
 
 import click
@@ -22,14 +23,17 @@ from dedup.cli.common import (
     console,
     echo,
     field_option,
+    guard,
     input_format_option,
     jobs_option,
     load_inputs,
     one_story,
+    open_index_at,
     pager_option,
     printable,
     quiet_option,
     read_options,
+    settings_changes,
     settings_options,
     wants_rich,
 )
@@ -42,6 +46,48 @@ from dedup.views.maps import ClusterSource, ScanSource
 
 FORMATS = ("text", "json")
 
+db_option = click.option(
+    "--db",
+    metavar="PATH|URL",
+    help="Read the clusters and stories a persistent index holds (see dedup ingest) instead "
+    "of scanning INPUT: no source file is needed.",
+)
+since_option = click.option(
+    "--since",
+    metavar="DURATION",
+    help="With --db: only the clusters of stories dated (else ingested) within this span, "
+    "e.g. 24h.",
+)
+
+
+def _source(
+    inputs: tuple[str, ...],
+    db: str | None,
+    since: str | None,
+    values: dict[str, Any],
+    scan: Any,
+) -> tuple[ClusterSource, ScanResult, list[InputProblem]]:
+    """The clusters to show: those an index holds (``--db``, its stored clusters, no new
+    scan), else those of a fresh scan of INPUT (``scan(settings)``)."""
+    if db is None:
+        if since is not None:
+            raise click.UsageError("--since selects an index's stories by date: give --db")
+        return scan(build_settings(values))  # type: ignore[no-any-return]
+    if inputs:
+        raise click.UsageError("give INPUT or --db, not both: --db reads what the index holds")
+    from dedup.engines.index import parse_duration
+    from dedup.engines.index.source import IndexSource
+
+    cutoff = None
+    if since is not None:
+        try:
+            cutoff = time.time() - parse_duration(since)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--since") from None
+    with guard(), open_index_at(db, changes=settings_changes(values)) as index:
+        source = IndexSource.load(index, cutoff)
+    return source, source.result(), []
+
 
 def _scanned(
     inputs: tuple[str, ...],
@@ -50,9 +96,8 @@ def _scanned(
     jobs: int,
     reporter: Reporter,
 ) -> tuple[ClusterSource, ScanResult, list[InputProblem]]:
-    """The clusters to show, from a fresh scan of INPUT. This is the one place that decides
-    where clusters come from: an index (``--db``) would return its own ``ClusterSource``
-    here, and every view works from that."""
+    """The clusters to show, from a fresh scan of INPUT (``_source`` decides between this
+    and an index)."""
     if not inputs:
         raise click.UsageError("give the INPUT stories to scan")
     stories, problems = load_inputs(inputs, options, reporter)
@@ -63,7 +108,9 @@ def _scanned(
 
 @click.command(epilog=exitcodes.help_for(*exitcodes.READING))
 @click.argument("cluster_ref", metavar="CLUSTER")
-@click.argument("inputs", nargs=-1, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, metavar="[INPUT...]")
+@db_option
+@since_option
 @click.option(
     "--format",
     "fmt",
@@ -83,6 +130,8 @@ def _scanned(
 def show(
     cluster_ref: str,
     inputs: tuple[str, ...],
+    db: str | None,
+    since: str | None,
     fmt: str,
     additions: bool,
     pager: bool,
@@ -97,7 +146,8 @@ def show(
     origin whether each copy kept it, reworded it (trimmed, merged, split...) or cut it.
 
     INPUT is scanned as by scan (same options); CLUSTER is a cluster id from that scan or
-    the id of any story in the cluster.
+    the id of any story in the cluster. With --db instead of INPUT, the clusters are those
+    the index holds, and the stories' text is the stored one.
     """
     from dedup.views.maps import (
         cluster_boilerplate,
@@ -107,10 +157,16 @@ def show(
         map_text,
     )
 
-    settings = build_settings(values)
     reporter = Reporter(quiet, color)
     options = read_options(field_specs, input_format)
-    source, result, problems = _scanned(inputs, options, settings, jobs, reporter)
+    source, result, problems = _source(
+        inputs,
+        db,
+        since,
+        values,
+        lambda settings: _scanned(inputs, options, settings, jobs, reporter),
+    )
+    settings = result.settings
     try:
         cluster = find_cluster(source.clusters(), cluster_ref)
     except LookupError as err:
@@ -132,7 +188,9 @@ def show(
 
 
 @click.command(epilog=exitcodes.help_for(*exitcodes.READING))
-@click.argument("inputs", nargs=-1, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, metavar="[INPUT...]")
+@db_option
+@since_option
 @click.option(
     "--html",
     "html_path",
@@ -149,6 +207,8 @@ def show(
 @settings_options
 def report(
     inputs: tuple[str, ...],
+    db: str | None,
+    since: str | None,
     html_path: str,
     force: bool,
     title: str,
@@ -162,20 +222,27 @@ def report(
     and, for each, who ran it, the paragraph map and side-by-side diffs of the origin with
     every copy. It works offline, on a phone and on paper.
 
-    INPUT is scanned as by scan (same options). An existing FILE is never replaced
-    unless --force is given.
+    INPUT is scanned as by scan (same options). With --db instead of INPUT, the report
+    covers the clusters the index holds (with --since, those of the stories of that span,
+    e.g. a daily report from cron). An existing FILE is never replaced unless --force is
+    given.
     """
     from dedup.files import write_file
     from dedup.views.html import report_html
 
-    settings = build_settings(values)
     reporter = Reporter(quiet)
     to_stdout = html_path == "-"
     if not to_stdout:
         _check_target(html_path, force)
     options = read_options(field_specs, input_format)
-    source, result, problems = _scanned(inputs, options, settings, jobs, reporter)
-    page = report_html(result, source, inputs=inputs, title=title, jobs=jobs)
+    source, result, problems = _source(
+        inputs,
+        db,
+        since,
+        values,
+        lambda settings: _scanned(inputs, options, settings, jobs, reporter),
+    )
+    page = report_html(result, source, inputs=inputs or _named(db, since), title=title, jobs=jobs)
     if to_stdout:
         click.echo(page, nl=False)
     else:
@@ -188,6 +255,13 @@ def report(
         clusters = len(result.clusters)
         reporter.info(f"wrote {html_path}: {clusters} cluster{'s' if clusters != 1 else ''}")
     sys.exit(exitcodes.INPUT if problems else exitcodes.OK)
+
+
+def _named(db: str | None, since: str | None) -> tuple[str, ...]:
+    """What the report says it covers when it reads an index."""
+    if db is None:
+        return ()
+    return (f"the index {db}" + (f" (the last {since})" if since else ""),)
 
 
 def _check_target(path: str, force: bool) -> None:
@@ -215,6 +289,12 @@ def _check_target(path: str, force: bool) -> None:
     "can be judged; the inputs after --context all count.",
 )
 @click.option(
+    "--db",
+    metavar="PATH|URL",
+    help="A and B are ids of stories a persistent index holds (see dedup ingest), judged "
+    "with the stored stories around them as the context.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
@@ -232,6 +312,7 @@ def explain(
     b: str,
     extra: tuple[str, ...],
     context: tuple[str, ...],
+    db: str | None,
     fmt: str,
     field_specs: tuple[str, ...],
     input_format: str,
@@ -245,7 +326,9 @@ def explain(
 
     A and B are files read like scan's inputs; name one story of a multi-story file as
     FILE#ID or FILE#N. Boilerplate needs a corpus: give the stories the pair was scanned
-    with after --context.
+    with after --context. With --db, A and B are story ids in the index, judged with its
+    settings and the stored stories around them (those sharing a passage with either, and
+    their clusters) as the context.
     """
     from dedup.views.explain import explain as explain_pair
     from dedup.views.explain import explain_json, explain_text
@@ -254,12 +337,17 @@ def explain(
         raise click.UsageError(
             f"unexpected input {extra[0]!r}: give context stories after --context"
         )
-    settings = build_settings(values)
+    if db is not None and context:
+        raise click.UsageError("give --context or --db, not both: --db is its own context")
     options = read_options(field_specs, input_format)
     reporter = Reporter(quiet, color)
-    story_a, story_b = (one_story(spec, options, reporter) for spec in (a, b))
     problems: list[InputProblem] = []
-    others = []
+    others: list[Story] = []
+    if db is not None:
+        story_a, story_b, others, settings = _stored_pair(db, a, b, values)
+    else:
+        settings = build_settings(values)
+        story_a, story_b = (one_story(spec, options, reporter) for spec in (a, b))
     if context:
         others, problems = load_inputs((*context, *extra), options, reporter)
         own = {_where(story_a), _where(story_b)}
@@ -276,6 +364,25 @@ def explain(
     else:
         click.echo(printable(explain_text(found)), nl=False)
     sys.exit(exitcodes.INPUT if problems else exitcodes.OK)
+
+
+def _stored_pair(
+    db: str, a: str, b: str, values: dict[str, Any]
+) -> tuple[Story, Story, list[Story], Settings]:
+    """A and B as the index at ``db`` holds them, the stored stories around them, and the
+    index's settings (with the options given laid over them)."""
+    from dedup.engines.index.source import stored_context, stored_stories
+
+    with guard(), open_index_at(db, changes=settings_changes(values)) as index:
+        stories = stored_stories(index, (a, b))
+        for name, wanted in (("A", a), ("B", b)):
+            if wanted not in stories:
+                raise click.BadParameter(
+                    f"the index {db} holds no story {wanted!r}", param_hint=name
+                )
+        if a == b:
+            raise click.UsageError(f"A and B are the same story ({a}): give two stories")
+        return stories[a], stories[b], stored_context(index, (a, b)), index.settings
 
 
 def _where(story: Story) -> tuple[str, int | None] | str:
