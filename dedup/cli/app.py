@@ -45,9 +45,11 @@ EXAMPLES = {
     "show": (
         "dedup show mna-oss-floods samples/          # how one story travelled",
         "dedup show c4ebf67234f samples/ --format json",
+        "dedup show mna-oss-floods --db wire.db      # from what an index holds",
     ),
     "report": (
         "dedup report samples/ --html report.html",
+        "dedup report --db wire.db --since 24h --html today.html --force",
         "dedup report inbox/ --html - | gzip > report.html.gz   # - for standard output",
     ),
     "explain": (
