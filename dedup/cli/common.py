@@ -8,6 +8,7 @@ names nor from the module that assembles the ``dedup`` group (``dedup.cli.app``)
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sys
@@ -110,7 +111,8 @@ class RunProgress:
             """Stories (or pairs) a second, once there is something to measure."""
 
             def render(self, task: Any) -> Text:
-                speed = task.speed or (task.completed / task.elapsed if task.elapsed else 0)
+                elapsed = task.finished_time if task.finished else task.elapsed
+                speed = task.speed or (task.completed / elapsed if elapsed else 0)
                 if not speed:
                     return Text("")
                 return Text(f"{speed:,.0f} {task.fields['unit']}/s", style="progress.data.speed")
@@ -127,6 +129,7 @@ class RunProgress:
             transient=True,
         )
         bar.start()
+        atexit.register(bar.stop)  # a run that fails or is interrupted gets its cursor back
         return bar
 
 
