@@ -144,6 +144,19 @@ def test_input_and_db_are_exclusive(db, tmp_path):
     assert alone.exit_code == exitcodes.USAGE and "give --db" in alone.output
     bad = run("show", "mna-oss-floods", "--db", db, "--since", "soon")
     assert bad.exit_code == exitcodes.USAGE and "--since" in bad.output
+    # the stored clusters were formed with the index's settings: another threshold is refused
+    judged = run("show", "mna-oss-floods", "--db", db, "--near-duplicate", "0.3")
+    assert judged.exit_code == exitcodes.USAGE
+    assert "--near-duplicate: with --db the clusters are the ones the index stored" in (
+        judged.output
+    )
+
+
+def test_report_over_db_to_standard_output(db):
+    done = run("report", "--html", "-", "--db", db, "--title", "Today")
+    assert done.exit_code == 0, done.output
+    assert done.stdout.startswith("<!doctype html>") and "<title>Today" in done.stdout
+    assert "mna-oss-floods" in done.stdout
 
 
 def test_a_missing_index_is_one_line_and_its_exit_code(tmp_path):

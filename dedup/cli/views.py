@@ -84,7 +84,14 @@ def _source(
             cutoff = time.time() - parse_duration(since)
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="--since") from None
-    with guard(), open_index_at(db, changes=settings_changes(values)) as index:
+    changes = settings_changes(values)
+    if changes:
+        given = ", ".join(f"--{name.replace('_', '-')}" for name in sorted(changes))
+        raise click.UsageError(
+            f"{given}: with --db the clusters are the ones the index stored, formed with its "
+            "own settings; use dedup scan --db to judge its stories with other settings"
+        )
+    with guard(), open_index_at(db) as index:
         source = IndexSource.load(index, cutoff)
     return source, source.result(), []
 
