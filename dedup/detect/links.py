@@ -6,13 +6,19 @@ rules are written once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from dedup.detect.boilerplate import Boilerplate, find_boilerplate
-from dedup.detect.candidates import KeyTable, copy_candidates, pack_pairs, rewrite_candidates
+from dedup.detect.candidates import (
+    KeyTable,
+    copy_candidates,
+    pack_pairs,
+    rewrite_candidates,
+    unpack_pairs,
+)
 from dedup.detect.fingerprint import Fingerprint, distinct
 from dedup.detect.verify import (
     usable_units,
@@ -38,6 +44,9 @@ class Links:
     candidates: int
     """Pairs put to a decision: copy candidates and rewrite candidates."""
     boilerplate: Boilerplate
+    scope: frozenset[str] | None = None
+    """With a focus: the keys of the stories whose links were decided (``find_links``);
+    None: every story's."""
 
 
 def find_links(
@@ -45,22 +54,33 @@ def find_links(
     prints: Sequence[Fingerprint],
     settings: Settings = DEFAULT,
     *,
+    focus: Collection[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Links:
     """Every link among ``stories`` (in ``Story.sort_key`` order; ``prints[i]`` is story
-    i's fingerprint)."""
+    i's fingerprint).
+
+    With ``focus`` (story keys), only the links that stories in the focus can change are
+    decided: the stages and rules are the same, over all of ``stories`` (boilerplate,
+    candidates and items need them all), but rewrite decisions are made only for items
+    (stories verbatim reuse links) holding a story of the focus or a story whose
+    boilerplate the focus changes, and only matches with an end in such an item are
+    returned. The matches are exactly the whole run's matches with an end in
+    ``Links.scope``, the stories of those items: an index adding a batch to stored stories
+    decides what is new, and keeps the stored links among the other stories.
+    """
     report = progress or _silent  # progress(stage, done, total), as each stage starts and ends
     count = len(stories)
     report("boilerplate", 0, count)
     keys = [story.key for story in stories]
     sets = [print_.shingle_set() for print_ in prints]
     anchors = KeyTable.of([print_.anchors for print_ in prints])
-    boilerplate = find_boilerplate(
-        anchors, [outlet_of(story) for story in stories], sets.__getitem__, settings
-    )
+    outlets = [outlet_of(story) for story in stories]
+    boilerplate = find_boilerplate(anchors, outlets, sets.__getitem__, settings)
     removed = [boilerplate.of(number) for number in range(len(stories))]
     content = [without(shingles, gone) for shingles, gone in zip(sets, removed)]  # content_sets
-    del sets
+    if focus is None:
+        del sets  # a whole collection's: the focus alone needs them again
     report("boilerplate", count, count)
     report("copy candidates", 0, count)
     pairs = copy_candidates(anchors.without(boilerplate.anchors), settings)
@@ -69,34 +89,81 @@ def find_links(
     matches = verify(pairs, keys, content, settings)
     report("verification", len(pairs), len(pairs))
     candidates = len(pairs)
+    if settings.links != "all" and focus is None:
+        return Links(matches, content, candidates, boilerplate)
+    # Items are formed from every verbatim link, so with a focus too every copy pair is
+    # verified (cheap, in arrays); what the focus saves is the rewrite decisions, made one
+    # story pair at a time.
+    items = components(len(stories), [(m.a, m.b) for m in matches], keys)
+    inside = None
+    scope = None
+    if focus is not None:
+        wanted = set(focus)
+        chosen = np.fromiter((key in wanted for key in keys), dtype=bool, count=len(keys))
+        chosen = _boilerplate_moved(
+            [print_.anchors for print_ in prints], chosen, outlets, sets, boilerplate, settings
+        )
+        held = np.zeros(int(items.max()) + 1 if len(items) else 0, dtype=bool)
+        held[items[chosen]] = True
+        inside = held[items]
+        scope = frozenset(key for key, kept in zip(keys, inside.tolist()) if kept)
+        matches = [m for m in matches if m.a in scope or m.b in scope]
+        first, second = unpack_pairs(pairs)
+        candidates = int(np.count_nonzero(inside[first] | inside[second]))
     if settings.links == "all":
         report("rewrite candidates", 0, count)
         usable = usable_units_all(prints, removed, settings.shingle)
-        rewrites = _rewrite_pairs(stories, prints, usable, matches, settings)
+        rewrites = _rewrite_pairs(stories, prints, usable, items, settings)
+        if inside is not None:
+            first, second = unpack_pairs(rewrites)
+            rewrites = rewrites[inside[first] | inside[second]]
         candidates += len(rewrites)
         report("rewrite candidates", count, count)
         report("rewrite decisions", 0, len(rewrites))
         matches += verify_rewrites(rewrites, keys, prints, content, removed, settings, usable)
         report("rewrite decisions", len(rewrites), len(rewrites))
-    return Links(matches, content, candidates, boilerplate)
+    return Links(matches, content, candidates, boilerplate, scope)
 
 
 def _silent(stage: str, done: int, total: int) -> None:
     """``find_links``'s progress when nobody listens."""
 
 
+def _boilerplate_moved(
+    anchors: Sequence[np.ndarray],
+    chosen: np.ndarray,
+    outlets: Sequence[str],
+    sets: Sequence[np.ndarray],
+    boilerplate: Boilerplate,
+    settings: Settings,
+) -> np.ndarray:
+    """``chosen`` (a mask of stories) with every story whose boilerplate they change: what
+    is set aside in it differs from what the other stories alone would set aside. Whether a
+    repeated text is boilerplate is decided over all its carriers, so a new carrier can
+    change it for the others, and with it their links."""
+    if not chosen.any():
+        return chosen
+    none = np.zeros(0, dtype=np.uint64)
+    rest = KeyTable.of([none if out else keys for out, keys in zip(chosen.tolist(), anchors)])
+    before = find_boilerplate(rest, outlets, sets.__getitem__, settings)
+    grown = chosen.copy()
+    for number in set(before.removed) | set(boilerplate.removed):
+        if not grown[number] and not np.array_equal(before.of(number), boilerplate.of(number)):
+            grown[number] = True
+    return grown
+
+
 def _rewrite_pairs(
     stories: Sequence[Story],
     prints: Sequence[Fingerprint],
     usable: Sequence[np.ndarray],
-    matches: Sequence[Match],
+    items: np.ndarray,
     settings: Settings,
 ) -> np.ndarray:
     """Story pairs for the rewrite decision: the earliest stories (the likely origins, which
     clusters form around) of candidate items (``rewrite_candidates``). An item is a set of
-    stories that verbatim reuse already links: they need no rewrite decision among
-    themselves."""
-    items = components(len(stories), [(m.a, m.b) for m in matches], [s.key for s in stories])
+    stories that verbatim reuse already links (``items[i]``: story i's): they need no
+    rewrite decision among themselves."""
     keys = [distinct(print_.unit_keys[kept].ravel()) for print_, kept in zip(prints, usable)]
     pairs = rewrite_candidates(keys, items, story_days(stories), settings)
     earliest = np.full(int(items.max()) + 1 if len(items) else 0, len(stories), dtype=np.int64)

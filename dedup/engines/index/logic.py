@@ -5,8 +5,14 @@ the window that share an anchor or a sentence-unit band key with the batch (each
 ``widely_shared`` earliest carriers at most), together with the stories stored matches tie
 them to (their whole components, so clusters are re-formed whole). The decision is the
 scan's own: ``find_links`` over batch and neighbourhood (boilerplate, copy candidates,
-verification, rewrites), then ``form_clusters`` (the scan's centre rule) over the result. Its
-matches replace the stored ones among those stories, and their cluster ids are stored. A
+verification, rewrites) with the batch as its focus, then ``form_clusters`` (the scan's
+centre rule) over the result. Only the links the batch can change are decided: those of the
+items (stories verbatim reuse ties) that hold a batch story or a stored story sharing a
+repeated text with one. The latter is how boilerplate found later is applied: a text becomes
+boilerplate (or stops being one) when a new carrier arrives, and every stored carrier's links
+are then decided again. The stored links among the other stories stand as they were decided
+when those came. The new matches replace the stored ones among the stories judged, and their
+cluster ids are stored. A
 whole scan over the index (``Index.scan``) runs ``cluster_fingerprints``, the code ``dedup
 scan`` runs, on the stored fingerprints.
 """
@@ -510,7 +516,8 @@ class Index:
         pairs += [(i.story, _without(i.fingerprint, common), i.stamp, i.outlet_key) for i in fresh]
         pairs.sort(key=lambda pair: pair[0].sort_key)
         stories = [pair[0] for pair in pairs]
-        links = find_links(stories, [pair[1] for pair in pairs], self.settings)
+        focus = {item.story.id for item in fresh} | (seeds & core)
+        links = find_links(stories, [pair[1] for pair in pairs], self.settings, focus=focus)
         stamps = {pair[0].id: pair[2] for pair in pairs}
         matches = [
             m
@@ -519,6 +526,11 @@ class Index:
             and m.b in core
             and (not self.window or abs(stamps[m.a] - stamps[m.b]) <= self.window)
         ]
+        # Only the links the batch can change were decided (those of the items it joins);
+        # the stored ones among the other stories judged stand as they were decided.
+        scope = links.scope or frozenset()
+        kept = store.matches(core - focus)
+        matches += [m for m in kept if m.a not in scope and m.b not in scope]
         judged = [story for story in stories if story.id in core]
         clusters = form_clusters(judged, matches, _EmptyContent())
         return _Judged(
