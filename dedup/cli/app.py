@@ -34,7 +34,7 @@ EXAMPLES = {
     "scan": (
         "dedup scan samples/                       # clusters, as a table on a terminal",
         "dedup scan inbox/ --format json > clusters.json",
-        "dedup scan --db wire.db --since 24h       # the stories an index got in a day",
+        "dedup scan --db wire.db --since 24h       # an index's stories of the last day",
         "dedup scan archive/ --engine spark --output out/  # on Apache Spark",
     ),
     "diff": (
@@ -59,7 +59,7 @@ EXAMPLES = {
     "eval": ("dedup eval --labels samples/labels.csv samples/",),
     "ingest": (
         "dedup ingest --db wire.db inbox/            # add new stories, report their copies",
-        "dedup ingest --db redis://localhost/0 feeds/",
+        "dedup ingest --db redis://localhost:6379/0 feeds/   # an index shared on Redis",
     ),
     "check": (
         "dedup check --db wire.db story.txt          # exit 1 when it copies a stored story",
