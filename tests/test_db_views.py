@@ -152,6 +152,17 @@ def test_input_and_db_are_exclusive(db, tmp_path):
     )
 
 
+def test_without_input_the_configured_index_is_read(db):
+    """As for scan: cron sets $DEDUP_DB once for every command."""
+    env = {**ENV, "DEDUP_DB": db}
+    found = CliRunner().invoke(cli, ["show", "mna-oss-floods", "--format", "json"], env=env)
+    assert found.exit_code == 0, found.output
+    assert found.stdout == run("show", "mna-oss-floods", "--db", db, "--format", "json").stdout
+    nothing = run("show", "mna-oss-floods")
+    assert nothing.exit_code == exitcodes.USAGE
+    assert "give the INPUT stories to scan, or --db to read an index" in nothing.output
+
+
 def test_report_over_db_to_standard_output(db):
     done = run("report", "--html", "-", "--db", db, "--title", "Today")
     assert done.exit_code == 0, done.output

@@ -7,6 +7,7 @@ exactly as the scan with the same options formed it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -67,8 +68,14 @@ def _source(
     values: dict[str, Any],
     scan: Any,
 ) -> tuple[ClusterSource, ScanResult, list[InputProblem]]:
-    """The clusters to show: those an index holds (``--db``, its stored clusters, no new
-    scan), else those of a fresh scan of INPUT (``scan(settings)``)."""
+    """The clusters to show: those an index holds (``--db``, or without INPUT the index
+    ``$DEDUP_DB`` or a config file names, as for ``scan``: its stored clusters, no new scan),
+    else those of a fresh scan of INPUT (``scan(settings)``)."""
+    if db is None and not inputs:
+        from dedup.engines.index import ConfigProblem, resolve_location
+
+        with contextlib.suppress(ConfigProblem):  # none configured: INPUT is missing
+            db, _ = resolve_location(None)
     if db is None:
         if since is not None:
             raise click.UsageError("--since selects an index's stories by date: give --db")
@@ -106,7 +113,7 @@ def _scanned(
     """The clusters to show, from a fresh scan of INPUT (``_source`` decides between this
     and an index)."""
     if not inputs:
-        raise click.UsageError("give the INPUT stories to scan")
+        raise click.UsageError("give the INPUT stories to scan, or --db to read an index")
     stories, problems = load_inputs(inputs, options, reporter)
     result = scan_stories(stories, settings, jobs=jobs, progress=reporter.progress())
     result.problems = problems
