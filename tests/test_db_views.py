@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, SAMPLES, paragraphs
 
+from benchmarks import synth
 from dedup.cli import cli, exitcodes
 from dedup.engines.index import open_index
 from dedup.engines.index.source import IndexSource
@@ -71,6 +73,34 @@ def test_index_source_gives_the_scans_clusters(db, scanned):
     assert set(source.stories()) == members
     story = source.stories()["radiovell-oss-floods"]
     assert "Listen to Radio Vell live" in story.body  # the stored text
+
+
+def test_stored_clusters_equal_a_scan_of_generated_batches(tmp_path):
+    """Stories ingested in several runs, in shuffled order: the stored clusters, with their
+    members' links and reuse shares, are the scan's of all the files."""
+    records = list(synth.generate(600, seed=5, words=160))
+    for record in records:
+        record.pop("cluster")
+    random.Random(3).shuffle(records)
+    batches = []
+    for number in range(3):
+        batch = tmp_path / f"batch{number}.jsonl"
+        batch.write_text("".join(json.dumps(r) + "\n" for r in records[number::3]))
+        batches.append(batch)
+    path = str(tmp_path / "wire.db")
+    for batch in batches:
+        done = run("ingest", "--db", path, "--window", "0", "-q", batch)
+        assert done.exit_code in (exitcodes.OK, exitcodes.COPY), done.output
+    stories, _ = load([str(batch) for batch in batches])
+    expected = scan_stories(stories).clusters
+    with open_index(path) as index:
+        source = IndexSource.load(index)
+    assert len(expected) > 50
+    assert shape(source.clusters()) == shape(expected)
+    biggest = max(expected, key=lambda cluster: cluster.size)
+    over_db = run("show", biggest.id, "--db", path, "--format", "json")
+    over_files = run("show", biggest.id, *batches, "--format", "json")
+    assert json.loads(over_db.stdout) == json.loads(over_files.stdout)
 
 
 def test_show_over_db_equals_show_over_files(db, scanned):
