@@ -8,6 +8,7 @@ machine; the page size is given in bytes and per story. The table goes to stdout
     python benchmarks/report_size.py                  # 2,000 stories
     python benchmarks/report_size.py --stories 20000  # a year of a small desk
     python benchmarks/report_size.py --keep out.html  # keep the page to open it
+    python benchmarks/report_size.py --jobs 1         # in one process
 """
 
 from __future__ import annotations
@@ -30,17 +31,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=2000)
     parser.add_argument("--keep", type=Path, help="also write the page to this file")
+    parser.add_argument("--jobs", type=int, default=0, help="processes; 0 means all cores")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         corpus = Path(folder) / "wire.jsonl"
         print(f"generating {args.stories} stories", file=sys.stderr)
         synth.write_corpus(corpus, args.stories, seed=7, mix=synth.HARD)
         start = time.perf_counter()
-        result = scan([str(corpus)])
+        result = scan([str(corpus)], jobs=args.jobs)
         scanned = time.perf_counter() - start
         print(f"scanned in {scanned:.1f} s; building the page", file=sys.stderr)
         start = time.perf_counter()
-        page = report_html(result, inputs=[corpus.name])
+        page = report_html(result, inputs=[corpus.name], jobs=args.jobs)
         built = time.perf_counter() - start
     size = len(page.encode("utf-8"))
     if args.keep:

@@ -196,14 +196,27 @@ def test_cluster_map_fits_the_terminal(samples_scan):
             assert f" {column} " in header + " "
 
 
+def details(page: str) -> list[dict]:
+    """Each cluster's detail as the report embeds it for its script: ``h`` the section's
+    body, ``t`` the texts and ``d`` the diffs."""
+    return [
+        json.loads(blob)
+        for blob in re.findall(
+            r'<script type="application/json" id="diffs-[^"]+">(.*?)</script>', page
+        )
+    ]
+
+
+def bodies(page: str) -> str:
+    """The clusters' sections as the report's script fills them in."""
+    return "\n".join(data["h"] for data in details(page))
+
+
 def drawn_diffs(page: str) -> str:
     """The report's side-by-side diffs as its script draws them (marked words in ``<del>``
     on the origin's side, ``<ins>`` on the copy's), read from the JSON the page embeds."""
     out = []
-    for blob in re.findall(
-        r'<script type="application/json" id="diffs-[^"]+">(.*?)</script>', page
-    ):
-        data = json.loads(blob)
+    for data in details(page):
         for diff in data["d"]:
             for row in diff["r"]:
                 for tag, places in zip(("del", "ins"), row):
@@ -226,7 +239,9 @@ def test_report_writes_one_self_contained_file_and_never_overwrites(tmp_path, sa
             f'<a href="#{cluster.id}">' in page
             and f'<section class="cluster" id="{cluster.id}"' in page
         )
-    assert page.count('<details class="diff"') == sum(c.size - 1 for c in samples_scan.clusters)
+    drawn = bodies(page)
+    assert drawn.count('<details class="diff"') == sum(c.size - 1 for c in samples_scan.clusters)
+    assert "<details" not in page.replace("<details><summary><b>", "")  # all in the JSON
     # Nothing is fetched: no stylesheet, script or image from elsewhere.
     assert not re.search(r"<link|<img|<iframe|\bsrc=|@import|url\(", page)
     assert "@media print" in page and "@media (max-width" in page and 'name="viewport"' in page
@@ -242,7 +257,7 @@ def test_report_writes_one_self_contained_file_and_never_overwrites(tmp_path, sa
 
 
 def test_report_rows_say_how_each_copy_reused_and_leave_boilerplate_out(samples_scan):
-    page = report_html(samples_scan)
+    page = bodies(report_html(samples_scan))
     rows = re.findall(r"<tr><th scope=\"row\">.*?</tr>", page)
     radio = next(row for row in rows if "radiovell-oss-floods" in row)
     # As in show: the station's chrome is its boilerplate, so only its own reporting is added.
@@ -259,22 +274,21 @@ def test_report_lists_by_reach_speaks_in_words_and_embeds_each_text_once(samples
     listed = re.findall(r'<li data-size="(\d+)" data-outlets="([^"]*)"', page)
     reach = [len(outlets.split("\x1f")) for _, outlets in listed]
     assert len(listed) == len(samples_scan.clusters) and reach == sorted(reach, reverse=True)
-    assert "shingle" not in page.lower()
-    assert re.search(r"kept \d+ of \d+ paragraphs", page)
-    assert re.search(r"\d+% of its text is the origin’s", page)
-    assert re.search(r"copied · \d+% of its text|rewritten · \d+% of its text", page)
+    drawn = bodies(page)
+    assert "shingle" not in page.lower() and "shingle" not in drawn.lower()
+    assert re.search(r"kept \d+ of \d+ paragraphs", drawn)
+    assert re.search(r"\d+% of its text is the origin’s", drawn)
+    assert re.search(r"copied · \d+% of its text|rewritten · \d+% of its text", drawn)
     # Every diff is drawn from its cluster's JSON, where each distinct paragraph is written
     # once: the origin's paragraphs are not repeated for every copy.
-    blobs = re.findall(r'<script type="application/json" id="diffs-[^"]+">(.*?)</script>', page)
-    assert len(blobs) == len(samples_scan.clusters)
-    for blob in blobs:
-        data = json.loads(blob)
+    assert len(details(page)) == len(samples_scan.clusters)
+    for data in details(page):
         assert len(data["t"]) == len(set(data["t"]))
         used = {
             place[1] for diff in data["d"] for row in diff["r"] for side in row for place in side
         }
         assert used == set(range(len(data["t"])))
-    assert not re.search(r'<div class="para-box', page)  # no diff rendered into the page
+    assert "<div class=\"para-box" not in page + drawn  # no diff drawn before it is opened
     # Clusters drawn in several processes make the same page, in the same order.
     stamp = datetime(2026, 3, 1, tzinfo=timezone.utc)
     assert report_html(samples_scan, generated=stamp, jobs=2) == report_html(
@@ -342,7 +356,7 @@ def test_identical_paragraphs_carry_no_mark_in_any_output(tmp_path):
     )
     page = report_html(scan([WIRE, COURIER]))
     assert '<section class="cluster"' in page
-    assert page.count("<del>") == page.count("<ins>") == 1  # the legend's examples only
+    assert bodies(page).count("<del>") == bodies(page).count("<ins>") == 1  # the legend's
     drawn = drawn_diffs(page)
     assert drawn.count("shared · ") == 18 and "<del>" not in drawn and "<ins>" not in drawn
 

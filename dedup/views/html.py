@@ -66,7 +66,7 @@ MAP_TEXT = 160
 click away in the diffs), and the page does not carry the origin's text twice."""
 
 DATA_PREFIX = "diffs-"
-"""A cluster's diffs are in the JSON script element ``DATA_PREFIX`` + the cluster's id."""
+"""A cluster's detail and diffs are in the JSON script element ``DATA_PREFIX`` + its id."""
 
 
 def report_html(
@@ -287,6 +287,22 @@ def _cluster_section(cmap: ClusterMap) -> str:
             + (f", {escape(when(origin))}" if origin.date else "")
             + "</p>",
             "</header>",
+            '<div class="cluster-body"></div>',
+            f'<script type="application/json" id="{DATA_PREFIX}{cid}">{_json(cluster_data(cmap))}'
+            "</script>",
+            '<p class="back"><a href="#clusters">↑ All clusters</a></p>',
+            "</section>",
+        ]
+    )
+
+
+def cluster_body(cmap: ClusterMap) -> str:
+    """What the script puts in a cluster's section when it comes near the screen (or is
+    linked to, or printed): the browser only scans it as text until then, which is what
+    lets a page of thousands of clusters open at once."""
+    cid = cmap.cluster.id
+    return "\n".join(
+        [
             f"<h3>{'How it travelled' if cmap.timeline else 'Who ran it'}</h3>",
             _travel(cmap),
             "<h3>Copy by copy</h3>",
@@ -295,10 +311,7 @@ def _cluster_section(cmap: ClusterMap) -> str:
             _map_table(cmap),
             _legend(),
             "<h3>Side by side</h3>",
-            *(_diff(column, k, cluster.id) for k, column in enumerate(cmap.columns, 1)),
-            _diff_data(cmap),
-            '<p class="back"><a href="#clusters">↑ All clusters</a></p>',
-            "</section>",
+            *(_diff(column, k, cid) for k, column in enumerate(cmap.columns, 1)),
         ]
     )
 
@@ -515,8 +528,9 @@ def name_of(story: Story) -> str:
     return story.outlet or story.id
 
 
-def diff_data(cmap: ClusterMap) -> dict[str, Any]:
-    """The cluster's diffs as the page's script reads them: ``t`` every distinct paragraph
+def cluster_data(cmap: ClusterMap) -> dict[str, Any]:
+    """The cluster's detail as the page's script reads it: ``h`` its body (``cluster_body``),
+    ``t`` every distinct paragraph
     text once (the origin's are shared by every diff), ``d`` one entry per copy with the
     names of its sides and its rows, each side a list of paragraphs
     ``[number, text index, kind, label, [start, end, ...]]`` (the marked spans, in UTF-16
@@ -533,7 +547,7 @@ def diff_data(cmap: ClusterMap) -> dict[str, Any]:
             for left, right in alignment.rows
         ]
         diffs.append({"a": name_of(alignment.a), "b": name_of(alignment.b), "r": rows})
-    return {"t": list(texts), "d": diffs}
+    return {"h": cluster_body(cmap), "t": list(texts), "d": diffs}
 
 
 def _place(place: Placement, side: str, texts: dict[str, int]) -> list[Any]:
@@ -563,15 +577,6 @@ def _utf16(text: str, offset: int) -> int:
 def _json(value: Any) -> str:
     """JSON safe inside a script element: no ``<`` can close it or open a comment."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
-
-
-def _diff_data(cmap: ClusterMap) -> str:
-    if not cmap.columns:
-        return ""
-    return (
-        f'<script type="application/json" id="{DATA_PREFIX}{escape(cmap.cluster.id)}">'
-        f"{_json(diff_data(cmap))}</script>"
-    )
 
 
 def _singletons(stories: Sequence[Story]) -> str:
@@ -632,6 +637,23 @@ SCRIPT = """
     box.appendChild(label); box.appendChild(body);
     return box;
   }
+  function fill(section) {
+    var body = section.querySelector('.cluster-body');
+    if (body.dataset.filled) return;
+    body.innerHTML = data(section).h;  /* the report's own markup, every text escaped */
+    body.dataset.filled = '1';
+  }
+  var sections = document.querySelectorAll('section.cluster');
+  if ('IntersectionObserver' in window) {
+    var near = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) {
+        if (e.isIntersecting) { fill(e.target); near.unobserve(e.target); }
+      });
+    }, {rootMargin: '1200px 0px'});
+    sections.forEach(function (s) { near.observe(s); });
+  } else {
+    sections.forEach(fill);
+  }
   function draw(details) {
     var grid = details.querySelector('.diff-grid');
     if (grid.dataset.drawn) return;
@@ -659,9 +681,15 @@ SCRIPT = """
     if (e.target.matches && e.target.matches('details.diff') && e.target.open) draw(e.target);
   }, true);
   function opened() {
-    var hash = decodeURIComponent(location.hash.slice(1)),
-        d = hash && document.getElementById(hash);
-    if (d && d.matches('details.diff')) { d.open = true; draw(d); }
+    var hash = decodeURIComponent(location.hash.slice(1));
+    if (!hash) return;
+    var d = document.getElementById(hash),
+        s = d || document.getElementById(hash.replace(/-\\d+$/, ''));
+    if (!s || !s.matches('section.cluster')) return;
+    fill(s);
+    d = document.getElementById(hash);
+    if (d && d.matches('details.diff')) { d.open = true; draw(d); } else { d = s; }
+    d.scrollIntoView();  /* again: the page has grown since the browser scrolled */
   }
   addEventListener('hashchange', opened); opened();
 
@@ -669,7 +697,6 @@ SCRIPT = """
   var q = document.getElementById('q'), size = document.getElementById('size'),
       outlet = document.getElementById('outlet'), shown = document.getElementById('shown');
   var items = document.querySelectorAll('nav.cluster-list li'),
-      sections = document.querySelectorAll('section.cluster'),
       none = document.querySelector('nav.cluster-list .none');
   function filter() {
     var words = q.value.toLowerCase().split(/\\s+/).filter(Boolean),
@@ -696,6 +723,7 @@ SCRIPT = """
      printing, and closed again after. */
   var printed = [];
   function forPrint() {
+    document.querySelectorAll('section.cluster:not([hidden])').forEach(fill);
     document.querySelectorAll('section.cluster:not([hidden]) details.diff').forEach(function (d) {
       draw(d); if (!d.open) { d.open = true; printed.push(d); }
     });
@@ -856,7 +884,7 @@ details.diff[open] > summary { border-bottom: 1px solid var(--line); }
 .controls input:focus, .controls select:focus { outline: 2px solid var(--accent); }
 #shown { margin: 0; color: var(--muted); font-size: .9rem; padding-bottom: 8px; }
 [hidden] { display: none !important; }
-.cluster { content-visibility: auto; contain-intrinsic-size: auto 1400px; }
+.cluster { content-visibility: auto; contain-intrinsic-size: auto 240px; }
 .travel { list-style: none; margin: 0; padding: 0; }
 .t-row, .t-scale { display: grid; grid-template-columns: minmax(8em, 12em) minmax(120px, 1fr)
   minmax(14em, 1.4fr); gap: 4px 14px; align-items: center; padding: 5px 0;
