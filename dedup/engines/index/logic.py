@@ -23,6 +23,7 @@ import hashlib
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -141,15 +142,21 @@ class _Judged:
     clusters: list[Cluster]
 
     def partners(self, story_id: str) -> dict[str, Match]:
-        found = {}
-        for match in self.matches:
-            if match.a == story_id:
-                found[match.b] = match
-            elif match.b == story_id:
-                found[match.a] = match
-        return found
+        return self._partners.get(story_id, {})
 
     def cluster_of(self) -> dict[str, Cluster]:
+        return self._cluster_of
+
+    @cached_property
+    def _partners(self) -> dict[str, dict[str, Match]]:
+        found: dict[str, dict[str, Match]] = {}
+        for match in self.matches:
+            found.setdefault(match.a, {})[match.b] = match
+            found.setdefault(match.b, {})[match.a] = match
+        return found
+
+    @cached_property
+    def _cluster_of(self) -> dict[str, Cluster]:
         return {member.key: c for c in self.clusters for member in c.members}
 
 

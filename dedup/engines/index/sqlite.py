@@ -340,7 +340,7 @@ class SQLiteStore(Store):
         found = self.db.execute(
             "SELECT sa.id, sb.id, m.shared, m.resemblance, m.containment, m.kind, m.coverage "
             "FROM matches m JOIN stories sa ON sa.sid = m.a JOIN stories sb ON sb.sid = m.b "
-            f"WHERE m.a IN {_CHOSEN} AND m.b IN {_CHOSEN}",
+            f"WHERE m.a IN {_CHOSEN} AND +m.b IN {_CHOSEN}",  # + : one index probe per a
             (_json(ids),),
         )
         return [Match(*values) for values in found]
@@ -444,7 +444,7 @@ class SQLiteStore(Store):
         chosen = _json(sids.values())
         self.db.execute(
             "DELETE FROM matches WHERE a IN (SELECT value FROM json_each(?1)) "
-            "AND b IN (SELECT value FROM json_each(?1))",
+            "AND +b IN (SELECT value FROM json_each(?1))",  # not a probe per (a, b)
             (chosen,),
         )
         self.db.executemany(
