@@ -495,9 +495,9 @@ def _map_table(cmap: ClusterMap) -> str:
 def _map_cell(cell: Cell) -> str:
     where = " ¶" + ",".join(map(str, cell.counterparts)) if cell.counterparts else ""
     return (
-        f'<td class="mark {cell.mark}">'
-        f'<span aria-hidden="true">{MARK_SYMBOL[cell.mark]}</span> {escape(cell.label)}'
-        f"<small>{escape(where)}</small></td>"
+        f'<td class="mark {cell.mark}">{MARK_SYMBOL[cell.mark]} {escape(cell.label)}'
+        + (f"<small>{escape(where)}</small>" if where else "")
+        + "</td>"
     )
 
 
