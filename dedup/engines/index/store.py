@@ -25,9 +25,10 @@ from dedup.engines.index.errors import IndexUnusable
 from dedup.read.text import split_paragraphs
 from dedup.records import Match, Story, story_order
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Layout of the stored index; an index with another number is refused, never misread.
-3: anchors and sentence-unit band keys of the layout-free core, and the stored matches."""
+3: anchors and sentence-unit band keys of the layout-free core, and the stored matches.
+4: SQLite key tables hold 48-bit keys and whole-second stamps."""
 
 
 @dataclass(frozen=True)
