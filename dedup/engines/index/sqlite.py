@@ -422,8 +422,9 @@ class SQLiteStore(Store):
             db.executemany(
                 f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)",
                 (
-                    (key, second(e.stamp), sids[e.story.id])
+                    (key, stamp, sid)
                     for e in entries
+                    for stamp, sid in [(second(e.stamp), sids[e.story.id])]
                     for key in lookup(entry_keys(e.fingerprint)[position])
                 ),
             )
@@ -437,10 +438,11 @@ class SQLiteStore(Store):
         ).fetchall()
         for sid, story_id, stamp, data in found:
             keys = entry_keys(stored_fingerprint(story_id, data, self.location))
+            whole = second(stamp)
             for table, values in zip(("anchors", "units"), keys):
                 db.executemany(
                     f"DELETE FROM {table} WHERE key = ? AND stamp = ? AND story = ?",
-                    ((key, second(stamp), sid) for key in lookup(values)),
+                    ((key, whole, sid) for key in lookup(values)),
                 )
         chosen = _json(sid for sid, *_ in found)
         db.execute(
