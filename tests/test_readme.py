@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +53,41 @@ def test_readme_example_matches_a_real_run(match: re.Match[str]) -> None:
         f"README example out of date: {match['command']} "
         "(regenerate with python tests/test_readme.py --update)"
     )
+
+
+def make_plan(folder: Path, target: str) -> str:
+    """What ``make TARGET`` would run in ``folder`` (``make -n``: nothing is installed)."""
+    done = subprocess.run(
+        ["make", "-n", target], cwd=folder, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_quick_start_installs_the_cli_alone_and_the_dev_extra_for_tests(tmp_path: Path) -> None:
+    """The README's quick start: ``make run`` installs the command without the development
+    extra (pyspark, pyarrow, selenium: a gigabyte); ``make test`` adds it, whichever ran
+    first, and once both are done neither installs again."""
+    for name in ("Makefile", "setup.cfg", "pyproject.toml"):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    cli_only, dev = "pip install --quiet -e .\n", "pip install --quiet -e '.[dev]'"
+
+    run = make_plan(tmp_path, "run")  # a clean clone
+    assert cli_only in run and dev not in run and "dedup scan samples/" in run
+    test = make_plan(tmp_path, "test")
+    assert cli_only in test and dev in test and "pytest" in test
+
+    venv = tmp_path / ".venv"
+    venv.mkdir()
+    (venv / ".installed").touch()  # make run has been
+    test = make_plan(tmp_path, "test")
+    assert cli_only not in test and dev in test
+    assert dev not in make_plan(tmp_path, "run")
+
+    (venv / ".installed-dev").touch()  # and make test
+    for target in ("run", "test", "lint"):
+        assert "pip install" not in make_plan(tmp_path, target)
 
 
 def update() -> int:
