@@ -4,12 +4,14 @@ A desk opens it to see which stories travelled furthest and how, so the page has
 quickly however many stories went in, and work wherever it is carried: offline, from an
 e-mail attachment, on a phone, on paper.
 
-- **Its size grows with the text shown, not with the diffs.** Each cluster's side-by-side
-  diffs are embedded once as compact JSON (every distinct paragraph of the cluster once,
-  each diff as paragraph numbers into that list with the character spans that differ) in a
-  ``<script type="application/json">`` element, and drawn by the page's own script when a
-  diff is opened. 2,000 generated stories gave a 26.9 MB page with every diff rendered as
-  HTML; see the README for the figures now (``make bench-report``).
+- **Its size grows with the text shown, not with the diffs, and it opens at once.** Each
+  cluster's detail is embedded once as compact JSON in a ``<script type="application/json">``
+  element: every distinct paragraph of the cluster once, each diff as paragraph numbers into
+  that list with the character spans that differ, and the section's tables as markup. The
+  browser only scans that as text; the page's script fills a section in as it nears the
+  screen (or is linked to, or printed) and draws a diff when it is opened. With every diff
+  rendered as HTML, 2,000 generated stories gave a 26.9 MB page that took 5 s to load; see
+  the README for the figures now (``make bench-report``).
 - **It finds things.** A search box (headline, outlet, story or cluster id) and filters
   (size, outlet) over clusters sorted by reach: how many outlets ran the story.
 - **It says things as a desk would** ("kept 9 of 12 paragraphs", "34% of its text is the
@@ -17,8 +19,9 @@ e-mail attachment, on a phone, on paper.
   reuse share and how it reused, in words beside the marks, so nothing needs a hover and a
   390-pixel phone reads it.
 - **Nothing from outside, nothing from the input as markup.** Inline CSS and script, no
-  fetch of any kind; story text reaches the page escaped as HTML or as JSON with ``<``
-  escaped, and the script only ever sets text, never markup.
+  fetch of any kind; story text reaches the page escaped as HTML, then put in JSON with
+  ``<`` escaped; the script draws diffs by setting text only, and inserts no markup but the
+  sections this module wrote.
 - **Paper.** Printing draws every diff of the clusters shown (the filters choose what is
   printed) and opens them; each cluster starts a new page.
 """
