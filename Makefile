@@ -26,7 +26,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 ## The CLI is installed with the parquet extra, since samples/ holds a Parquet file.
 run: install
 	$(BIN)/dedup scan samples/
-	$(BIN)/dedup diff samples/wire/meridian/oss-floods.txt samples/radio-vell/oss-floods.txt
+	$(BIN)/dedup diff samples/wire/meridian/oss-floods.txt samples/radio-vell/oss-floods.txt --context samples/
 
 test: install-dev
 	$(BIN)/python -m pytest -q
