@@ -184,6 +184,19 @@ def test_search_and_filters_narrow_the_clusters(browser, report, width):
     listed, sections, _ = browser.execute_script(shown)
     assert 0 < listed == len(sections) < len(cluster_ids)
     assert {browser.find_element("id", s).get_attribute("data-size") for s in sections} == {"2"}
+    browser.execute_script(
+        "var z = document.getElementById('size'); z.value = '';"
+        "z.dispatchEvent(new Event('input'));"
+        "var d = document.getElementById('day'); d.value = d.options[1].value;"
+        "d.dispatchEvent(new Event('input'));"
+    )
+    day, count = browser.execute_script(
+        "var o = document.getElementById('day').options[1];"
+        "return [o.value, +o.textContent.match(/\\((\\d+)\\)$/)[1]];"
+    )
+    listed, sections, _ = browser.execute_script(shown)
+    assert 0 < listed == len(sections) == count < len(cluster_ids)
+    assert {browser.find_element("id", s).get_attribute("data-day") for s in sections} == {day}
 
 
 DIFF_ROWS = (

@@ -13,7 +13,8 @@ e-mail attachment, on a phone, on paper.
   rendered as HTML, 2,000 generated stories gave a 26.9 MB page that took 5 s to load; see
   the README for the figures now (``make bench-report``).
 - **It finds things.** A search box (headline, outlet, story or cluster id) and filters
-  (size, outlet) over clusters sorted by reach: how many outlets ran the story.
+  (size, outlet, the day the origin ran) over clusters sorted by reach: how many outlets
+  ran the story.
 - **It says things as a desk would** ("kept 9 of 12 paragraphs", "34% of its text is the
   origin's") and draws how each story travelled: every outlet on a time axis with its
   reuse share and how it reused, in words beside the marks, so nothing needs a hover and a
@@ -137,13 +138,22 @@ class Rendered:
 
     order: tuple[int, int, str]
     outlets: list[str]
+    day: str
+    """The day the origin ran (``YYYY-MM-DD`` in its own zone), "" when undated."""
     item: str
     """Its entry in the list of clusters."""
     section: str
 
 
 def render(cmap: ClusterMap) -> Rendered:
-    return Rendered(_reach_order(cmap), _outlets(cmap), _list_item(cmap), _cluster_section(cmap))
+    return Rendered(
+        _reach_order(cmap), _outlets(cmap), _day(cmap), _list_item(cmap), _cluster_section(cmap)
+    )
+
+
+def _day(cmap: ClusterMap) -> str:
+    date = cmap.origin_member.date
+    return date.strftime("%Y-%m-%d") if date else ""
 
 
 _WORK: tuple[Sequence[Cluster], Mapping[str, Story], ScanResult] | None = None
@@ -222,13 +232,21 @@ def _controls(shown: Sequence[Rendered]) -> str:
         for outlet, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     )
     sizes = "".join(f'<option value="{value}">{label}</option>' for value, label in SIZES)
+    days = Counter(cluster.day for cluster in shown if cluster.day)
+    day = (
+        '<label>Day <select id="day"><option value="">any</option>'
+        + "".join(f'<option value="{d}">{d} ({days[d]})</option>' for d in sorted(days))
+        + "</select></label>"
+        if len(days) > 1
+        else ""
+    )
     return (
         '<form class="controls" role="search" onsubmit="return false">'
         '<label class="q">Search <input type="search" id="q" autocomplete="off" '
         'placeholder="headline, outlet or story id"></label>'
         f'<label>Size <select id="size"><option value="">any</option>{sizes}</select></label>'
         f'<label>Outlet <select id="outlet"><option value="">any</option>{outlets}</select>'
-        f'</label><p id="shown" aria-live="polite">{_plural(len(shown), "cluster")}</p></form>'
+        f'</label>{day}<p id="shown" aria-live="polite">{_plural(len(shown), "cluster")}</p></form>'
     )
 
 
@@ -243,7 +261,7 @@ def _filter_data(cmap: ClusterMap) -> str:
     outlets = "\x1f".join(outlet.casefold() for outlet in _outlets(cmap))
     return (
         f'data-size="{cmap.cluster.size}" data-outlets="{escape(outlets)}" '
-        f'data-q="{escape(_search_text(cmap))}"'
+        f'data-q="{escape(_search_text(cmap))}" data-day="{_day(cmap)}"'
     )
 
 
@@ -704,11 +722,13 @@ SCRIPT = """
   function filter() {
     var words = q.value.toLowerCase().split(/\\s+/).filter(Boolean),
         range = size.value.split('-'), low = +range[0] || 0, high = +range[1] || Infinity,
-        want = outlet.value, count = 0;
+        want = outlet.value, day = document.getElementById('day'),
+        when = day ? day.value : '', count = 0;
     items.forEach(function (li, i) {
       var d = li.dataset, n = +d.size,
           ok = n >= low && n <= high &&
                (!want || d.outlets.split('\\x1f').indexOf(want) >= 0) &&
+               (!when || d.day === when) &&
                words.every(function (w) { return d.q.indexOf(w) >= 0; });
       li.hidden = !ok; sections[i].hidden = !ok; if (ok) count++;
     });
@@ -718,7 +738,9 @@ SCRIPT = """
       : count + ' of ' + items.length + ' clusters shown';
   }
   if (q) {
-    [q, size, outlet].forEach(function (c) { c.addEventListener('input', filter); });
+    [q, size, outlet, document.getElementById('day')].forEach(function (c) {
+      if (c) c.addEventListener('input', filter);
+    });
     if (q.value || size.value || outlet.value) filter();
   }
 
