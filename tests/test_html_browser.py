@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLES
+from conftest import SAMPLES, make_story, paragraphs
 
+from dedup import scan
 from dedup.cli import cli
+from dedup.views.html import report_html
 
 webdriver = pytest.importorskip(
     "selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')"
@@ -324,3 +326,22 @@ def test_screenshots_at_both_widths(browser, report, width, tmp_path):
         assert colours is None or len(colours) > 50, f"{name} is nearly blank"
         image.save(folder / name)
     assert {p.name for p in folder.iterdir()} >= set(shots)
+
+
+def test_story_text_is_drawn_as_text_never_as_markup(browser, tmp_path):
+    shared = paragraphs(41, 4)
+    hostile = '<img src=x onerror="document.title=1"><script>document.title=2</script> & co'
+    stories = [
+        make_story("a", [*shared, hostile], outlet="<b>Evil</b>", date="2026-01-01T08:00:00Z"),
+        make_story("b", [*shared, hostile + " again"], outlet="Plain", date="2026-01-01T09:00:00Z"),
+    ]
+    page = tmp_path / "hostile.html"
+    page.write_text(report_html(scan(stories), title="Safe"), encoding="utf-8")
+    browser.get("about:blank")
+    browser.get(page.as_uri())
+    diff = WebDriverWait(browser, 5).until(lambda b: b.find_element("css selector", "details.diff"))
+    browser.execute_script("arguments[0].scrollIntoView()", diff)
+    diff.find_element("tag name", "summary").click()
+    assert hostile in diff.text and "<b>Evil</b>" in browser.find_element("tag name", "body").text
+    assert browser.title == "Safe"  # no injected handler or script ran
+    assert not browser.find_elements("css selector", "main img, main b > b, .diff-grid script")
