@@ -288,7 +288,7 @@ def test_report_lists_by_reach_speaks_in_words_and_embeds_each_text_once(samples
             place[1] for diff in data["d"] for row in diff["r"] for side in row for place in side
         }
         assert used == set(range(len(data["t"])))
-    assert "<div class=\"para-box" not in page + drawn  # no diff drawn before it is opened
+    assert '<div class="para-box' not in page + drawn  # no diff drawn before it is opened
     # Clusters drawn in several processes make the same page, in the same order.
     stamp = datetime(2026, 3, 1, tzinfo=timezone.utc)
     assert report_html(samples_scan, generated=stamp, jobs=2) == report_html(
