@@ -67,8 +67,9 @@ def make_plan(folder: Path, target: str) -> str:
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_quick_start_installs_the_cli_alone_and_the_dev_extra_for_tests(tmp_path: Path) -> None:
     """The README's quick start: ``make run`` installs the command (with the Parquet reader
-    the samples need) without the development extra (pyspark, selenium: a gigabyte); ``make test`` adds it, whichever ran
-    first, and once both are done neither installs again."""
+    the samples need) without the development extra (pyspark, selenium: a gigabyte);
+    ``make test`` adds it, whichever ran first, and once both are done neither installs
+    again."""
     for name in ("Makefile", "setup.cfg", "pyproject.toml"):
         shutil.copy2(ROOT / name, tmp_path / name)
     cli_only, dev = "pip install --quiet -e '.[parquet]'\n", "pip install --quiet -e '.[dev]'"
