@@ -14,7 +14,7 @@ from importlib import import_module
 import click
 
 from dedup.cli import exitcodes
-from dedup.cli.group import DedupGroup
+from dedup.cli.group import DedupGroup, set_verbose
 
 COMMANDS = {
     "scan": ("dedup.cli.scan", "scan"),
@@ -113,14 +113,7 @@ class LazyGroup(DedupGroup):
 def cli(verbose: bool) -> None:
     """Find the copies of the same wire story across outlets, and show what each copy kept,
     changed and added."""
-    import logging
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("dedup: %(message)s"))
-    logger = logging.getLogger("dedup")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO if verbose else logging.WARNING)
-    logger.propagate = False
+    set_verbose(verbose)
 
 
 def main() -> None:

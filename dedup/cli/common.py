@@ -452,3 +452,17 @@ def open_index_at(
         window=window,
         lock_timeout=DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout,
     )
+
+
+def index_pair(index: Any, db: str, a: str, b: str) -> tuple[Story, Story]:
+    """Stories A and B as the index holds them (``diff --db``, ``explain --db``); an id the
+    index lacks, or the same id twice, is a usage error naming the argument."""
+    from dedup.engines.index.source import stored_stories
+
+    stories = stored_stories(index, (a, b))
+    for name, wanted in (("A", a), ("B", b)):
+        if wanted not in stories:
+            raise click.BadParameter(f"the index {db} holds no story {wanted!r}", param_hint=name)
+    if a == b:
+        raise click.UsageError(f"A and B are the same story ({a}): give two stories")
+    return stories[a], stories[b]

@@ -14,6 +14,7 @@ from dedup.cli.common import (
     echo,
     field_option,
     guard,
+    index_pair,
     input_format_option,
     load_inputs,
     one_story,
@@ -131,19 +132,11 @@ def diff(
 def stored_pair(db: str, a: str, b: str) -> tuple[Story, Story, set[int], set[int]]:
     """Stories A and B as the index at ``db`` holds them, with their boilerplate paragraphs
     judged over the stored stories around them; an id the index lacks is a usage error."""
-    from dedup.engines.index.source import stored_boilerplate, stored_stories
+    from dedup.engines.index.source import stored_boilerplate
     from dedup.views.maps import boilerplate_paragraphs
 
     with guard(), open_index_at(db) as index:
-        stories = stored_stories(index, (a, b))
-        for name, wanted in (("A", a), ("B", b)):
-            if wanted not in stories:
-                raise click.BadParameter(
-                    f"the index {db} holds no story {wanted!r}", param_hint=name
-                )
-        if a == b:
-            raise click.UsageError(f"A and B are the same story ({a}): give two stories")
-        pair = [stories[a], stories[b]]
+        pair = list(index_pair(index, db, a, b))
         removed = stored_boilerplate(index, pair)
         plates = []
         for story in pair:

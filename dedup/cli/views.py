@@ -25,6 +25,7 @@ from dedup.cli.common import (
     echo,
     field_option,
     guard,
+    index_pair,
     input_format_option,
     jobs_option,
     load_inputs,
@@ -385,18 +386,11 @@ def _stored_pair(
 ) -> tuple[Story, Story, list[Story], Settings]:
     """A and B as the index at ``db`` holds them, the stored stories around them, and the
     index's settings (with the options given laid over them)."""
-    from dedup.engines.index.source import stored_context, stored_stories
+    from dedup.engines.index.source import stored_context
 
     with guard(), open_index_at(db, changes=settings_changes(values)) as index:
-        stories = stored_stories(index, (a, b))
-        for name, wanted in (("A", a), ("B", b)):
-            if wanted not in stories:
-                raise click.BadParameter(
-                    f"the index {db} holds no story {wanted!r}", param_hint=name
-                )
-        if a == b:
-            raise click.UsageError(f"A and B are the same story ({a}): give two stories")
-        return stories[a], stories[b], stored_context(index, (a, b)), index.settings
+        story_a, story_b = index_pair(index, db, a, b)
+        return story_a, story_b, stored_context(index, (a, b)), index.settings
 
 
 def _where(story: Story) -> tuple[str, int | None] | str:
