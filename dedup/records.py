@@ -7,6 +7,7 @@ one vocabulary and none of them needs click or rich to use another.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -144,9 +145,10 @@ class Cluster:
     """Copies of one story, formed around a centre every member is directly linked to."""
 
     id: str
-    origin: str
-    """Key of the likely origin: the earliest dated member, else the centre."""
-    centre: str
+    origin_key: str
+    """Key of the likely origin: the earliest dated member, else the centre. Keys, not ids,
+    are what ``Match.a``/``b`` and ``Member.key`` hold, and are unique where ids may repeat."""
+    centre_key: str
     """Key of the story every other member was verified against."""
     members: tuple[Member, ...]
     matches: tuple[Match, ...] = field(default=())
@@ -156,13 +158,31 @@ class Cluster:
         return len(self.members)
 
     @property
+    def origin(self) -> str:
+        """The origin's story id, as every output names it."""
+        return self.origin_member.id
+
+    @property
+    def centre(self) -> str:
+        """The centre's story id, as every output names it."""
+        return self.centre_member.id
+
+    @property
     def origin_member(self) -> Member:
-        return next(member for member in self.members if member.key == self.origin)
+        return next(member for member in self.members if member.key == self.origin_key)
+
+    @property
+    def centre_member(self) -> Member:
+        return next(member for member in self.members if member.key == self.centre_key)
 
     @property
     def origin_id(self) -> str:
-        """The origin's story id, as outputs name it (``origin`` is its key)."""
-        return self.origin_member.id
+        """Deprecated alias of ``origin`` (the origin's story id), kept because it was
+        documented before ``origin`` became the id."""
+        warnings.warn(
+            "Cluster.origin_id is deprecated: use Cluster.origin", DeprecationWarning, stacklevel=2
+        )
+        return self.origin
 
 
 @dataclass
@@ -244,13 +264,13 @@ def member_record(cluster: Cluster | None, member: Member | Story) -> dict[str, 
 def _role(cluster: Cluster | None, key: str) -> str:
     if cluster is None:
         return "singleton"
-    return "origin" if key == cluster.origin else "copy"
+    return "origin" if key == cluster.origin_key else "copy"
 
 
 def _match_with_centre(cluster: Cluster, key: str) -> Match | None:
-    if key == cluster.centre:
+    if key == cluster.centre_key:
         return None
     for match in cluster.matches:
-        if key in (match.a, match.b) and cluster.centre in (match.a, match.b):
+        if key in (match.a, match.b) and cluster.centre_key in (match.a, match.b):
             return match
     return None

@@ -92,7 +92,7 @@ def test_an_engine_clustering_part_of_a_run_names_the_ids_repeated_elsewhere():
     links = find_links(stories, Fingerprinter(DEFAULT).batch(stories), DEFAULT)
     content = dict(zip([story.key for story in stories], links.content, strict=True))
     [alone] = form_clusters(stories, links.matches, content)
-    centre = next(story for story in stories if story.key == alone.centre)
+    centre = next(story for story in stories if story.key == alone.centre_key)
     assert alone.id == cluster_id(centre)
     [told] = form_clusters(stories, links.matches, content, repeated_ids={centre.id})
     assert told.id == cluster_id(centre, repeated=True) != alone.id

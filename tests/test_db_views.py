@@ -59,7 +59,7 @@ def scanned():
 
 def shape(clusters) -> list:
     return sorted(
-        (c.id, c.origin_id, sorted((m.id, m.link, round(m.reuse, 6)) for m in c.members))
+        (c.id, c.origin, sorted((m.id, m.link, round(m.reuse, 6)) for m in c.members))
         for c in clusters
     )
 

@@ -146,7 +146,7 @@ def test_every_member_is_linked_directly_to_the_centre():
     for cluster in result.clusters:
         linked = {m.a for m in cluster.matches} | {m.b for m in cluster.matches}
         assert {m.key for m in cluster.members} <= linked
-        assert all(cluster.centre in (m.a, m.b) for m in cluster.matches)
+        assert all(cluster.centre_key in (m.a, m.b) for m in cluster.matches)
 
 
 def test_clusters_do_not_depend_on_input_order_or_processes():

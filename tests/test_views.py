@@ -72,7 +72,7 @@ def test_show_json_agrees_with_scan_and_diff(samples_scan):
 
 def test_show_marks_a_rewritten_copy(samples_scan):
     cluster = find_cluster(samples_scan.clusters, "ebc-grisling-coal")
-    assert cluster.origin_id == "mna-grisling-coal" and cluster.origin_member.link is None
+    assert cluster.origin == "mna-grisling-coal" and cluster.origin_member.link is None
     assert [m.link for m in cluster.members] == [None, "rewrite"]
     text = run("show", "ebc-grisling-coal", str(SAMPLES)).output
     assert "ebc-grisling-coal  (EBC News)  rewrite  kept 0" in text

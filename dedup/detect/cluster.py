@@ -74,7 +74,7 @@ def form_clusters(
         own = tuple(neighbours[centre][key] for key in joined)
         repeated = ids[by_key[centre].id] > 1
         clusters.append(_cluster(centre, [centre, *joined], own, by_key, content, repeated))
-    return sorted(clusters, key=lambda c: (-c.size, by_key[c.origin].sort_key))
+    return sorted(clusters, key=lambda c: (-c.size, by_key[c.origin_key].sort_key))
 
 
 class CentreRank(NamedTuple):
@@ -154,8 +154,8 @@ def _cluster(
     )
     return Cluster(
         id=cluster_id(by_key[centre], repeated),
-        origin=origin,
-        centre=centre,
+        origin_key=origin,
+        centre_key=centre,
         members=members,
         matches=matches,
     )

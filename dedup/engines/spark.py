@@ -1046,17 +1046,16 @@ def _cluster_component(row: Any) -> Iterator[tuple]:
         for m in sorted(row.matches, key=lambda m: (m.coverage > 0, m.a, m.b))
     ]
     for cluster in form_clusters(stories, matches, content):
-        origin = idx_of[cluster.origin]
-        by_key = {member.key: member for member in cluster.members}
+        origin = idx_of[cluster.origin_key]
         for position, member in enumerate(cluster.members):
             record = member_record(cluster, member)
             yield _member_row(record, idx_of[member.key], 0, -cluster.size, origin, position)
         summary = {
             "id": cluster.id,
             "size": cluster.size,
-            "origin": by_key[cluster.origin].id,
-            "centre": by_key[cluster.centre].id,
-            "headline": by_key[cluster.origin].headline or None,
+            "origin": cluster.origin,
+            "centre": cluster.centre,
+            "headline": cluster.origin_member.headline or None,
         }
         line = json.dumps(summary, ensure_ascii=False)
         yield (

@@ -158,12 +158,12 @@ def cluster_map(
     """Align the origin with each copy and read the map off the alignments. ``boilerplate``
     gives, by story key, the 0-based indexes of a story's boilerplate paragraphs (as
     ``align`` takes them): they are neither cut nor added."""
-    origin = stories[cluster.origin]
+    origin = stories[cluster.origin_key]
     by_key = {member.key: member for member in cluster.members}
     plates = boilerplate or {}
     columns = []
     for member in cluster.members:
-        if member.key == cluster.origin:
+        if member.key == cluster.origin_key:
             continue
         alignment = align(
             origin,
@@ -178,7 +178,7 @@ def cluster_map(
         ]
         additions = [p for p in alignment.b_paragraphs if p.status == "unique"]
         columns.append(Column(member, stories[member.key], alignment, cells, additions))
-    origin_member = by_key[cluster.origin]
+    origin_member = by_key[cluster.origin_key]
     return ClusterMap(cluster, origin, origin_member, columns, _timeline(cluster, origin_member))
 
 

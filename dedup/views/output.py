@@ -60,12 +60,12 @@ def when(member: Member | Story) -> str:
 
 
 def cluster_record(cluster: Cluster, by_key: dict[str, Member]) -> dict[str, Any]:
-    origin = by_key[cluster.origin]
+    origin = by_key[cluster.origin_key]
     return {
         "id": cluster.id,
         "size": cluster.size,
         "origin": origin.id,
-        "centre": by_key[cluster.centre].id,
+        "centre": cluster.centre,
         "headline": origin.headline or None,
         "members": [member_record(cluster, m) for m in cluster.members],
     }
