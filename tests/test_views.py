@@ -17,7 +17,7 @@ from dedup import scan
 from dedup.cli import cli, exitcodes
 from dedup.cli.render import cluster_map_view, diff_view
 from dedup.views.align import align
-from dedup.views.html import report_html
+from dedup.views.html import DATA_TYPE, report_html, unpack
 from dedup.views.maps import ScanSource, cluster_map, find_cluster
 
 COLOUR = re.compile(r"\x1b\[[0-9;]*(?:3[0-7]|38;[0-9;]+|9[0-7])m")
@@ -200,9 +200,9 @@ def details(page: str) -> list[dict]:
     """Each cluster's detail as the report embeds it for its script: ``h`` the section's
     body, ``t`` the texts and ``d`` the diffs."""
     return [
-        json.loads(blob)
+        unpack(blob)
         for blob in re.findall(
-            r'<script type="application/json" id="diffs-[^"]+">(.*?)</script>', page
+            rf'<script type="{re.escape(DATA_TYPE)}" id="diffs-[^"]+">(.*?)</script>', page
         )
     ]
 
@@ -304,10 +304,15 @@ def test_report_escapes_story_text(tmp_path):
         make_story("b", [*shared, paragraphs(2, 1)[0]], outlet="Plain"),
     ]
     page = report_html(scan(stories))
-    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
-    assert "\\u003cscript>alert" in page  # in the diffs' JSON too, where it cannot end the script
+    assert "<script>alert" not in page
     assert "Evil &amp; Co" in page and 'id="a<b>' not in page
     assert page.count("<script>") == 1  # the report's own print helper only
+    # The embedded data is base64, which no story text can end; inside, the sections'
+    # markup carries the text escaped and the diffs carry it as plain text for the script.
+    blobs = re.findall(r'<script type="[^"]+" id="diffs-[^"]+">(.*?)</script>', page)
+    assert blobs and all(re.fullmatch(r"[A-Za-z0-9+/=]+", blob) for blob in blobs)
+    assert "&lt;script&gt;alert" in bodies(page) and "<script>alert" not in bodies(page)
+    assert any(hostile in text for data in details(page) for text in data["t"])
 
 
 # -- the diff in every output: header, word marks, changes only, operations --------------
