@@ -226,9 +226,10 @@ def test_diff_json_on_the_seed_pair(seeds):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     a = {p["number"]: p for p in data["a"]["paragraphs"]}
-    assert len(a) == 10 and len(data["b"]["paragraphs"]) == 26
-    assert [a[n]["counterparts"] for n in (4, 7, 9)] == [[10], [11], [6]]
-    assert a[1]["status"] == a[3]["status"] == "changed" and a[1]["counterparts"] == [9]
+    # CBS numbers are those of the seeds' README less one: "Watch CBSN Live" is the headline.
+    assert len(a) == 10 and len(data["b"]["paragraphs"]) == 25
+    assert [a[n]["counterparts"] for n in (4, 7, 9)] == [[9], [10], [5]]
+    assert a[1]["status"] == a[3]["status"] == "changed" and a[1]["counterparts"] == [8]
     assert [a[n]["status"] for n in (2, 5, 6, 10)] == ["unique"] * 4
     assert data["summary"]["a_in_b"] == 5
 

@@ -403,3 +403,73 @@ def test_dates_in_every_form_the_formats_use():
     assert parse_date(datetime(2025, 1, 2).date()) == datetime(2025, 1, 2, tzinfo=utc)
     for nonsense in ("99999999", "2025-13-01", "soon", float("nan"), 1e300, {}, [1]):
         assert parse_date(nonsense) is None
+
+
+# -- the headline: a field in every format, never a paragraph ------------------------------
+
+HEADLINE = "Breakwater to be rebuilt before winter"
+
+
+def same_story(tmp_path: Path) -> dict[str, Story]:
+    """One story as plain text, Markdown (with markup in its heading), front matter and JSON."""
+    files = {
+        "story.txt": f"{HEADLINE}\n\n{BODY}\n",
+        "story.md": f"# **Breakwater** to be rebuilt _before_ winter\n\n{BODY}\n",
+        "front.md": f"---\nid: f\nheadline: {HEADLINE}\n---\n{BODY}\n",
+        "story.json": json.dumps({"id": "j", "headline": HEADLINE, "body": BODY}),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return {name: next(iter(stories(read_file(str(tmp_path / name))))) for name in files}
+
+
+def test_the_headline_is_a_field_and_paragraphs_number_alike_in_every_format(tmp_path):
+    found = same_story(tmp_path)
+    expected = [p.strip() for p in BODY.split("\n\n")]
+    for name, story in found.items():
+        assert story.headline == HEADLINE, name
+        assert [p.text for p in story.paragraphs] == expected, name
+        assert [p.index for p in story.paragraphs] == [0, 1], name
+        assert HEADLINE not in story.body and "#" not in story.body, name
+        for paragraph in story.paragraphs:  # offsets still point into the body
+            assert story.body[paragraph.start : paragraph.end] == paragraph.text
+
+
+def test_a_headline_repeated_after_web_chrome_leaves_the_body(tmp_path):
+    chrome = "Listen to Harbour Radio live"
+    page = tmp_path / "page.md"
+    page.write_text(
+        f"---\nheadline: {HEADLINE}\n---\n{chrome}\n\n# {HEADLINE}\n\n{BODY}\n", encoding="utf-8"
+    )
+    [story] = stories(read_file(str(page)))
+    assert story.headline == HEADLINE
+    assert [p.text for p in story.paragraphs][:2] == [chrome, BODY.split("\n\n")[0]]
+    # Beyond the first paragraphs, a line equal to the headline is text and stays.
+    late = tmp_path / "late.txt"
+    late.write_text(f"---\nheadline: {HEADLINE}\n---\n{BODY}\n\nOne.\n\n{HEADLINE}\n")
+    [story] = stories(read_file(str(late)))
+    assert story.paragraphs[-1].text == HEADLINE
+
+
+def test_what_is_not_a_headline_stays_in_the_body(tmp_path):
+    cases = {
+        "sentence.txt": f"The breakwater will be rebuilt.\n\n{BODY}",  # ends like a sentence
+        "wrapped.txt": f"{HEADLINE}\nand more of the same block\n\n{BODY}",  # no blank line
+        "alone.txt": f"{HEADLINE}\n\n",  # nothing else: the story keeps its only line
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        [story] = stories(read_file(str(tmp_path / name)))
+        assert story.paragraphs[0].text.startswith(text.split("\n")[0]), name
+    [alone] = stories(read_file(str(tmp_path / "alone.txt")))
+    assert alone.headline == HEADLINE and [p.text for p in alone.paragraphs] == [HEADLINE]
+
+
+def test_the_cli_shows_the_same_paragraphs_for_a_text_and_a_json_copy(tmp_path):
+    same_story(tmp_path)
+    result = run("diff", str(tmp_path / "story.md"), str(tmp_path / "story.json"))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1] == lines[3] == f"    {HEADLINE}"  # the headline of A and of B, no markup
+    assert "A  1 = B  1 [shared]" in result.stdout and "A  2 = B  2 [shared]" in result.stdout
+    assert lines[-1].startswith("2 of 2 paragraphs of story.md appear in j (2 shared")

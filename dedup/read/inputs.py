@@ -45,7 +45,7 @@ from typing import IO, Any, BinaryIO
 
 from dedup.read.formats import FormatError, Item, Skip
 from dedup.read.formats.encoding import bom_encoding, decode_text, is_binary, with_bom
-from dedup.read.text import split_headline, split_paragraphs
+from dedup.read.text import split_paragraphs, take_headline
 from dedup.records import InputProblem, Story
 
 log = logging.getLogger("dedup.read")
@@ -615,12 +615,13 @@ class _Rejoined(io.RawIOBase):
 
 
 def _read_text(text: str, path: str, default_id: str) -> Story:
-    """Plain text or Markdown: optional ``---`` front matter, a first short line as the
-    headline, paragraphs separated by blank lines."""
+    """Plain text or Markdown: optional ``---`` front matter, the headline taken out of the
+    body (``take_headline``), paragraphs separated by blank lines."""
     meta, text = _front_matter(text)
-    headline = split_headline(text)
-    record = {**meta, "body": text}
-    if headline and "headline" not in meta and "title" not in meta:
+    given = meta.get("headline") or meta.get("title") or meta.get("hed") or ""
+    headline, body = take_headline(text, given)
+    record = {**meta, "body": body}
+    if headline:
         record["headline"] = headline
     return _story(
         record,

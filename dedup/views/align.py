@@ -3,8 +3,9 @@
 **Units.** Stories are compared paragraph by paragraph as laid out. A story that comes as one
 block (a single paragraph of several sentences: scraped pages, feed items, JSON ``text``
 fields) or mostly in very long paragraphs (more than ``LONG_PARAGRAPH`` sentences) is
-compared sentence by sentence instead, so its diff still shows what is shared. A first
-paragraph that only repeats the headline is not compared (it is listed with status
+compared sentence by sentence instead, so its diff still shows what is shared. Readers take
+the headline out of text and Markdown bodies; a first paragraph that still repeats it (a
+JSON body or a web page that carries it) is not compared (it is listed with status
 "headline", so paragraph numbers stay those of the story, and views show it as the
 headline). Paragraphs the caller knows to be boilerplate are shown as such and paired with
 nothing.
@@ -49,7 +50,7 @@ from itertools import chain, pairwise
 
 from rapidfuzz.distance import Indel
 
-from dedup.read.text import normalise, paragraph_tokens, token_spans
+from dedup.read.text import HEADLINE_REACH, normalise, paragraph_tokens, token_spans, unmark
 from dedup.records import Paragraph, Story
 from dedup.views.words import Edit, word_edits
 
@@ -267,13 +268,7 @@ def headline(story: Story) -> str:
     return _unmark(story.headline)
 
 
-def _unmark(text: str) -> str:
-    return text.strip().lstrip("#").strip()
-
-
-HEADLINE_REACH = 3
-"""The headline is looked for among this many first paragraphs: after a line of web
-chrome ("Listen live"), a page repeats it."""
+_unmark = unmark
 
 
 def headline_paragraph(story: Story) -> Paragraph | None:
