@@ -50,10 +50,16 @@ STORIES ?= 2000
 bench-report: install-dev
 	$(BIN)/python benchmarks/report_size.py --stories $(STORIES)
 
-## PNGs of the samples report at 1280 and 390 px (chromium and chromedriver needed).
+## PNGs at 1280 and 390 px of the samples report (OUT/samples) and of a report of
+## SHOT_STORIES generated stories (OUT/20000; a few minutes); chromium and chromedriver needed.
 OUT ?= build/screenshots
+SHOT_STORIES ?= 20000
 screenshots: install-dev
-	SCREENSHOTS=$(abspath $(OUT)) $(BIN)/python -m pytest -q tests/test_html_browser.py -k screenshots
+	SCREENSHOTS=$(abspath $(OUT))/samples $(BIN)/python -m pytest -q tests/test_html_browser.py -k screenshots
+	mkdir -p $(OUT)
+	$(BIN)/python -c "from benchmarks import synth; synth.write_corpus('$(OUT)/corpus-$(SHOT_STORIES).jsonl', $(SHOT_STORIES), seed=7)"
+	SCREENSHOTS=$(abspath $(OUT))/$(SHOT_STORIES) SCREENSHOTS_INPUT=$(abspath $(OUT))/corpus-$(SHOT_STORIES).jsonl \
+	    $(BIN)/python -m pytest -q tests/test_html_browser.py -k screenshots
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

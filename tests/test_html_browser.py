@@ -3,7 +3,8 @@
 search and filters narrow the list, a diff is drawn when opened with its words marked and
 stacks on a phone, the travel picture reads in words, and paper gets every diff.
 
-``SCREENSHOTS=folder`` (``make screenshots``) keeps the page's screenshots at both widths."""
+``SCREENSHOTS=folder`` (``make screenshots``) keeps the page's screenshots at both widths, of
+the samples' report or, with ``SCREENSHOTS_INPUT=path``, of that input's."""
 
 from __future__ import annotations
 
@@ -43,10 +44,12 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    # ``make screenshots`` also pictures a report of a large generated corpus through this.
+    source = os.environ.get("SCREENSHOTS_INPUT") or str(SAMPLES)
     out = tmp_path_factory.mktemp("report") / "out.html"
-    result = CliRunner().invoke(cli, ["report", "--html", str(out), str(SAMPLES)])
+    result = CliRunner().invoke(cli, ["report", "--html", str(out), source])
     assert result.exit_code == 0, result.output
-    scanned = CliRunner().invoke(cli, ["scan", str(SAMPLES), "--format", "json"])
+    scanned = CliRunner().invoke(cli, ["scan", source, "--format", "json"])
     return out, [cluster["id"] for cluster in json.loads(scanned.stdout)["clusters"]]
 
 
