@@ -102,12 +102,19 @@ def screenshot(browser) -> Image.Image:
     return Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
 
 
+PATIENCE = 30
+"""Seconds a wait may last: each ends as soon as its condition holds, so this bounds only a
+busy shared machine's worst case, never what a test measures."""
+
+
 def waited(browser, css: str, within: object = None) -> list:
     """The elements ``css`` finds (in ``within``, else the page) once the script has drawn
     them: a cluster's data is unpacked asynchronously, so a section or a diff appears a
     moment after it is wanted."""
     where = within or browser
-    return WebDriverWait(browser, 10).until(lambda b: where.find_elements("css selector", css))
+    return WebDriverWait(browser, PATIENCE).until(
+        lambda b: where.find_elements("css selector", css)
+    )
 
 
 def fits(browser) -> bool:
@@ -231,7 +238,7 @@ def test_a_diff_is_drawn_when_opened_with_its_words_marked(browser, report, widt
     browser.find_element(
         "css selector", f'nav.cluster-list a[href="#{section.get_attribute("id")}"]'
     ).click()
-    diff = WebDriverWait(browser, 5).until(
+    diff = WebDriverWait(browser, PATIENCE).until(
         lambda b: section.find_element(
             "xpath", ".//details[contains(@class,'diff')][.//summary[contains(., 'Radio Vell')]]"
         )
@@ -313,7 +320,7 @@ def test_print_draws_and_shows_every_diff_and_hides_navigation(browser, report):
     try:
         # The page hears of the print media a moment later, as it would of a print.
         wanted = [total, total, "none", "none"]
-        seen = WebDriverWait(browser, 10).until(
+        seen = WebDriverWait(browser, PATIENCE).until(
             lambda b: (state := b.execute_script(probe))[0] > 0 and state
         )
         assert seen[2:] == wanted[2:] and seen[0] == seen[1] > total  # every cluster drawn
@@ -333,7 +340,7 @@ def test_the_print_button_unpacks_and_opens_every_diff_shown_then_prints(browser
         wanted,
     )
     browser.find_element("id", "print").click()
-    WebDriverWait(browser, 10).until(lambda b: b.title == "printed")
+    WebDriverWait(browser, PATIENCE).until(lambda b: b.title == "printed")
     state = browser.execute_script(
         "var shown = [...document.querySelectorAll('section.cluster:not([hidden]) details.diff')],"
         "    hidden = [...document.querySelectorAll('section.cluster[hidden] details.diff')];"
@@ -375,7 +382,9 @@ def test_story_text_is_drawn_as_text_never_as_markup(browser, tmp_path):
     page.write_text(report_html(scan(stories), title="Safe"), encoding="utf-8")
     browser.get("about:blank")
     browser.get(page.as_uri())
-    diff = WebDriverWait(browser, 5).until(lambda b: b.find_element("css selector", "details.diff"))
+    diff = WebDriverWait(browser, PATIENCE).until(
+        lambda b: b.find_element("css selector", "details.diff")
+    )
     browser.execute_script("arguments[0].scrollIntoView()", diff)
     diff.find_element("tag name", "summary").click()
     waited(browser, ".para-box", diff)
