@@ -473,15 +473,7 @@ class Index:
         ]
         # A key brings a rewrite candidate only with a second one: a stored story sharing
         # no two keys with one of the stories judged is no rewrite of it.
-        banned = set(common)
-        for keys in units[1:]:
-            shared: dict[str, int] = {}
-            for key in keys.tolist():
-                if key in banned:
-                    continue
-                for story_id, _ in by_key.get(key, ()):
-                    shared[story_id] = shared.get(story_id, 0) + 1
-            near.update(story_id for story_id, count in shared.items() if count >= REWRITE_KEYS)
+        near.update(_sharing(units[1:], by_key, set(common)))
         near = (near | seeds) - exclude - {item.story.id for item in fresh}
         return self._components(near, exclude), np.array(sorted(common), dtype=np.uint64)
 
@@ -650,6 +642,40 @@ def _without(fingerprint: Fingerprint, common: np.ndarray | None) -> Fingerprint
     if not gone.any():
         return fingerprint
     return replace(fingerprint, unit_keys=np.where(gone, np.uint64(0), keys))
+
+
+def _sharing(
+    keys: Sequence[np.ndarray],
+    carriers: Mapping[int, list[tuple[str, str | None]]],
+    banned: set[int],
+) -> set[str]:
+    """The carriers sharing at least ``REWRITE_KEYS`` of one story's keys (each of ``keys``
+    distinct, one array a story) that are not ``banned``: one pass over arrays, as the batch
+    holds hundreds of thousands of keys."""
+    known = sorted(key for key in carriers if key not in banned)
+    if not known or not keys:
+        return set()
+    names = sorted({story_id for key in known for story_id, _ in carriers[key]})
+    number = {story_id: at for at, story_id in enumerate(names)}
+    lists = [[number[story_id] for story_id, _ in carriers[key]] for key in known]
+    sizes = np.array([len(found) for found in lists], dtype=np.int64)
+    ends = np.cumsum(sizes)
+    owners = np.fromiter((at for found in lists for at in found), np.int64, int(ends[-1]))
+    table = np.array(known, dtype=np.uint64)
+    lengths = np.array([len(found) for found in keys], dtype=np.int64)
+    wanted = np.concatenate(keys).astype(np.uint64)
+    story = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
+    at = np.minimum(np.searchsorted(table, wanted), len(table) - 1)
+    hit = table[at] == wanted
+    at, story = at[hit], story[hit]
+    counts = sizes[at]
+    starts = np.repeat(ends[at] - counts, counts)
+    offsets = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(counts) - counts, counts
+    )
+    pairs = np.repeat(story, counts) * len(names) + owners[starts + offsets]
+    found, times = np.unique(pairs, return_counts=True)
+    return {names[i] for i in (found[times >= REWRITE_KEYS] % len(names)).tolist()}
 
 
 def _id(cluster: Cluster | None) -> str | None:

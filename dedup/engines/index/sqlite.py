@@ -45,6 +45,23 @@ def lookup(values: np.ndarray) -> list[int]:
     return (top.astype(np.int64) - (1 << 47)).tolist()
 
 
+def _key_rows(
+    keys: list[np.ndarray], stamps: np.ndarray, owners: np.ndarray
+) -> Iterator[tuple[int, int, int]]:
+    """The rows of a key table for stories' keys, made in one array step and sorted as the
+    table is: inserted in key order, each B-tree page is visited once per batch rather than
+    once per row."""
+    counts = np.array([len(found) for found in keys], dtype=np.int64)
+    if not counts.sum():
+        return iter(())
+    top = np.concatenate(keys).astype(np.uint64) >> np.uint64(16)
+    key = top.astype(np.int64) - (1 << 47)
+    stamp = np.repeat(stamps, counts)
+    owner = np.repeat(owners, counts)
+    order = np.lexsort((owner, stamp, key))
+    return zip(key[order].tolist(), stamp[order].tolist(), owner[order].tolist())
+
+
 def second(stamp: float) -> int:
     """A stamp as the key tables store it: whole seconds (an integer of 4 bytes, not a
     float of 8), clamped to what SQLite holds."""
@@ -418,15 +435,13 @@ class SQLiteStore(Store):
             "INSERT INTO texts VALUES (?, ?)",
             [(sids[e.story.id], pack_text(e.story.body)) for e in entries],
         )
+        keys = [entry_keys(e.fingerprint) for e in entries]
+        stamps = np.array([second(e.stamp) for e in entries], dtype=np.int64)
+        owners = np.array([sids[e.story.id] for e in entries], dtype=np.int64)
         for table, position in (("anchors", 0), ("units", 1)):
             db.executemany(
                 f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)",
-                (
-                    (key, stamp, sid)
-                    for e in entries
-                    for stamp, sid in [(second(e.stamp), sids[e.story.id])]
-                    for key in lookup(entry_keys(e.fingerprint)[position])
-                ),
+                _key_rows([found[position] for found in keys], stamps, owners),
             )
 
     def remove(self, ids: Iterable[str]) -> None:
