@@ -400,3 +400,29 @@ def test_links_copy_leaves_rewrites_out_of_ingest_and_check(tmp_path):
                 (checked,) = index.check([s for s in stories if s.id == later])
             assert checked.status == INDEXED
             assert checked.matches == (other if asked == "all" else ())
+
+
+def test_stored_fingerprints_read_back_equal_and_damage_is_refused():
+    """A fingerprint is stored as its arrays and its token text compressed against the
+    story's text: whatever the text (empty, longer than zlib's window, a lone surrogate),
+    it reads back equal, and a wrong stored text is a damaged index, not a wrong answer."""
+    from dedup.detect.fingerprint import Fingerprinter
+    from dedup.engines.index.store import pack_print, pack_text, stored_fingerprint
+
+    long = " ".join(f"Word{n % 997} said the minister on day {n}." for n in range(6000))
+    bodies = ["", "Short.", "Café \ud800 über alles. Second sentence here, said he.", long]
+    stories = [make_story(f"s{n}", [body] if body else []) for n, body in enumerate(bodies)]
+    for story, fingerprint in zip(stories, Fingerprinter().batch(stories)):
+        text = pack_text(story.body)
+        back = stored_fingerprint(story.key, pack_print(fingerprint, story.body), text, "db")
+        assert back.text == fingerprint.text and back.key == fingerprint.key
+        for name in ("shingles", "anchors", "units", "unit_keys"):
+            mine, theirs = getattr(back, name), getattr(fingerprint, name)
+            assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs), name
+    data = pack_print(fingerprint, story.body)
+    with pytest.raises(IndexUnusable, match="fingerprint of s3 is damaged"):
+        stored_fingerprint("s3", data, pack_text(story.body + " Another sentence."), "db")
+    with pytest.raises(IndexUnusable, match="fingerprint of s3 is damaged"):
+        stored_fingerprint("s3", data[:-3], text, "db")
+    with pytest.raises(IndexUnusable, match="stored text of s3 is damaged"):
+        stored_fingerprint("s3", data, b"\x00\x11", "db")

@@ -471,10 +471,12 @@ def test_damaged_index_rows_exit_5_with_one_line(tmp_path):
     db = tmp_path / "wire.db"
     assert run("ingest", "--db", str(db), str(WIRE), str(RADIO), "--window", "0").exit_code == 0
     with sqlite3.connect(db) as raw:
+        texts = raw.execute("SELECT sid, body FROM texts").fetchall()
         raw.execute("UPDATE texts SET body = x'00112233'")
     diff = run("check", "--db", str(db), str(RADIO), "--diff", "--window", "0")
     assert diff.exit_code == exitcodes.INDEX and "stored text" in diff.stderr, diff.output
-    with sqlite3.connect(db) as raw:
+    with sqlite3.connect(db) as raw:  # the texts whole again, the fingerprints damaged
+        raw.executemany("UPDATE texts SET body = ? WHERE sid = ?", [(b, s) for s, b in texts])
         raw.execute("UPDATE prints SET data = x'00112233'")
     printed = run("check", "--db", str(db), str(RADIO), "--window", "0")
     assert printed.exit_code == exitcodes.INDEX and "fingerprint" in printed.stderr

@@ -256,10 +256,10 @@ class RedisStore(Store):
         wanted = list(ids)
         pipe = self.r.pipeline(transaction=False)
         for story_id in wanted:
-            pipe.hget(self._k("story", story_id), "print")
+            pipe.hmget(self._k("story", story_id), "print", "text")
         return {
-            story_id: stored_fingerprint(story_id, data, self.location)
-            for story_id, data in zip(wanted, pipe.execute())
+            story_id: stored_fingerprint(story_id, data, text, self.location)
+            for story_id, (data, text) in zip(wanted, pipe.execute())
             if data is not None
         }
 
@@ -281,7 +281,7 @@ class RedisStore(Store):
                 "record": "" if story.record is None else str(story.record),
                 "cluster": "",
                 "copy_of": entry.copy_of or "",
-                "print": pack_print(entry.fingerprint),
+                "print": pack_print(entry.fingerprint, story.body),
                 "text": pack_text(story.body),
             }
             pipe.hset(self._k("story", story.id), mapping=record)
@@ -296,14 +296,16 @@ class RedisStore(Store):
         wanted = list(ids)
         pipe = self.r.pipeline(transaction=False)
         for story_id in wanted:
-            pipe.hmget(self._k("story", story_id), "digest", "outlet_key", "cluster", "print")
+            pipe.hmget(
+                self._k("story", story_id), "digest", "outlet_key", "cluster", "print", "text"
+            )
             pipe.hkeys(self._k("m", story_id))
         found = pipe.execute()
         pipe = self.r.pipeline(transaction=True)
         for at, story_id in enumerate(wanted):
-            (digest, outlet_key, cluster, data), others = found[2 * at], found[2 * at + 1]
+            (digest, outlet_key, cluster, data, text), others = found[2 * at], found[2 * at + 1]
             if data is not None:
-                fingerprint = stored_fingerprint(story_id, data, self.location)
+                fingerprint = stored_fingerprint(story_id, data, text or b"", self.location)
                 for kind, keys in zip((ANCHORS, UNITS), entry_keys(fingerprint)):
                     for key in keys.tolist():
                         pipe.zrem(self._k(kind, str(key)), story_id)

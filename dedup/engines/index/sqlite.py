@@ -378,12 +378,13 @@ class SQLiteStore(Store):
 
     def fingerprints(self, ids: Iterable[str]) -> dict[str, Fingerprint]:
         found = self.db.execute(
-            "SELECT s.id, p.data FROM prints p JOIN stories s ON s.sid = p.sid "
-            "WHERE s.id IN (SELECT value FROM json_each(?))",
+            "SELECT s.id, p.data, t.body FROM prints p JOIN stories s ON s.sid = p.sid "
+            "JOIN texts t ON t.sid = p.sid WHERE s.id IN (SELECT value FROM json_each(?))",
             (_json(ids),),
         )
         return {
-            story_id: stored_fingerprint(story_id, data, self.location) for story_id, data in found
+            story_id: stored_fingerprint(story_id, data, body, self.location)
+            for story_id, data, body in found
         }
 
     def _outlet(self, name: str) -> int:
@@ -429,7 +430,7 @@ class SQLiteStore(Store):
         sids = self._sids(e.story.id for e in entries)
         db.executemany(
             "INSERT INTO prints VALUES (?, ?)",
-            [(sids[e.story.id], pack_print(e.fingerprint)) for e in entries],
+            [(sids[e.story.id], pack_print(e.fingerprint, e.story.body)) for e in entries],
         )
         db.executemany(
             "INSERT INTO texts VALUES (?, ?)",
@@ -447,12 +448,13 @@ class SQLiteStore(Store):
     def remove(self, ids: Iterable[str]) -> None:
         db = self.db
         found = db.execute(
-            "SELECT s.sid, s.id, s.stamp, p.data FROM stories s JOIN prints p ON p.sid = s.sid "
+            "SELECT s.sid, s.id, s.stamp, p.data, t.body FROM stories s "
+            "JOIN prints p ON p.sid = s.sid JOIN texts t ON t.sid = s.sid "
             "WHERE s.id IN (SELECT value FROM json_each(?))",
             (_json(ids),),
         ).fetchall()
-        for sid, story_id, stamp, data in found:
-            keys = entry_keys(stored_fingerprint(story_id, data, self.location))
+        for sid, story_id, stamp, data, body in found:
+            keys = entry_keys(stored_fingerprint(story_id, data, body, self.location))
             whole = second(stamp)
             for table, values in zip(("anchors", "units"), keys):
                 db.executemany(
@@ -498,13 +500,13 @@ class SQLiteStore(Store):
 
     def select(self, since: float | None) -> Iterator[tuple[Row, Fingerprint]]:
         found = self.db.execute(
-            f"SELECT {_COLUMNS}, p.data FROM {_FROM} JOIN prints p ON p.sid = s.sid "
-            "WHERE s.stamp >= ?",
+            f"SELECT {_COLUMNS}, p.data, t.body FROM {_FROM} JOIN prints p ON p.sid = s.sid "
+            "JOIN texts t ON t.sid = s.sid WHERE s.stamp >= ?",
             (-1e300 if since is None else since,),
         )
         for values in found:
-            row = _row(values[:-1])
-            yield row, stored_fingerprint(row.id, values[-1], self.location)
+            row = _row(values[:-2])
+            yield row, stored_fingerprint(row.id, values[-2], values[-1], self.location)
 
     def older_than(self, cutoff: float, limit: int) -> list[str]:
         found = self.db.execute(

@@ -25,10 +25,12 @@ from dedup.engines.index.errors import IndexUnusable
 from dedup.read.text import split_paragraphs
 from dedup.records import Match, Story, story_order
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Layout of the stored index; an index with another number is refused, never misread.
 3: anchors and sentence-unit band keys of the layout-free core, and the stored matches.
-4: SQLite key tables hold 48-bit keys and whole-second stamps."""
+4: SQLite key tables hold 48-bit keys and whole-second stamps.
+5: fingerprints stored as their arrays, uncompressed, and their token text compressed
+against the story's stored text (``pack_print``)."""
 
 
 @dataclass(frozen=True)
@@ -218,21 +220,73 @@ def version_message(location: str, version: int) -> str:
     )
 
 
-def pack_print(fingerprint: Fingerprint) -> bytes:
-    """A fingerprint as stored: ``Fingerprint.to_bytes``, compressed."""
-    return zlib.compress(fingerprint.to_bytes(), 1)
+_PRINT_PARTS = (("shingles", "<u4"), ("anchors", "<u8"), ("units", "<u4"), ("unit_keys", "<u8"))
+"""The arrays of a stored fingerprint, in order, with their stored types."""
 
 
-def stored_fingerprint(story_id: str, data: bytes, location: str) -> Fingerprint:
-    """A fingerprint as stored (``pack_print``); unreadable data makes the index unusable
-    rather than the run crash."""
+def pack_print(fingerprint: Fingerprint, body: str) -> bytes:
+    """A fingerprint as stored, beside its story's text ``body`` (``pack_text``). Its arrays
+    are hashes, which no compressor shrinks, so they are stored as they are (compressing
+    them was most of an ingest's compression time); its token text repeats the story's
+    words, so it is compressed with the story's text as the preset dictionary, to a quarter
+    of what it takes alone."""
+    arrays = [getattr(fingerprint, name).astype(kind) for name, kind in _PRINT_PARTS]
+    packer = zlib.compressobj(6, zdict=_dictionary(body.encode("utf-8", "surrogatepass")))
+    words = packer.compress(fingerprint.text.encode("utf-8", "surrogatepass")) + packer.flush()
+    bands = arrays[3].shape[1] if arrays[3].ndim == 2 else 0
+    header = np.array([len(arrays[0]), len(arrays[1]), len(arrays[2]), bands], dtype="<u4")
+    return b"".join([header.tobytes(), *(array.tobytes() for array in arrays), words])
+
+
+def stored_fingerprint(
+    story_id: str, data: bytes, text: bytes | None, location: str
+) -> Fingerprint:
+    """A fingerprint as stored (``pack_print``, beside the stored ``text``); unreadable data
+    makes the index unusable rather than the run crash."""
     try:
-        return Fingerprint.from_bytes(story_id, zlib.decompress(bytes(data)))
-    except (ValueError, zlib.error) as err:
+        body = zlib.decompress(bytes(text or b""))
+    except zlib.error as err:
+        raise IndexUnusable(
+            f"{location}: the stored text of {story_id} is damaged ({err}); rebuild the index"
+        ) from None
+    try:
+        data = bytes(data)
+        if len(data) < 16:
+            raise ValueError("too short")
+        n_shingles, n_anchors, n_units, bands = (
+            int(v) for v in np.frombuffer(data, dtype="<u4", count=4)
+        )
+        counts = (n_shingles, n_anchors, 2 * n_units, n_units * bands)
+        at, parts = 16, []
+        for (_, kind), count in zip(_PRINT_PARTS, counts):
+            array = np.frombuffer(data, dtype=kind, count=count, offset=at)
+            at += array.nbytes
+            parts.append(array)
+        unpacker = zlib.decompressobj(zdict=_dictionary(body))
+        words = unpacker.decompress(data[at:]) + unpacker.flush()
+        if not unpacker.eof or unpacker.unused_data:
+            raise ValueError("its text is cut short or followed by other bytes")
+        shingles, anchors, units, keys = parts
+        return Fingerprint(
+            story_id,
+            shingles.astype(np.uint32),
+            anchors.astype(np.uint64),
+            units.astype(np.int32).reshape(n_units, 2),
+            keys.astype(np.uint64).reshape(n_units, bands),
+            words.decode("utf-8", "surrogatepass"),
+        )
+    except (ValueError, zlib.error, UnicodeDecodeError) as err:
         raise IndexUnusable(
             f"{location}: the stored fingerprint of {story_id} is damaged ({err}); "
             "rebuild the index"
         ) from None
+
+
+def _dictionary(body: bytes) -> bytes:
+    """The preset dictionary a fingerprint's token text is compressed with: its story's
+    text (the last 32 kB, all zlib can use; ``b"-"`` for an empty text, as zlib wants a
+    non-empty one)."""
+    return body[-32768:] or b"-"
 
 
 def pack_text(body: str) -> bytes:
