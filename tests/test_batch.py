@@ -14,9 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.detect import rewrite
-from dedup.detect.fingerprint import Fingerprinter, hash_tokens
+from dedup.detect.fingerprint import Fingerprinter, _Tokens, hash_tokens
 from dedup.detect.verify import sentences, usable_units, usable_units_all
-from dedup.read.text import CLAUSE, PARAGRAPH_BREAK, STOP
+from dedup.read.text import (
+    CLAUSE,
+    PARAGRAPH_BREAK,
+    STOP,
+    marked_bytes,
+    marked_tokens,
+    sentence_units,
+)
 from dedup.settings import DEFAULT
 
 
@@ -93,3 +100,80 @@ def test_shared_grams_searched_once_equal_the_two_sided_search():
             plain = rewrite._shared(a.grams, b.grams, len(a.sizes), len(b.sizes))
             quick = rewrite._shared_units(a, b)
             assert plain.dtype == quick.dtype and plain.tolist() == quick.tolist()
+
+
+_PIECES = [
+    *VOCABULARY[:40],
+    "Mr.",
+    "J.",
+    "3.5",
+    "12",
+    "x1",
+    "٣.٤",
+    "١٢",
+    "²",
+    "naïve",
+    "Straße",
+    "новость",
+    "東京都",
+    "ﬁne",
+    "“quoted”",
+    "—",
+    "(AP)",
+    "WASHINGTON (AP) —",
+    "...",
+    "…",
+    "?!",
+    ",",
+    ";",
+    ":",
+    "،",
+    "۔",
+    "。",
+    "\x01",
+    "\x02",
+    "\x07",
+    "\ud800",
+    "a" * 16,
+    "b" * 17,
+    "counterintelligence",
+    "élite" * 4,
+    "_",
+    "x_9",
+    "\t",
+]
+
+
+@st.composite
+def story_texts(draw) -> list[str]:
+    """Paragraphs of words, numbers, marks and scripts of every kind, datelines and
+    control characters included."""
+    pieces = st.lists(st.sampled_from(_PIECES), max_size=60)
+    return [" ".join(draw(pieces)) for _ in range(draw(st.integers(0, 5)))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(story_texts(), min_size=1, max_size=6))
+def test_batch_tokens_hashes_texts_and_units_are_those_of_the_plain_definitions(stories):
+    """One pass over a batch's bytes gives each story the tokens of ``marked_tokens``, their
+    ``hash_tokens``, its text and the ``sentence_units`` of its tokens."""
+    found = _Tokens.of([marked_bytes(texts) if texts else b"" for texts in stories])
+    prints = Fingerprinter().texts([str(n) for n in range(len(stories))], stories)
+    cuts = found.cuts.tolist()
+    for number, texts in enumerate(stories):
+        tokens = marked_tokens(texts) if texts else []
+        mine = range(cuts[number], cuts[number + 1])
+        assert [found.token(at) for at in mine] == tokens
+        assert found.hashes[cuts[number] : cuts[number + 1]].tolist() == (
+            hash_tokens(tokens).tolist()
+        )
+        assert prints[number].text == " ".join(tokens)
+        assert prints[number].units.tolist() == [list(u) for u in sentence_units(tokens)]
+
+
+def test_short_ascii_words_are_hashed_as_zlib_does():
+    rng = random.Random(5)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789_"
+    words = ["".join(rng.choices(alphabet, k=rng.randint(1, 20))) for _ in range(3000)]
+    found = _Tokens.of([" ".join(words).encode()])
+    assert found.hashes.tolist() == hash_tokens(words).tolist()

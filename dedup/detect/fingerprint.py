@@ -17,8 +17,10 @@ lines), so nothing here depends on paragraph breaks:
   its five-word runs, so its candidates come from these keys; the units' words are kept for
   the rewrite decision.
 
-The work runs over a batch of stories at a time: one numpy pass over all their tokens,
-shingles and units, so the per-story cost is the Python work of tokenising.
+The work runs over a batch of stories at a time: each story's text is normalised and marked
+as bytes (``read.text.marked_bytes``), then one numpy pass over the batch's bytes finds the
+tokens, hashes them, finds the sentence marks, and makes shingles, anchors and units; Python
+works per story and per sentence, never per word.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
-from dedup.read.text import CLAUSE, PARAGRAPH_BREAK, STOP, marked_tokens, sentence_units
+from dedup.read.text import CLAUSE, MARK_CODES, PARAGRAPH_BREAK, STOP, marked_bytes, units_of_marks
 from dedup.records import Story
 from dedup.settings import DEFAULT, Settings
 
@@ -159,7 +162,7 @@ def hash_tokens(tokens: list[str]) -> np.ndarray:
     if len(cache) > 2_000_000:
         cache.clear()
     if not cache:
-        cache.update({STOP: 1, CLAUSE: 2, PARAGRAPH_BREAK: 3})
+        cache.update(MARK_CODES)
     try:
         return np.fromiter(map(cache.get, tokens), dtype=np.uint64, count=len(tokens))
     except TypeError:  # a token not seen before (cache.get gave None)
@@ -168,6 +171,166 @@ def hash_tokens(tokens: list[str]) -> np.ndarray:
         digit = _DIGIT_BIT if _DIGIT.search(token) else 0
         cache[token] = zlib.crc32(token.encode("utf-8", "surrogatepass")) | 1 << 32 | digit
     return np.fromiter(map(cache.get, tokens), dtype=np.uint64, count=len(tokens))
+
+
+_KERNEL_BYTES = 16
+"""ASCII tokens up to this long are hashed by ``_crc32``; longer and non-ASCII ones (rare in
+most text) by ``hash_tokens``."""
+_crc_tables: list[np.ndarray] = []
+
+
+def _crc_parts() -> list[np.ndarray]:
+    """The tables of ``_crc32``, made on first use: [0-7] what each 16-bit chunk of a
+    16-byte block adds to the CRC register, [8] the register's start for each length, [9]
+    and [10] masks keeping the last n bytes of a 16-byte block's low and high halves."""
+    if not _crc_tables:
+        size = _KERNEL_BYTES
+        # CRC-32 is linear: a zero-started register over a block is the XOR of each byte's
+        # part, leading zero bytes change nothing, and zlib's start value adds a term that
+        # depends on the length alone.
+        ends = [zlib.crc32(bytes(size - at)) for at in range(size)]
+        single = np.array(
+            [
+                [
+                    zlib.crc32(bytes([value]) + bytes(size - 1 - at)) ^ ends[at]
+                    for value in range(256)
+                ]
+                for at in range(size)
+            ],
+            dtype=np.uint32,
+        )
+        value = np.arange(1 << 16)
+        _crc_tables.extend(
+            single[2 * c][value & 255] ^ single[2 * c + 1][value >> 8] for c in range(8)
+        )
+        _crc_tables.append(
+            np.array([zlib.crc32(bytes(n)) for n in range(size + 1)], dtype=np.uint32)
+        )
+        full = (1 << 64) - 1
+        keep = [full ^ ((1 << 8 * (8 - n)) - 1) if n else 0 for n in range(9)]
+        _crc_tables.append(
+            np.array([keep[max(n - 8, 0)] for n in range(size + 1)], dtype=np.uint64)
+        )
+        _crc_tables.append(np.array([keep[min(n, 8)] for n in range(size + 1)], dtype=np.uint64))
+    return _crc_tables
+
+
+def _crc32(padded: bytes, ends: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``zlib.crc32`` of the byte runs of ``padded`` (a stream after 16 zero bytes) that end
+    at ``ends`` (offsets in the stream) and are ``lengths`` long, at most 16 bytes each: the
+    two 8-byte words ending a run, masked to the run, looked up 16 bits at a time."""
+    *chunks, start, low_mask, high_mask = _crc_parts()
+    words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+    high = (words[ends + 8] & high_mask[lengths]).astype("<u8", copy=False).view("<u2")
+    low = (words[ends] & low_mask[lengths]).astype("<u8", copy=False).view("<u2")
+    high, low = high.reshape(-1, 4), low.reshape(-1, 4)
+    crc = start[lengths]
+    for chunk in range(4):
+        crc ^= chunks[chunk][low[:, chunk]]
+        crc ^= chunks[4 + chunk][high[:, chunk]]
+    return crc
+
+
+_BYTE_LETTER = np.array([chr(c).isalpha() if c < 128 else False for c in range(256)])
+
+
+@dataclass
+class _Tokens:
+    """A batch's tokens found in its bytes (``marked_bytes`` of each story joined by a
+    space): where each starts and ends, its hash (``hash_tokens``), and the cut between
+    stories in token numbers."""
+
+    data: bytes
+    starts: np.ndarray
+    ends: np.ndarray
+    cuts: np.ndarray
+    digits: np.ndarray
+    """How many digit bytes each token holds."""
+    wide: np.ndarray
+    """How many non-ASCII bytes each token holds."""
+    hashes: np.ndarray
+    """Each token's ``hash_tokens`` value."""
+
+    @classmethod
+    def of(cls, streams: list[bytes]) -> _Tokens:
+        data = b" ".join(streams)
+        codes = np.frombuffer(data, dtype=np.uint8)
+        word = codes > 32  # words are the runs of other bytes than spaces and marks
+        mark = codes < 32
+        inner = np.zeros(len(codes) + 1, dtype=bool)
+        inner[1:-1] = word[1:] & word[:-1]  # the byte and the one before are of one word
+        starts = np.flatnonzero(mark | (word & ~inner[:-1]))
+        ends = np.flatnonzero(mark | (word & ~inner[1:])) + 1
+
+        def count(where: np.ndarray) -> np.ndarray:  # bytes of a kind per token
+            owner = np.searchsorted(starts, np.flatnonzero(where), side="right") - 1
+            return np.bincount(owner, minlength=len(starts))
+
+        story_starts = np.cumsum([0] + [len(stream) + 1 for stream in streams])
+        found = cls(
+            data,
+            starts,
+            ends,
+            np.searchsorted(starts, story_starts),
+            count(codes - np.uint8(48) < 10),
+            count(codes >= 128) if not data.isascii() else np.zeros(len(starts), dtype=np.int64),
+            _EMPTY64,
+        )
+        found.hashes = found._hashes(codes)  # the rare long or non-ASCII words by token()
+        return found
+
+    def _hashes(self, codes: np.ndarray) -> np.ndarray:
+        """``hash_tokens`` of the tokens: marks by their code, ASCII words up to 16 bytes by
+        ``_crc32`` with the digit flag from their count of digit bytes, the rest (long or
+        non-ASCII words) through ``hash_tokens``."""
+        starts, ends = self.starts, self.ends
+        lengths = ends - starts
+        first = codes[starts]
+        hashes = np.zeros(len(starts), dtype=np.uint64)
+        marks = first < 32
+        hashes[marks] = _MARK_HASH[first[marks]]
+        plain = ~marks & (lengths <= _KERNEL_BYTES) & (self.wide == 0)
+        short = np.flatnonzero(plain)
+        digit = self.digits[short] > 0
+        flags = np.where(digit, np.uint64(_DIGIT_BIT | 1 << 32), np.uint64(1 << 32))
+        padded = bytes(_KERNEL_BYTES) + self.data + bytes(8)
+        hashes[short] = _crc32(padded, ends[short], lengths[short]).astype(np.uint64) | flags
+        rest = np.flatnonzero(~plain & ~marks).tolist()
+        if rest:
+            hashes[rest] = hash_tokens([self.token(number) for number in rest])
+        return hashes
+
+    def token(self, number: int) -> str:
+        return self.data[self.starts[number] : self.ends[number]].decode("utf-8", "surrogatepass")
+
+    def texts(self) -> list[str]:
+        """Each story's tokens joined by one space (``Fingerprint.text``): the bytes of every
+        token followed by a space, gathered in one step, cut per story."""
+        lengths = self.ends - self.starts
+        places = np.cumsum(lengths + 1) - (lengths + 1)
+        source = np.repeat(self.starts - places, lengths + 1) + np.arange(
+            int(places[-1] + lengths[-1] + 1) if len(places) else 0
+        )
+        source[places + lengths] = len(self.data)  # where the appended space is
+        joined = (np.frombuffer(self.data + b" ", dtype=np.uint8)[source]).tobytes()
+        bounds = np.append(places, len(joined)).tolist()
+        cuts = self.cuts.tolist()
+        return [
+            joined[bounds[low] : bounds[high] - 1].decode("utf-8", "surrogatepass")
+            if high > low
+            else ""
+            for low, high in pairwise(cuts)
+        ]
+
+
+def _mark_hashes() -> np.ndarray:
+    table = np.zeros(32, dtype=np.uint64)
+    for mark, code in MARK_CODES.items():
+        table[ord(mark)] = code
+    return table
+
+
+_MARK_HASH = _mark_hashes()
 
 
 def shingle_hashes(words: list[str], size: int) -> np.ndarray:
@@ -332,24 +495,15 @@ class Fingerprinter:
         """``batch`` for stories given as their keys and paragraph texts (what processes
         send each other instead of whole stories)."""
         size, width = self.settings.shingle, self.settings.anchor_window
-        tokens: list[str] = []
-        lengths, texts_of = [], []
-        for paragraphs in texts:
-            mine = marked_tokens(paragraphs) if paragraphs else []
-            tokens += mine
-            lengths.append(len(mine))
-            texts_of.append(" ".join(mine))
-        hashes = hash_tokens(tokens)
-        ends = np.cumsum(lengths)
+        found = _Tokens.of(
+            [marked_bytes(paragraphs) if paragraphs else b"" for paragraphs in texts]
+        )
+        texts_of = found.texts()
+        hashes, token_cuts = found.hashes, found.cuts
         marks = np.flatnonzero(hashes < np.uint64(4))
-        cuts = np.searchsorted(marks, np.concatenate(([0], ends))).tolist()
-        story_units = []
-        for number, end in enumerate(ends.tolist()):
-            start = end - lengths[number]
-            mine = tokens[start:end]
-            mine_marks = (marks[cuts[number] : cuts[number + 1]] - start).tolist()
-            story_units.append(sentence_units(mine, mine_marks))
-        lengths_array = np.diff(np.concatenate(([0], ends)) - np.array(cuts))
+        cuts = np.searchsorted(marks, token_cuts)
+        story_units = _story_units(found, marks, cuts)
+        lengths_array = np.diff(token_cuts - cuts)
         hashes = hashes[hashes >= np.uint64(4)]
         shingles64, counts = _shingles(hashes, lengths_array, size)
         anchors = _anchors(shingles64, counts, width)
@@ -414,6 +568,48 @@ class Fingerprinter:
         )
         keys[enough] = self.band_keys(signatures)
         return keys
+
+
+def _story_units(
+    found: _Tokens, marks: np.ndarray, cuts: np.ndarray
+) -> list[list[tuple[int, int]]]:
+    """``read.text.sentence_units`` of each story of a batch, from its marks: which full
+    stops end nothing (after an initial, inside a decimal number) is decided in arrays as
+    ``sentence_units`` decides it, then ``units_of_marks`` works per story over its marks."""
+    hashes, starts, ends = found.hashes, found.starts, found.ends
+    kinds = hashes[marks]
+    stops = marks[kinds == np.uint64(MARK_CODES[STOP])]
+    stops = stops[stops > 0]
+    codes = np.frombuffer(found.data, dtype=np.uint8)
+    before, after = stops - 1, np.minimum(stops + 1, len(starts) - 1)
+    size_before = ends[before] - starts[before]
+    initial = (size_before == 1) & _BYTE_LETTER[codes[starts[before]]]
+    all_digits = found.digits[before] == size_before
+    story_end = found.cuts[np.searchsorted(found.cuts, stops, side="right")]
+    followed = (stops + 1 < story_end) & (codes[starts[after]] - np.uint8(48) < 10)
+    skip = initial | (all_digits & followed)
+    # Non-ASCII neighbours: str.isdigit knows the digits of every script.
+    wide = np.flatnonzero((found.wide[before] > 0) | (codes[starts[after]] >= 128))
+    for at in wide.tolist():
+        stop = int(stops[at])
+        skip[at] = initial[at] or (
+            found.token(stop - 1).isdigit()
+            and stop + 1 < story_end[at]
+            and found.token(stop + 1)[:1].isdigit()
+        )
+    keep = np.ones(len(marks), dtype=bool)
+    keep[np.searchsorted(marks, stops[skip])] = False
+    # Words before each mark: its token number less the marks before it, from its story's start.
+    words_before = (
+        marks - np.arange(len(marks)) - np.repeat(found.cuts[:-1] - cuts[:-1], np.diff(cuts))
+    )
+    kept_cuts = np.concatenate(([0], np.cumsum(keep)))[cuts].tolist()
+    kind_list, end_list = kinds[keep].tolist(), words_before[keep].tolist()
+    words = (np.diff(found.cuts) - np.diff(cuts)).tolist()
+    return [
+        units_of_marks(kind_list[low:high], end_list[low:high], count)
+        for low, high, count in zip(kept_cuts[:-1], kept_cuts[1:], words)
+    ]
 
 
 def _evidence(words: list[str]) -> list[str]:

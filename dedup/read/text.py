@@ -179,18 +179,23 @@ def _marked_table(lower: bool) -> str:
     return "".join(chars)
 
 
-_ASCII_MARKED = _marked_table(lower=True)
-_ASCII_MARKED_KEEP = _marked_table(lower=False)
+_ASCII_MARKED = _marked_table(lower=True).encode("ascii") + bytes(range(128, 256))
+_ASCII_MARKED_KEEP = _marked_table(lower=False).encode("ascii") + bytes(range(128, 256))
+"""``bytes.translate`` tables: translating ASCII bytes is several times faster than str."""
+MARK_CODES = {STOP: 1, CLAUSE: 2, _BREAK: 3}
+"""Small numbers for the marks, below any word's hash (``fingerprint.hash_tokens``) and what
+``units_of_marks`` reads."""
 _MARK_RUNS = rf"{_BREAK}|[{re.escape(_STOP_CHARS)}]+|[{re.escape(_CLAUSE_CHARS)}]"
 _TOKEN_OR_MARK = re.compile(rf"{_MARK_RUNS}|{_TOKEN.pattern}")
 _WORD_OR_MARK = re.compile(rf"{_MARK_RUNS}|\w+")
 _MARK_OF = {**dict.fromkeys(_STOP_CHARS, STOP), **dict.fromkeys(_CLAUSE_CHARS, CLAUSE)}
 
 
-def _marked_text(texts: list[str]) -> str | list[str]:
+def _marked_text(texts: list[str]) -> bytes | list[str]:
     """The paragraphs normalised as ``joined_tokens`` normalises them, with sentence ends,
-    clause marks and paragraph breaks as ``STOP``, ``CLAUSE`` and ``PARAGRAPH_BREAK``: one
-    string of words and marks when it is ASCII (the usual case), else its tokens."""
+    clause marks and paragraph breaks as ``STOP``, ``CLAUSE`` and ``PARAGRAPH_BREAK``: the
+    ASCII bytes of words and marks when the text is ASCII (the usual case), else its
+    tokens."""
     hint = _DATELINE_HINT.search
     parts = [strip_dateline(text) if hint(text, 0, _DATELINE_REACH) else text for text in texts]
     joined = _BREAK.join(parts)
@@ -198,15 +203,15 @@ def _marked_text(texts: list[str]) -> str | list[str]:
         parts = [part.translate(dict.fromkeys(map(ord, _MARKS), " ")) for part in parts]
         joined = _BREAK.join(parts)
     if joined.isascii():
-        return joined.translate(_ASCII_MARKED)
+        return joined.encode("ascii").translate(_ASCII_MARKED)
     if not unicodedata.is_normalized("NFKC", joined):
         joined = unicodedata.normalize("NFKC", joined)
     folded = _drop_symbols(_fold(joined))
     if folded.isascii():
-        return folded.translate(_ASCII_MARKED)
+        return folded.encode("ascii").translate(_ASCII_MARKED)
     folded = folded.casefold()
     if folded.isascii():
-        return folded.translate(_ASCII_MARKED_KEEP)
+        return folded.encode("ascii").translate(_ASCII_MARKED_KEEP)
     pattern = _TOKEN_OR_MARK if _NO_SPACE.search(folded) else _WORD_OR_MARK
     mark = _MARK_OF.get
     return [mark(token[0], token) for token in pattern.findall(folded)]
@@ -228,13 +233,25 @@ def marked_tokens(texts: list[str]) -> list[str]:
     between them: ``STOP`` after a sentence end (``. ! ? …``, ``۔ ؟``, ``。！？``, ``। ॥``,
     ``። ፧``), ``CLAUSE`` after a clause mark, ``PARAGRAPH_BREAK`` between paragraphs
     (``is_word`` tells words from marks)."""
-    marked = _marked_text(texts)
-    if not isinstance(marked, str):
-        return marked
+    found = _marked_text(texts)
+    if not isinstance(found, bytes):
+        return found
+    marked = found.decode("ascii")
     for mark in _MARKS:
         if mark in marked:
             marked = marked.replace(mark, f" {mark} ")
     return marked.split()
+
+
+def marked_bytes(texts: list[str]) -> bytes:
+    """``marked_tokens`` as UTF-8 bytes (lone surrogates passed through): words separated by
+    spaces, each mark one byte and a token of its own even where it touches a word. What
+    fingerprinting tokenises a batch of stories from, in arrays, without a string per
+    token."""
+    found = _marked_text(texts)
+    if isinstance(found, bytes):
+        return found
+    return " ".join(found).encode("utf-8", "surrogatepass")
 
 
 def sentence_units(tokens: list[str], marks: Sequence[int] | None = None) -> list[tuple[int, int]]:
@@ -246,26 +263,36 @@ def sentence_units(tokens: list[str], marks: Sequence[int] | None = None) -> lis
     mark tokens, when the caller knows them already."""
     if marks is None:
         marks = [at for at, token in enumerate(tokens) if not is_word(token)]
-    if not marks:
-        return _merge_short(_cut(0, len(tokens), []))
-    units: list[tuple[int, int]] = []
-    block: list[tuple[int, int]] = []
-    short = False  # whether the block holds a unit shorter than UNIT_MIN
-    clauses: list[int] = []
-    start = 0
+    kinds, ends = [], []
     count = len(tokens)
     for number, at in enumerate(marks.tolist() if hasattr(marks, "tolist") else marks):
-        kind, end = tokens[at], at - number
-        if kind == CLAUSE:
-            if end > start:
-                clauses.append(end)
-            continue
-        if kind == STOP and end > start:
+        kind = tokens[at]
+        if kind == STOP and at > 0:
             last = tokens[at - 1]
             if (len(last) == 1 and last.isascii() and last.isalpha()) or (
                 last.isdigit() and at + 1 < count and tokens[at + 1][:1].isdigit()
             ):
                 continue  # an initial, a decimal point
+        kinds.append(MARK_CODES[kind])
+        ends.append(at - number)
+    return units_of_marks(kinds, ends, count - len(marks))
+
+
+def units_of_marks(kinds: Sequence[int], ends: Sequence[int], words: int) -> list[tuple[int, int]]:
+    """``sentence_units`` from a story's marks alone: each mark's ``MARK_CODES`` number and
+    how many words precede it, full stops that end nothing (initials, decimal points)
+    already left out; ``words`` in all. Fingerprinting finds the marks of a whole batch in
+    arrays and calls this per story."""
+    units: list[tuple[int, int]] = []
+    block: list[tuple[int, int]] = []
+    short = False  # whether the block holds a unit shorter than UNIT_MIN
+    clauses: list[int] = []
+    start = 0
+    for kind, end in zip(kinds, ends):
+        if kind == _CLAUSE_CODE:
+            if end > start:
+                clauses.append(end)
+            continue
         if end - start > UNIT_MAX:
             pieces = _cut(start, end, clauses)
             block.extend(pieces)
@@ -274,13 +301,16 @@ def sentence_units(tokens: list[str], marks: Sequence[int] | None = None) -> lis
             block.append((start, end))
             short = short or end - start < UNIT_MIN
         start, clauses = end, []
-        if kind == _BREAK:
+        if kind == _BREAK_CODE:
             units.extend(_merge_short(block) if short else block)
             block, short = [], False
-    if len(tokens) - len(marks) > start:
-        block.extend(_cut(start, len(tokens) - len(marks), clauses))
+    if words > start:
+        block.extend(_cut(start, words, clauses))
     units.extend(_merge_short(block))
     return units
+
+
+_CLAUSE_CODE, _BREAK_CODE = MARK_CODES[CLAUSE], MARK_CODES[_BREAK]
 
 
 def is_word(token: str) -> bool:
