@@ -22,7 +22,7 @@ top bits; verification turns it down).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,7 +99,10 @@ class KeyTable:
         """The table without the keys whose head is in ``heads`` (sorted)."""
         if not len(heads):
             return self
-        return KeyTable(self.keys[~np.isin(self.heads, heads)], self.bits)
+        mine = self.heads
+        places = np.searchsorted(heads, mine)  # a binary search each: no sorted copies
+        places[places == len(heads)] = 0
+        return KeyTable(self.keys[heads[places] != mine], self.bits)
 
 
 def copy_candidates(table: KeyTable, settings: Settings = DEFAULT) -> np.ndarray:
@@ -133,28 +136,38 @@ def rewrite_candidates(
     dates lie within ``rewrite_window`` days (``days[i]``: story i's date in days, NaN when
     undated; an item spans its members' dates, all time when it has none).
     ``unit_keys[i]`` are story i's usable band keys, ``items[i]`` its item's number."""
+
+    def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for low in range(0, len(unit_keys), _STORIES):
+            part = unit_keys[low : low + _STORIES]
+            sizes = np.fromiter((k.size for k in part), dtype=np.int64, count=len(part))
+            flat = np.concatenate([k.ravel() for k in part]) if part else _NO_KEYS
+            yield flat, np.repeat(items[low : low + _STORIES], sizes)
+
+    return rewrite_candidates_of(chunks(), items, days, settings)
+
+
+def rewrite_candidates_of(
+    chunks: Iterable[tuple[np.ndarray, np.ndarray]],
+    items: np.ndarray,
+    days: np.ndarray,
+    settings: Settings = DEFAULT,
+) -> np.ndarray:
+    """``rewrite_candidates`` over band keys handed on a block of stories at a time, as
+    ``(keys, owners)``: each key with its story's item number. The table of keys and items
+    is never whole in one array: each block's entries are mixed, sorted and cut by their
+    top bits as it comes (``_KeyParts``), then one range of top bits at a time is grouped,
+    so the work arrays stay a small part of the table, and the per-story key lists are
+    never held all at once."""
     if not len(items):
         return np.zeros(0, dtype=np.int64)
     count = int(items.max()) + 1
-    sizes = np.fromiter((len(k) for k in unit_keys), dtype=np.int64, count=len(unit_keys))
-    flat = np.concatenate(unit_keys) if len(unit_keys) else np.zeros(0, dtype=np.uint64)
-    table = KeyTable.packed(flat, np.repeat(items, sizes), max(count - 1, 1).bit_length())
-    starts, lengths = table.groups()
-    keep = lengths <= COMMON_KEY
-    owners = table.owners
-    firsts, seconds = [], []
-    for size in np.unique(lengths[keep]).tolist():
-        begin = starts[keep & (lengths == size)]
-        block = owners[begin[:, None] + np.arange(size)[None, :]]
-        upper, lower = np.triu_indices(size, 1)
-        firsts.append(block[:, upper].ravel())
-        seconds.append(block[:, lower].ravel())
-    if not firsts:
-        return np.zeros(0, dtype=np.int64)
-    pairs, counts = np.unique(
-        pack_pairs(np.concatenate(firsts), np.concatenate(seconds)), return_counts=True
-    )
-    pairs = pairs[counts >= REWRITE_KEYS]
+    bits = max(count - 1, 1).bit_length()
+    parts = _KeyParts(bits)
+    for keys, owners in chunks:
+        parts.add(keys, owners)
+    shared = [_item_pairs(table) for table in parts.tables()]
+    pairs = _at_least(shared, REWRITE_KEYS)
     if settings.rewrite_window and len(pairs):
         low = np.full(count, np.inf)
         high = np.full(count, -np.inf)
@@ -164,6 +177,106 @@ def rewrite_candidates(
         first, second = unpack_pairs(pairs)
         pairs = pairs[within_window(low[first], high[first], low[second], high[second], settings)]
     return pairs
+
+
+_STORIES = 1024
+"""Stories whose band keys are mixed and cut together (``rewrite_candidates``)."""
+_TOP = 6
+"""Top bits by which a key table is cut into parts (``_KeyParts``)."""
+_NO_KEYS = np.zeros(0, dtype=np.uint64)
+
+
+class _KeyParts:
+    """A key table (``KeyTable.packed``) built a block of entries at a time and kept cut
+    into ``2 ** _TOP`` parts by the entries' top bits: equal keys always fall in one part,
+    so each range of parts can be sorted and grouped on its own."""
+
+    def __init__(self, bits: int) -> None:
+        self.bits = bits
+        self.pieces: list[list[np.ndarray]] = [[] for _ in range(1 << _TOP)]
+        self.size = 0
+
+    def add(self, keys: np.ndarray, owners: np.ndarray) -> None:
+        high = ~np.uint64((1 << self.bits) - 1)
+        table = fmix64(keys.astype(np.uint64, copy=False))
+        table &= high
+        table |= owners.astype(np.uint64)
+        table = distinct(table)
+        self.size += len(table)
+        bounds = np.searchsorted(
+            table, np.arange(1, 1 << _TOP, dtype=np.uint64) << np.uint64(64 - _TOP)
+        ).tolist()
+        for part, (low, high_at) in enumerate(zip([0, *bounds], [*bounds, len(table)])):
+            if high_at > low:
+                self.pieces[part].append(table[low:high_at].copy())
+
+    def tables(self) -> Iterator[KeyTable]:
+        """The table a range of parts at a time, each sorted and distinct, about
+        ``_SLICE`` entries or more each; the pieces of a range are let go once it is made."""
+        budget = max(_SLICE >> 2, self.size >> _TOP)
+        run: list[np.ndarray] = []
+        held = 0
+        for part in range(1 << _TOP):
+            pieces, self.pieces[part] = self.pieces[part], []
+            run += pieces
+            held += sum(len(piece) for piece in pieces)
+            if run and (held >= budget or part == (1 << _TOP) - 1):
+                merged = np.concatenate(run)
+                run, held = [], 0
+                merged = distinct_in_place(merged)
+                yield KeyTable(merged, self.bits)
+                del merged
+
+
+def distinct_in_place(values: np.ndarray) -> np.ndarray:
+    """``distinct`` of an array the caller lets go: sorted where it lies, no second copy
+    before the distinct values are taken out."""
+    values.sort()
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep] if not keep.all() else values
+
+
+def _item_pairs(table: KeyTable) -> np.ndarray:
+    """The pairs of items that the keys of ``table`` held by at most ``COMMON_KEY`` items
+    bring together, packed, once for each key that brings them."""
+    shift = np.uint64(table.bits)
+    keys = table.keys
+    equal = ((keys[1:] ^ keys[:-1]) >> shift) == 0
+    shared = np.zeros(len(keys), dtype=bool)
+    shared[1:] = equal
+    shared[:-1] |= equal
+    del equal
+    table = KeyTable(keys[shared], table.bits)  # most keys are one item's alone
+    starts, lengths = table.groups()
+    keep = lengths <= COMMON_KEY
+    starts, lengths = starts[keep], lengths[keep]
+    owners = table.owners
+    firsts, seconds = [], []
+    for size in np.unique(lengths).tolist():
+        begin = starts[lengths == size]
+        block = owners[begin[:, None] + np.arange(size)[None, :]]
+        upper, lower = np.triu_indices(size, 1)
+        firsts.append(block[:, upper].ravel())
+        seconds.append(block[:, lower].ravel())
+    if not firsts:
+        return np.zeros(0, dtype=np.int64)
+    return pack_pairs(np.concatenate(firsts), np.concatenate(seconds))
+
+
+def _at_least(found: list[np.ndarray], times: int) -> np.ndarray:
+    """The distinct pairs found ``times`` times or more among all of ``found``, sorted:
+    once sorted, a pair found that often is equal to the one ``times - 1`` places on."""
+    every = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    found.clear()
+    every.sort()
+    step = max(times - 1, 0)
+    if len(every) <= step:
+        return np.zeros(0, dtype=np.int64)
+    return distinct(every[step:][every[step:] == every[: len(every) - step]])
 
 
 def within_window(

@@ -6,7 +6,7 @@ rules are written once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +16,7 @@ from dedup.detect.candidates import (
     KeyTable,
     copy_candidates,
     pack_pairs,
-    rewrite_candidates,
+    rewrite_candidates_of,
     unpack_pairs,
 )
 from dedup.detect.fingerprint import Fingerprint, distinct
@@ -32,6 +32,8 @@ from dedup.records import Match, Story
 from dedup.settings import DEFAULT, Settings
 
 _DAY = 86400.0
+_BLOCK = 1024
+"""Stories whose usable units are found, and whose band keys are handed on, together."""
 
 
 @dataclass(frozen=True)
@@ -73,17 +75,31 @@ def find_links(
     count = len(stories)
     report("boilerplate", 0, count)
     keys = [story.key for story in stories]
-    sets = [print_.shingle_set() for print_ in prints]
+    # Shingle sets (``content_sets``): with a focus, every story's, which it needs again;
+    # else made only as the boilerplate rule reads them, and each let go as its story's
+    # content is made, so that a collection's sets are never held twice.
+    sets = [print_.shingle_set() for print_ in prints] if focus is not None else []
+    made: dict[int, np.ndarray] = {}
+
+    def shingles(number: int) -> np.ndarray:
+        if sets:
+            return sets[number]
+        if number not in made:
+            made[number] = prints[number].shingle_set()
+        return made[number]
+
     anchors = KeyTable.of([print_.anchors for print_ in prints])
     outlets = [outlet_of(story) for story in stories]
-    boilerplate = find_boilerplate(anchors, outlets, sets.__getitem__, settings)
+    boilerplate = find_boilerplate(anchors, outlets, shingles, settings)
     removed = [boilerplate.of(number) for number in range(len(stories))]
-    content = [without(shingles, gone) for shingles, gone in zip(sets, removed)]  # content_sets
-    if focus is None:
-        del sets  # a whole collection's: the focus alone needs them again
+    content = [
+        without(made.pop(number) if number in made else shingles(number), gone)
+        for number, gone in enumerate(removed)
+    ]
     report("boilerplate", count, count)
     report("copy candidates", 0, count)
     pairs = copy_candidates(anchors.without(boilerplate.anchors), settings)
+    del anchors
     report("copy candidates", count, count)
     report("verification", 0, len(pairs))
     matches = verify(pairs, keys, content, settings)
@@ -112,7 +128,13 @@ def find_links(
         candidates = int(np.count_nonzero(inside[first] | inside[second]))
     if settings.links == "all":
         report("rewrite candidates", 0, count)
-        usable = usable_units_all(prints, removed, settings.shingle)
+        usable = [  # a block at a time: the work arrays hold a block's shingles, not all
+            kept
+            for low in range(0, count, _BLOCK)
+            for kept in usable_units_all(
+                prints[low : low + _BLOCK], removed[low : low + _BLOCK], settings.shingle
+            )
+        ]
         rewrites = _rewrite_pairs(stories, prints, usable, items, settings)
         if inside is not None:
             first, second = unpack_pairs(rewrites)
@@ -164,8 +186,16 @@ def _rewrite_pairs(
     clusters form around) of candidate items (``rewrite_candidates``). An item is a set of
     stories that verbatim reuse already links (``items[i]``: story i's): they need no
     rewrite decision among themselves."""
-    keys = [distinct(print_.unit_keys[kept].ravel()) for print_, kept in zip(prints, usable)]
-    pairs = rewrite_candidates(keys, items, story_days(stories), settings)
+
+    def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """A block of stories' usable band keys at a time, each with its item."""
+        for low in range(0, len(prints), _BLOCK):
+            high = min(low + _BLOCK, len(prints))
+            keys = [prints[at].unit_keys[usable[at]].ravel() for at in range(low, high)]
+            sizes = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+            yield np.concatenate(keys), np.repeat(items[low:high], sizes)
+
+    pairs = rewrite_candidates_of(chunks(), items, story_days(stories), settings)
     earliest = np.full(int(items.max()) + 1 if len(items) else 0, len(stories), dtype=np.int64)
     np.minimum.at(earliest, items, np.arange(len(stories)))
     first, second = earliest[pairs >> 32], earliest[pairs & 0xFFFFFFFF]

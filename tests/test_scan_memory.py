@@ -1,0 +1,108 @@
+"""The clustering stages in small pieces: key tables cut by their top bits, usable units and
+band keys a block of stories at a time. Every piece size gives the plain definitions'
+results, so the sizes only change how much memory is held at once."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from conftest import SAMPLES
+
+from dedup import Settings, load
+from dedup.detect import candidates, links
+from dedup.detect.candidates import (
+    COMMON_KEY,
+    REWRITE_KEYS,
+    KeyTable,
+    rewrite_candidates,
+)
+from dedup.detect.fingerprint import fmix64
+from dedup.engines.local import fingerprint_all
+
+
+def plain_rewrite_candidates(keys: list[np.ndarray], items: np.ndarray) -> set[tuple[int, int]]:
+    """The rule of ``rewrite_candidates`` without dates, one key at a time: items sharing
+    ``REWRITE_KEYS`` keys (equal in the bits the table keeps) that at most ``COMMON_KEY``
+    items carry."""
+    bits = max(int(items.max()), 1).bit_length()
+    carriers: dict[int, set[int]] = {}
+    for story, story_keys in enumerate(keys):
+        heads = (fmix64(story_keys.astype(np.uint64)) >> np.uint64(bits)).tolist()
+        for head in heads:
+            carriers.setdefault(head, set()).add(int(items[story]))
+    shared: dict[tuple[int, int], int] = {}
+    for owners in carriers.values():
+        if len(owners) > COMMON_KEY:
+            continue
+        ordered = sorted(owners)
+        for at, a in enumerate(ordered):
+            for b in ordered[at + 1 :]:
+                shared[(a, b)] = shared.get((a, b), 0) + 1
+    return {pair for pair, count in shared.items() if count >= REWRITE_KEYS}
+
+
+def random_keys(seed: int, stories: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Band keys drawn from a small pool (so that items share keys, some carried by many
+    items), zero keys included, and items of one to three stories."""
+    rng = random.Random(seed)
+    pool = [0, *(rng.getrandbits(64) for _ in range(stories * 3))]
+    keys = [
+        np.array(rng.choices(pool, k=rng.randint(0, 12)), dtype=np.uint64) for _ in range(stories)
+    ]
+    items, item = [], 0
+    while len(items) < stories:
+        items += [item] * rng.randint(1, 3)
+        item += 1
+    return keys, np.array(items[:stories], dtype=np.int64)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rewrite_candidates_in_parts_are_those_of_the_plain_rule(monkeypatch, seed):
+    keys, items = random_keys(seed, 300)
+    days = np.full(len(keys), np.nan)
+    expected = plain_rewrite_candidates(keys, items)
+    assert len(expected) > 20
+    found = rewrite_candidates(keys, items, days, Settings(rewrite_window=0))
+    assert {(int(p) >> 32, int(p) & 0xFFFFFFFF) for p in found.tolist()} == expected
+    assert found.tolist() == sorted(set(found.tolist()))
+    # Many blocks and many ranges of parts: a pair's keys fall in different ranges.
+    monkeypatch.setattr(candidates, "_STORIES", 7)
+    monkeypatch.setattr(candidates, "_SLICE", 8)
+    again = rewrite_candidates(keys, items, days, Settings(rewrite_window=0))
+    assert again.tolist() == found.tolist()
+
+
+def test_a_table_without_some_heads_keeps_every_other_entry():
+    rng = np.random.default_rng(4)
+    table = KeyTable.of([rng.integers(1, 50, size=20, dtype=np.uint64) for _ in range(30)])
+    heads = np.unique(table.heads)[::3]
+    kept = table.without(heads)
+    assert kept.keys.tolist() == table.keys[~np.isin(table.heads, heads)].tolist()
+    assert len(kept.keys) < len(table.keys)
+    assert not np.isin(kept.heads, heads).any()
+
+
+def test_links_are_the_same_whatever_the_block_sizes(monkeypatch, tmp_path):
+    """Usable units, band keys, key tables and boilerplate's shingle sets made a few
+    stories at a time give the links, candidates and content of one pass over all."""
+    from benchmarks import synth
+
+    synth.write_corpus(tmp_path / "corpus.jsonl", 200, seed=3, mix=synth.HARD, words=300)
+    stories, _ = load([str(SAMPLES), str(tmp_path / "corpus.jsonl")])  # samples: rewrites
+    stories.sort(key=lambda story: story.sort_key)
+    prints = fingerprint_all(stories)
+    whole = links.find_links(stories, prints)
+    copies = links.find_links(stories, prints, Settings(links="copy"))
+    assert len(whole.matches) > len(copies.matches) and whole.boilerplate.texts
+    monkeypatch.setattr(links, "_BLOCK", 5)
+    monkeypatch.setattr(candidates, "_STORIES", 3)
+    monkeypatch.setattr(candidates, "_SLICE", 16)
+    pieces = links.find_links(stories, prints)
+    assert pieces.matches == whole.matches
+    assert pieces.candidates == whole.candidates
+    assert all(np.array_equal(a, b) for a, b in zip(pieces.content, whole.content))
+    focused = links.find_links(stories, prints, focus=[story.key for story in stories])
+    assert focused.matches == whole.matches
+    assert all(np.array_equal(a, b) for a, b in zip(focused.content, whole.content))
