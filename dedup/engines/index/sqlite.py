@@ -344,18 +344,32 @@ class SQLiteStore(Store):
         assert kind in (ANCHORS, UNITS)
         if not len(keys):
             return {}
+        # The carriers as story numbers, named once each afterwards: most keys of a batch
+        # are carried by nobody or by the same few stories.
         found = self.db.execute(
-            "SELECT k.value, (SELECT group_concat(s.id || char(30) || coalesce(s.cluster, ''), "
-            f"char(31)) FROM (SELECT story FROM {kind} WHERE key = k.value "
-            "AND stamp BETWEEN ?2 AND ?3 ORDER BY stamp LIMIT ?4) c "
-            "JOIN stories s ON s.sid = c.story) FROM json_each(?1) k",
+            "SELECT at, members FROM (SELECT k.key AS at, (SELECT group_concat(story) FROM "
+            f"(SELECT story FROM {kind} WHERE key = k.value AND stamp BETWEEN ?2 AND ?3 "
+            "ORDER BY stamp LIMIT ?4)) AS members FROM json_each(?1) k) "
+            "WHERE members IS NOT NULL",
             (_json(lookup(keys)), second(low), second(high), cap),
         ).fetchall()
+        if not found:
+            return {}
+        lists = [[int(sid) for sid in members.split(",")] for _, members in found]
+        names = {
+            sid: (story_id, cluster)
+            for sid, story_id, cluster in self.db.execute(
+                "SELECT sid, id, cluster FROM stories WHERE sid IN "
+                "(SELECT value FROM json_each(?))",
+                (_json({sid for members in lists for sid in members}),),
+            )
+        }
+        wanted = keys.tolist()
         carriers = {}
-        for key, (_, members) in zip(keys.tolist(), found):
-            if members:
-                pairs = (member.split("\x1e") for member in members.split("\x1f"))
-                carriers[int(key)] = [(story_id, cluster or None) for story_id, cluster in pairs]
+        for (at, _), members in zip(found, lists):
+            named = [names[sid] for sid in members if sid in names]
+            if named:
+                carriers[int(wanted[at])] = named
         return carriers
 
     def linked(self, ids: Iterable[str]) -> set[str]:
