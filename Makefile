@@ -36,8 +36,13 @@ lint: install-dev
 	$(BIN)/ruff format --check dedup tests benchmarks
 
 ## Benchmarks print a table to stdout (progress on stderr); see README, "Quality and performance".
-bench: install-dev
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/scan_speed.py
+
+## rensa, the fastest peer make bench compares with; without it the table has no rensa rows.
+$(VENV)/.installed-bench: $(VENV)/.installed-dev
+	$(BIN)/python -m pip install --quiet -e '.[bench]' || echo "rensa not installed: no rensa rows"
+	touch $@
 
 bench-index: install-dev
 	$(BIN)/python benchmarks/index_speed.py

@@ -1,6 +1,8 @@
-"""Speed, memory and quality of ``dedup scan`` against the plain datasketch baseline.
+"""Speed, memory and quality of ``dedup scan`` against two plain MinHash pipelines: the
+datasketch baseline, and the same pipeline on rensa (Rust MinHash and LSH, the fastest peer;
+measured when the ``bench`` extra is installed).
 
-Both run on the same generated corpora (dedup.synth), end to end from a JSON Lines file, each
+All run on the same generated corpora (dedup.synth), end to end from a JSON Lines file, each
 in its own process so that peak memory is measured per run. Wall times are medians over
 ``--repeat`` runs at the smallest size; the table ends with the ratios, so a noisy, shared
 machine still gives a fair comparison (both sides see the same noise).
@@ -14,6 +16,7 @@ machine still gives a fair comparison (both sides see the same noise).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -72,15 +75,20 @@ def _measure(command: list[str], output: Path) -> tuple[float, float]:
 
 
 def _predicted(engine: str, output: Path) -> dict[str, str]:
-    if engine == "baseline":
+    if engine in BASELINES:
         return dict(line.split("\t", 1) for line in output.read_text().splitlines() if line)
     rows = (json.loads(line) for line in output.read_text().splitlines() if line)
     return {row["id"]: row["cluster"] for row in rows}
 
 
+BASELINES = {"baseline": "datasketch", "rensa": "rensa"}
+"""The baseline engines, each ``benchmarks/baseline.py`` on one MinHash library."""
+
+
 def _commands(engine: str, corpus: Path) -> list[str]:
-    if engine == "baseline":
-        return [sys.executable, str(ROOT / "benchmarks" / "baseline.py"), str(corpus)]
+    if engine in BASELINES:
+        script = str(ROOT / "benchmarks" / "baseline.py")
+        return [sys.executable, script, str(corpus), "--engine", BASELINES[engine]]
     jobs = engine.rsplit("-j", 1)[1]
     return [
         sys.executable,
@@ -131,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = sorted(set(args.sizes + ([1_000_000] if args.full else [])))
     engines = ["dedup-j1", "dedup-j2", "baseline"]
+    if importlib.util.find_spec("rensa") is not None:
+        engines.append("rensa")
+    else:
+        print("rensa is not installed (pip install -e '.[bench]'): no rensa rows", file=sys.stderr)
 
     with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
@@ -176,20 +188,25 @@ def _table(runs: list[Run]) -> str:
             f"| {run.mix} | {run.stories:,} | {run.engine} | {run.rate:,.0f} | "
             f"{run.peak_mb:,.0f} | {run.f1:.4f} | {run.ari:.4f} |"
         )
+    keyed = {(r.mix, r.stories, r.engine): r for r in runs}
+    peer = any(r.engine == "rensa" for r in runs)
     lines += [
         "",
         "| mix | stories | speed dedup-j1 / baseline | dedup-j2 / baseline | "
-        "memory dedup-j1 / baseline |",
-        "|---|---:|---:|---:|---:|",
+        "memory dedup-j1 / baseline |" + (" speed dedup-j1 / rensa | dedup-j2 / rensa |" * peer),
+        "|---|---:|---:|---:|---:|" + "---:|---:|" * peer,
     ]
-    keyed = {(r.mix, r.stories, r.engine): r for r in runs}
     for mix, n in sorted({(r.mix, r.stories) for r in runs}):
         base = keyed[(mix, n, "baseline")]
         one, two = keyed[(mix, n, "dedup-j1")], keyed[(mix, n, "dedup-j2")]
-        lines.append(
+        line = (
             f"| {mix} | {n:,} | {one.rate / base.rate:.2f}x | {two.rate / base.rate:.2f}x"
             f" | {one.peak_mb / base.peak_mb:.2f}x |"
         )
+        fast = keyed.get((mix, n, "rensa"))
+        if fast:
+            line += f" {one.rate / fast.rate:.2f}x | {two.rate / fast.rate:.2f}x |"
+        lines.append(line)
     return "\n".join(lines)
 
 

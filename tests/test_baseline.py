@@ -85,3 +85,26 @@ def test_main_prints_tab_separated_clusters(
     assert main([str(path)]) == 0
     out = capsys.readouterr().out
     assert out == "a1\ta1\na2\ta1\na3\ta1\n7\t7\n"
+
+
+def test_the_rensa_pipeline_clusters_near_copies_as_datasketch_does(
+    corpus: list[tuple[str, str]],
+) -> None:
+    pytest.importorskip("rensa", reason="rensa is not installed (pip install -e '.[bench]')")
+    assert baseline_clusters(corpus, engine="rensa") == baseline_clusters(corpus)
+    assert baseline_clusters([("x", ""), ("y", "a b")], engine="rensa") == {"x": "x", "y": "y"}
+
+
+def test_rensa_bands_are_those_datasketch_picks_for_the_threshold() -> None:
+    from datasketch import MinHashLSH
+
+    from benchmarks.baseline import _BANDS
+
+    for (threshold, num_perm), (bands, rows) in _BANDS.items():
+        chosen = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        assert (chosen.b, chosen.r) == (bands, rows)
+
+
+def test_an_unknown_engine_is_a_clear_error(corpus: list[tuple[str, str]]) -> None:
+    with pytest.raises(SystemExit, match="unknown engine 'nope'"):
+        baseline_clusters(corpus, engine="nope")
