@@ -2,7 +2,7 @@
 
 A cron job that runs every few minutes cannot rescan everything it has seen. The index keeps,
 for every story, what the detection core would compute again: metadata, the fingerprint
-(``Fingerprint.to_bytes``), its anchors and sentence-unit band keys (to find the stories
+(``store.pack_print``), its anchors and sentence-unit band keys (to find the stories
 around a new one), the matches it takes part in, the cluster it belongs to, and its text (so
 diffs still work once the source file is gone). Two back ends hold it: one SQLite file (the
 default, stdlib ``sqlite3`` in WAL mode) or a Redis server shared by several hosts

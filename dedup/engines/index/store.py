@@ -2,10 +2,11 @@
 with one: a stored story's metadata (``Row``) and a story about to be stored (``Entry``).
 
 Both back ends (``sqlite``, ``redis``) store the same things, and name a stored story by its
-id: per story its metadata, its fingerprint (``Fingerprint.to_bytes``, compressed), its text
-(compressed, for diffs once the source is gone), its anchors and sentence-unit band keys
-(integers, looked up by key with the story's stamp beside them, so that a window and a cap
-are one range read), the verified matches it takes part in, and the cluster it belongs to.
+id: per story its metadata, its fingerprint (``pack_print``: its arrays, and its token text
+compressed against the story's text), its text (compressed, for diffs once the source is
+gone), its anchors and sentence-unit band keys (integers, looked up by key with the story's
+stamp beside them, so that a window and a cap are one range read), the verified matches it
+takes part in, and the cluster it belongs to.
 """
 
 from __future__ import annotations
