@@ -164,8 +164,8 @@ def test_prune_removes_old_stories_and_everything_about_them(tmp_path):
         assert index.stats()["stories"] == 3
         assert index.story("old") is None and index.story("recent") is not None
         db_ = index.store.db
-        for table, column in (("anchors", "story"), ("units", "story"), ("prints", "sid"),
-                              ("texts", "sid"), ("matches", "a"), ("matches", "b")):  # fmt: skip
+        for table, column in (("anchors", "story"), ("units", "story"), ("texts", "sid"),
+                              ("matches", "a"), ("matches", "b")):  # fmt: skip
             orphans = db_.execute(
                 f"SELECT count(*) FROM {table} t LEFT JOIN stories s ON s.sid = t.{column} "
                 "WHERE s.sid IS NULL"

@@ -367,13 +367,13 @@ def test_sigkill_during_ingest_leaves_an_index_the_next_run_completes(tmp_path):
             len(records),
             len(records),
         )
-        for table, column in (("prints", "sid"), ("texts", "sid"), ("anchors", "story"),
+        for table, column in (("texts", "sid"), ("anchors", "story"),
                               ("units", "story"), ("matches", "a"), ("matches", "b")):  # fmt: skip
             orphans = raw.execute(
                 f"SELECT count(*) FROM {table} WHERE {column} NOT IN (SELECT sid FROM stories)"
             ).fetchone()[0]
             assert orphans == 0, table
-        assert raw.execute("SELECT count(*) FROM prints").fetchone()[0] == len(records)
+        assert raw.execute("SELECT count(*) FROM texts").fetchone()[0] == len(records)
 
 
 @pytest.mark.parametrize("batch", ["1000", "9"])
@@ -477,7 +477,7 @@ def test_damaged_index_rows_exit_5_with_one_line(tmp_path):
     assert diff.exit_code == exitcodes.INDEX and "stored text" in diff.stderr, diff.output
     with sqlite3.connect(db) as raw:  # the texts whole again, the fingerprints damaged
         raw.executemany("UPDATE texts SET body = ? WHERE sid = ?", [(b, s) for s, b in texts])
-        raw.execute("UPDATE prints SET data = x'00112233'")
+        raw.execute("UPDATE texts SET print = x'00112233'")
     printed = run("check", "--db", str(db), str(RADIO), "--window", "0")
     assert printed.exit_code == exitcodes.INDEX and "fingerprint" in printed.stderr
     for settings in ("{not json", "[1, 2]", '{"shingle": "five"}'):

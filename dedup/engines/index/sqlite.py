@@ -89,8 +89,7 @@ _SCHEMA = (
     "CREATE INDEX stories_stamp ON stories(stamp)",
     "CREATE INDEX stories_digest ON stories(digest)",
     "CREATE INDEX stories_cluster ON stories(cluster) WHERE cluster IS NOT NULL",
-    "CREATE TABLE prints (sid INTEGER PRIMARY KEY, data BLOB NOT NULL)",
-    "CREATE TABLE texts (sid INTEGER PRIMARY KEY, body BLOB NOT NULL)",
+    "CREATE TABLE texts (sid INTEGER PRIMARY KEY, body BLOB NOT NULL, print BLOB NOT NULL)",
     """CREATE TABLE anchors (key INTEGER NOT NULL, stamp INTEGER NOT NULL, story INTEGER NOT NULL,
         PRIMARY KEY (key, stamp, story)) WITHOUT ROWID""",
     """CREATE TABLE units (key INTEGER NOT NULL, stamp INTEGER NOT NULL, story INTEGER NOT NULL,
@@ -105,7 +104,10 @@ _SCHEMA = (
 index on key, ordered by stamp, so the carriers of a key within a window, earliest first,
 are one range read, and a story's rows are deleted by key without a second index. Their
 keys are the top 48 bits (``lookup``) and their stamps whole seconds (``second``): a row
-takes about 17 bytes rather than 25, and these two tables are most of an index."""
+takes about 17 bytes rather than 25, and ``units`` is most of an index. ``texts`` holds a
+story's text with its fingerprint, which is read with the text (``pack_print``): one row of
+about 10 kB fills its overflow pages, where a 2 kB text alone left a quarter of its page
+empty."""
 
 _COLUMNS = (
     "s.id, s.digest, o.name, s.stamp, s.date, s.ingested, s.headline, s.outlet_name, "
@@ -392,8 +394,8 @@ class SQLiteStore(Store):
 
     def fingerprints(self, ids: Iterable[str]) -> dict[str, Fingerprint]:
         found = self.db.execute(
-            "SELECT s.id, p.data, t.body FROM prints p JOIN stories s ON s.sid = p.sid "
-            "JOIN texts t ON t.sid = p.sid WHERE s.id IN (SELECT value FROM json_each(?))",
+            "SELECT s.id, t.print, t.body FROM texts t JOIN stories s ON s.sid = t.sid "
+            "WHERE s.id IN (SELECT value FROM json_each(?))",
             (_json(ids),),
         )
         return {
@@ -443,12 +445,11 @@ class SQLiteStore(Store):
         )
         sids = self._sids(e.story.id for e in entries)
         db.executemany(
-            "INSERT INTO prints VALUES (?, ?)",
-            [(sids[e.story.id], pack_print(e.fingerprint, e.story.body)) for e in entries],
-        )
-        db.executemany(
-            "INSERT INTO texts VALUES (?, ?)",
-            [(sids[e.story.id], pack_text(e.story.body)) for e in entries],
+            "INSERT INTO texts VALUES (?, ?, ?)",
+            [
+                (sids[e.story.id], pack_text(e.story.body), pack_print(e.fingerprint, e.story.body))
+                for e in entries
+            ],
         )
         keys = [entry_keys(e.fingerprint) for e in entries]
         stamps = np.array([second(e.stamp) for e in entries], dtype=np.int64)
@@ -462,8 +463,8 @@ class SQLiteStore(Store):
     def remove(self, ids: Iterable[str]) -> None:
         db = self.db
         found = db.execute(
-            "SELECT s.sid, s.id, s.stamp, p.data, t.body FROM stories s "
-            "JOIN prints p ON p.sid = s.sid JOIN texts t ON t.sid = s.sid "
+            "SELECT s.sid, s.id, s.stamp, t.print, t.body FROM stories s "
+            "JOIN texts t ON t.sid = s.sid "
             "WHERE s.id IN (SELECT value FROM json_each(?))",
             (_json(ids),),
         ).fetchall()
@@ -481,7 +482,7 @@ class SQLiteStore(Store):
             "OR b IN (SELECT value FROM json_each(?1))",
             (chosen,),
         )
-        for table in ("prints", "texts", "stories"):
+        for table in ("texts", "stories"):
             db.execute(
                 f"DELETE FROM {table} WHERE sid IN (SELECT value FROM json_each(?))", (chosen,)
             )
@@ -514,8 +515,8 @@ class SQLiteStore(Store):
 
     def select(self, since: float | None) -> Iterator[tuple[Row, Fingerprint]]:
         found = self.db.execute(
-            f"SELECT {_COLUMNS}, p.data, t.body FROM {_FROM} JOIN prints p ON p.sid = s.sid "
-            "JOIN texts t ON t.sid = s.sid WHERE s.stamp >= ?",
+            f"SELECT {_COLUMNS}, t.print, t.body FROM {_FROM} JOIN texts t ON t.sid = s.sid "
+            "WHERE s.stamp >= ?",
             (-1e300 if since is None else since,),
         )
         for values in found:
