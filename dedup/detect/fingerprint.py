@@ -29,7 +29,6 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 
@@ -222,12 +221,18 @@ def _crc32(padded: bytes, ends: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     *chunks, start, low_mask, high_mask = _crc_parts()
     words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
     high = (words[ends + 8] & high_mask[lengths]).astype("<u8", copy=False).view("<u2")
-    low = (words[ends] & low_mask[lengths]).astype("<u8", copy=False).view("<u2")
-    high, low = high.reshape(-1, 4), low.reshape(-1, 4)
+    high = high.reshape(-1, 4)
     crc = start[lengths]
     for chunk in range(4):
-        crc ^= chunks[chunk][low[:, chunk]]
         crc ^= chunks[4 + chunk][high[:, chunk]]
+    long = np.flatnonzero(lengths > 8)  # most words fit in the high half
+    if len(long):
+        low = (words[ends[long]] & low_mask[lengths[long]]).astype("<u8", copy=False).view("<u2")
+        low = low.reshape(-1, 4)
+        part = chunks[0][low[:, 0]]
+        for chunk in range(1, 4):
+            part ^= chunks[chunk][low[:, chunk]]
+        crc[long] ^= part
     return crc
 
 
@@ -237,7 +242,7 @@ _BYTE_LETTER = np.array([chr(c).isalpha() if c < 128 else False for c in range(2
 @dataclass
 class _Tokens:
     """A batch's tokens found in its bytes (``marked_bytes`` of each story joined by a
-    space): where each starts and ends, its hash (``hash_tokens``), and the cut between
+    newline): where each starts and ends, its hash (``hash_tokens``), and the cut between
     stories in token numbers."""
 
     data: bytes
@@ -253,10 +258,10 @@ class _Tokens:
 
     @classmethod
     def of(cls, streams: list[bytes]) -> _Tokens:
-        data = b" ".join(streams)
+        data = b"\n".join(streams)
         codes = np.frombuffer(data, dtype=np.uint8)
-        word = codes > 32  # words are the runs of other bytes than spaces and marks
-        mark = codes < 32
+        word = codes > 32  # words are the runs of other bytes than spaces, newlines and marks
+        mark = codes < 8
         inner = np.zeros(len(codes) + 1, dtype=bool)
         inner[1:-1] = word[1:] & word[:-1]  # the byte and the one before are of one word
         starts = np.flatnonzero(mark | (word & ~inner[:-1]))
@@ -287,7 +292,7 @@ class _Tokens:
         lengths = ends - starts
         first = codes[starts]
         hashes = np.zeros(len(starts), dtype=np.uint64)
-        marks = first < 32
+        marks = first < 8
         hashes[marks] = _MARK_HASH[first[marks]]
         plain = ~marks & (lengths <= _KERNEL_BYTES) & (self.wide == 0)
         short = np.flatnonzero(plain)
@@ -304,27 +309,25 @@ class _Tokens:
         return self.data[self.starts[number] : self.ends[number]].decode("utf-8", "surrogatepass")
 
     def texts(self) -> list[str]:
-        """Each story's tokens joined by one space (``Fingerprint.text``): the bytes of every
-        token followed by a space, gathered in one step, cut per story."""
-        lengths = self.ends - self.starts
-        places = np.cumsum(lengths + 1) - (lengths + 1)
-        source = np.repeat(self.starts - places, lengths + 1) + np.arange(
-            int(places[-1] + lengths[-1] + 1) if len(places) else 0
-        )
-        source[places + lengths] = len(self.data)  # where the appended space is
-        joined = (np.frombuffer(self.data + b" ", dtype=np.uint8)[source]).tobytes()
-        bounds = np.append(places, len(joined)).tolist()
-        cuts = self.cuts.tolist()
-        return [
-            joined[bounds[low] : bounds[high] - 1].decode("utf-8", "surrogatepass")
-            if high > low
-            else ""
-            for low, high in pairwise(cuts)
-        ]
+        """Each story's tokens joined by one space (``Fingerprint.text``): the batch's bytes
+        with a space either side of each mark, then each run of spaces made one."""
+        data = self.data
+        for mark in _MARK_BYTES:
+            if mark in data:
+                data = data.replace(mark, b" " + mark + b" ")
+        codes = np.frombuffer(data, dtype=np.uint8)
+        keep = np.ones(len(codes), dtype=bool)
+        np.not_equal(codes[1:], 32, out=keep[1:])
+        keep[1:] |= codes[:-1] != 32  # a space after another goes
+        joined = codes[keep].tobytes()
+        return [text.strip(b" ").decode("utf-8", "surrogatepass") for text in joined.split(b"\n")]
+
+
+_MARK_BYTES = [mark.encode() for mark in MARK_CODES]
 
 
 def _mark_hashes() -> np.ndarray:
-    table = np.zeros(32, dtype=np.uint64)
+    table = np.zeros(8, dtype=np.uint64)
     for mark, code in MARK_CODES.items():
         table[ord(mark)] = code
     return table
