@@ -1,6 +1,7 @@
-"""The clustering stages in small pieces: key tables cut by their top bits, usable units and
-band keys a block of stories at a time. Every piece size gives the plain definitions'
-results, so the sizes only change how much memory is held at once."""
+"""The clustering stages in pieces: key tables cut by their top bits, usable units and band
+keys a block of stories at a time, rewrite decisions shared by processes. Every piece size
+and process count gives the plain definitions' results, so they only change how much memory
+is held at once and how many cores work."""
 
 from __future__ import annotations
 
@@ -106,3 +107,28 @@ def test_links_are_the_same_whatever_the_block_sizes(monkeypatch, tmp_path):
     focused = links.find_links(stories, prints, focus=[story.key for story in stories])
     assert focused.matches == whole.matches
     assert all(np.array_equal(a, b) for a, b in zip(focused.content, whole.content))
+
+
+def test_rewrite_decisions_shared_by_processes_are_those_of_one(monkeypatch, tmp_path):
+    from benchmarks import synth
+
+    synth.write_corpus(tmp_path / "corpus.jsonl", 120, seed=4, mix=synth.HARD, words=300)
+    stories, _ = load([str(SAMPLES), str(tmp_path / "corpus.jsonl")])
+    stories.sort(key=lambda story: story.sort_key)
+    prints = fingerprint_all(stories)
+    one = links.find_links(stories, prints)
+    assert any(match.kind == "rewrite" for match in one.matches)
+    monkeypatch.setattr(links, "_PARALLEL", 1)
+    runs: list[int] = []
+    real = links.verify_rewrites
+
+    def counted(pairs, *rest):  # heard in this process only: the others are forked copies
+        runs.append(len(pairs))
+        return real(pairs, *rest)
+
+    monkeypatch.setattr(links, "verify_rewrites", counted)
+    for jobs in (2, 3):
+        runs.clear()
+        shared = links.find_links(stories, prints, jobs=jobs)
+        assert shared.matches == one.matches and shared.candidates == one.candidates
+        assert len(runs) == 1 and 0 < runs[0] < one.candidates  # this process's run alone

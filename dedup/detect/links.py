@@ -58,6 +58,7 @@ def find_links(
     *,
     focus: Collection[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    jobs: int = 1,
 ) -> Links:
     """Every link among ``stories`` (in ``Story.sort_key`` order; ``prints[i]`` is story
     i's fingerprint).
@@ -70,6 +71,9 @@ def find_links(
     returned. The matches are exactly the whole run's matches with an end in
     ``Links.scope``, the stories of those items: an index adding a batch to stored stories
     decides what is new, and keeps the stored links among the other stories.
+
+    ``jobs`` processes share the rewrite decisions (``decide_rewrites``); the links are the
+    same whatever it is.
     """
     report = progress or _silent  # progress(stage, done, total), as each stage starts and ends
     count = len(stories)
@@ -142,9 +146,66 @@ def find_links(
         candidates += len(rewrites)
         report("rewrite candidates", count, count)
         report("rewrite decisions", 0, len(rewrites))
-        matches += verify_rewrites(rewrites, keys, prints, content, removed, settings, usable)
+        matches += decide_rewrites(
+            rewrites, keys, prints, content, removed, settings, usable, jobs=jobs
+        )
         report("rewrite decisions", len(rewrites), len(rewrites))
     return Links(matches, content, candidates, boilerplate, scope)
+
+
+_SHARED: tuple = ()
+"""What a forked process of ``decide_rewrites`` reads: the arguments after ``pairs``."""
+_PARALLEL = 2000
+"""Rewrite candidates below which one process decides them all (a fork costs more)."""
+
+
+def decide_rewrites(
+    pairs: np.ndarray,
+    keys: Sequence[str],
+    prints: Sequence[Fingerprint],
+    content: Sequence[np.ndarray],
+    removed: Sequence[np.ndarray],
+    settings: Settings,
+    usable: Sequence[np.ndarray],
+    *,
+    jobs: int = 1,
+) -> list[Match]:
+    """``verify_rewrites`` of ``pairs``, on ``jobs`` processes: the rewrite decisions are
+    the clustering stages' largest part, made a pair at a time in Python, so with more
+    than one core they are shared out. The pairs are cut into ``jobs`` runs of
+    consecutive pairs (a story's pairs mostly fall in one run, so its prepared units are
+    made once); this process decides the first, forked copies of it (which read the
+    fingerprints without copying them) the others, and the matches come back in pair
+    order, as one process gives them."""
+    if jobs <= 1 or len(pairs) < _PARALLEL or not _can_fork():
+        return verify_rewrites(pairs, keys, prints, content, removed, settings, usable)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _SHARED
+    runs = np.array_split(pairs, jobs)
+    _SHARED = (keys, prints, content, removed, settings, usable)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=context) as pool:
+            others = [pool.submit(_decide_run, run) for run in runs[1:]]
+            found = _decide_run(runs[0])
+            for other in others:
+                found += other.result()
+    finally:
+        _SHARED = ()
+    return found
+
+
+def _decide_run(pairs: np.ndarray) -> list[Match]:
+    """A run of ``decide_rewrites``'s pairs, over the arguments it shared (``_SHARED``)."""
+    return verify_rewrites(pairs, *_SHARED)
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _silent(stage: str, done: int, total: int) -> None:

@@ -76,7 +76,9 @@ def scan(
         order = sorted(range(len(stories)), key=lambda i: stories[i].sort_key)
         ordered = [stories[i] for i in order]
         prints = [prints[i] for i in order]
-        result = cluster_fingerprints(ordered, prints, settings, release=True, progress=progress)
+        result = cluster_fingerprints(
+            ordered, prints, settings, release=True, progress=progress, jobs=jobs
+        )
     result.problems = problems
     return result
 
@@ -107,7 +109,9 @@ def scan_stories(
     with cycle_collector_paused():
         ordered = sorted(stories, key=lambda story: story.sort_key)
         prints = fingerprint_all(ordered, settings, jobs=jobs, progress=progress)
-        return cluster_fingerprints(ordered, prints, settings, release=True, progress=progress)
+        return cluster_fingerprints(
+            ordered, prints, settings, release=True, progress=progress, jobs=jobs
+        )
 
 
 def fingerprint_stream(
@@ -195,6 +199,7 @@ def cluster_fingerprints(
     *,
     release: bool = False,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> ScanResult:
     """Boilerplate, candidates, verification and clustering over fingerprints already made
     (by ``fingerprint_all``, or loaded from an index). ``stories`` must be in
@@ -203,8 +208,9 @@ def cluster_fingerprints(
     With ``release``, ``prints`` is emptied once the links are found, so that the
     fingerprints can be freed before clustering; callers that made the list for this call
     alone should pass it. ``progress`` hears of each stage (``find_links``'s, then
-    ``clustering``) as it starts and ends."""
-    links = find_links(stories, prints, settings, progress=progress)
+    ``clustering``) as it starts and ends. ``jobs`` processes share the rewrite decisions
+    (``decide_rewrites``); the result is the same whatever it is."""
+    links = find_links(stories, prints, settings, progress=progress, jobs=resolve_jobs(jobs))
     if release:
         prints.clear()
     keys = [story.key for story in stories]
