@@ -61,6 +61,21 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _tables(db: Path) -> str:
+    """Bytes a story per table (the largest first), where SQLite has its ``dbstat`` table."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(db) as raw:
+            stories = raw.execute("SELECT count(*) FROM stories").fetchone()[0] or 1
+            found = raw.execute(
+                "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 4"
+            ).fetchall()
+    except sqlite3.Error:
+        return "(no dbstat in this SQLite)"
+    return ", ".join(f"{name} {size / stories:,.0f}" for name, size in found)
+
+
 def _size(db: Path) -> int:
     return sum(
         os.path.getsize(str(db) + suffix)
@@ -208,6 +223,7 @@ def main() -> None:
         print(f"building an index of {args.stories:,} stories in {db}", file=sys.stderr)
         build = _run_phase("build", args)
         size_built = _size(db)
+        tables = _tables(db)
         baseline = _run_phase("scan", args)
         with open_index(str(db)) as index:
             stored_clusters = index.stats()["clusters"]
@@ -248,6 +264,7 @@ def main() -> None:
         ("build: peak memory", f"{build['peak_mb']:,.0f} MB"),
         ("index size on disk", f"{size_built / 1e9:.2f} GB ({size_built / args.stories:,.0f}"
          " bytes per story)"),
+        ("index size by table, bytes a story", tables),
         ("check, in-process (median)", f"{check['median_ms']:.1f} ms (p90 "
          f"{check['p90_ms']:.1f} ms; {check['copies']} of {check['queries']} not new)"),
         ("check, in-process: peak memory", f"{check['peak_mb']:,.0f} MB"),
