@@ -7,7 +7,7 @@ rules are written once.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from dedup.records import Match, Story
 from dedup.settings import DEFAULT, Settings
 
 _DAY = 86400.0
+_NO_HASHES = np.zeros(0, dtype=np.uint32)
+_NO_KEYS = np.zeros(0, dtype=np.uint64)
+_NO_UNIT_KEYS = np.zeros((0, 0), dtype=np.uint64)
 _BLOCK = 1024
 """Stories whose usable units are found, and whose band keys are handed on, together."""
 
@@ -59,6 +62,7 @@ def find_links(
     focus: Collection[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     jobs: int = 1,
+    release: bool = False,
 ) -> Links:
     """Every link among ``stories`` (in ``Story.sort_key`` order; ``prints[i]`` is story
     i's fingerprint).
@@ -73,7 +77,11 @@ def find_links(
     decides what is new, and keeps the stored links among the other stories.
 
     ``jobs`` processes share the rewrite decisions (``decide_rewrites``); the links are the
-    same whatever it is.
+    same whatever it is. With ``release`` (and no focus), ``prints`` (a list the caller
+    made for this call) is changed as the stages go: each fingerprint's parts that no
+    later stage reads are let go (its shingles and anchors once its content and usable
+    units are made, its unit keys once they are in the rewrite candidates' table), so that
+    the fingerprints shrink while the stages' own arrays grow.
     """
     report = progress or _silent  # progress(stage, done, total), as each stage starts and ends
     count = len(stories)
@@ -96,10 +104,19 @@ def find_links(
     outlets = [outlet_of(story) for story in stories]
     boilerplate = find_boilerplate(anchors, outlets, shingles, settings)
     removed = [boilerplate.of(number) for number in range(len(stories))]
-    content = [
-        without(made.pop(number) if number in made else shingles(number), gone)
-        for number, gone in enumerate(removed)
-    ]
+    lighten = release and focus is None
+    content: list[np.ndarray] = []
+    usable: list[np.ndarray] = []  # usable units, for the rewrite stages
+    for low in range(0, count, _BLOCK):  # a block at a time: work arrays hold a block's
+        high = min(low + _BLOCK, count)
+        content += [
+            without(made.pop(number) if number in made else shingles(number), removed[number])
+            for number in range(low, high)
+        ]
+        if settings.links == "all":
+            usable += usable_units_all(prints[low:high], removed[low:high], settings.shingle)
+        if lighten:
+            _let_go(prints, low, high, shingles=_NO_HASHES, anchors=_NO_KEYS)
     report("boilerplate", count, count)
     report("copy candidates", 0, count)
     pairs = copy_candidates(anchors.without(boilerplate.anchors), settings)
@@ -132,14 +149,7 @@ def find_links(
         candidates = int(np.count_nonzero(inside[first] | inside[second]))
     if settings.links == "all":
         report("rewrite candidates", 0, count)
-        usable = [  # a block at a time: the work arrays hold a block's shingles, not all
-            kept
-            for low in range(0, count, _BLOCK)
-            for kept in usable_units_all(
-                prints[low : low + _BLOCK], removed[low : low + _BLOCK], settings.shingle
-            )
-        ]
-        rewrites = _rewrite_pairs(stories, prints, usable, items, settings)
+        rewrites = _rewrite_pairs(stories, prints, usable, items, settings, lighten)
         if inside is not None:
             first, second = unpack_pairs(rewrites)
             rewrites = rewrites[inside[first] | inside[second]]
@@ -242,11 +252,13 @@ def _rewrite_pairs(
     usable: Sequence[np.ndarray],
     items: np.ndarray,
     settings: Settings,
+    release: bool = False,
 ) -> np.ndarray:
     """Story pairs for the rewrite decision: the earliest stories (the likely origins, which
     clusters form around) of candidate items (``rewrite_candidates``). An item is a set of
     stories that verbatim reuse already links (``items[i]``: story i's): they need no
-    rewrite decision among themselves."""
+    rewrite decision among themselves. With ``release``, each fingerprint of ``prints`` is
+    replaced by one without unit keys once they are taken."""
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """A block of stories' usable band keys at a time, each with its item."""
@@ -254,6 +266,8 @@ def _rewrite_pairs(
             high = min(low + _BLOCK, len(prints))
             keys = [prints[at].unit_keys[usable[at]].ravel() for at in range(low, high)]
             sizes = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+            if release:
+                _let_go(prints, low, high, unit_keys=_NO_UNIT_KEYS)
             yield np.concatenate(keys), np.repeat(items[low:high], sizes)
 
     pairs = rewrite_candidates_of(chunks(), items, story_days(stories), settings)
@@ -261,6 +275,15 @@ def _rewrite_pairs(
     np.minimum.at(earliest, items, np.arange(len(stories)))
     first, second = earliest[pairs >> 32], earliest[pairs & 0xFFFFFFFF]
     return distinct(pack_pairs(np.minimum(first, second), np.maximum(first, second)))
+
+
+def _let_go(prints: Sequence[Fingerprint], low: int, high: int, **parts: np.ndarray) -> None:
+    """``prints[low:high]`` replaced by copies with ``parts`` emptied (``find_links``'s
+    release): the old ones, no longer held, are freed."""
+    if not isinstance(prints, list):
+        raise TypeError("release needs the fingerprints as a list")
+    for at in range(low, high):
+        prints[at] = replace(prints[at], **parts)
 
 
 def rewrite_keys(

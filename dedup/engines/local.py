@@ -206,11 +206,14 @@ def cluster_fingerprints(
     ``Story.sort_key`` order and ``prints[i]`` must be ``stories[i]``'s fingerprint.
 
     With ``release``, ``prints`` is emptied once the links are found, so that the
-    fingerprints can be freed before clustering; callers that made the list for this call
-    alone should pass it. ``progress`` hears of each stage (``find_links``'s, then
+    fingerprints can be freed before clustering, and the parts of each that no later stage
+    reads are let go while they are found (``find_links``); callers that made the list for
+    this call alone should pass it. ``progress`` hears of each stage (``find_links``'s, then
     ``clustering``) as it starts and ends. ``jobs`` processes share the rewrite decisions
     (``decide_rewrites``); the result is the same whatever it is."""
-    links = find_links(stories, prints, settings, progress=progress, jobs=resolve_jobs(jobs))
+    links = find_links(
+        stories, prints, settings, progress=progress, jobs=resolve_jobs(jobs), release=release
+    )
     if release:
         prints.clear()
     keys = [story.key for story in stories]
