@@ -50,7 +50,7 @@ from dedup.engines.index.store import (
     Store,
     entry_keys,
 )
-from dedup.engines.local import cluster_fingerprints
+from dedup.engines.local import cluster_fingerprints, cycle_collector_paused
 from dedup.read.inputs import outlet_of
 from dedup.read.text import tokens
 from dedup.records import Cluster, Match, ScanResult, Story
@@ -253,7 +253,7 @@ class Index:
         stories it is linked to."""
         now = time.time() if now is None else now
         verdicts = []
-        with self.store.reading():
+        with self.store.reading(), cycle_collector_paused():
             for story in stories:
                 verdicts.append(self._check_one(story, now))
         return verdicts
@@ -334,9 +334,13 @@ class Index:
                 yield from self._ingest_batch(ordered[start : start + batch], now)
 
     def _ingest_batch(self, stories: list[Story], now: float) -> Iterator[Verdict]:
-        prints = self.fingerprinter.batch(stories)
+        # As in a scan, the cycle collector waits while a batch is worked on: it would walk
+        # every object of the batch and its neighbourhood again and again, for no cycle.
+        with cycle_collector_paused():
+            prints = self.fingerprinter.batch(stories)
         with self.store.writing():
-            verdicts = self._ingest_stories(stories, prints, now)
+            with cycle_collector_paused():
+                verdicts = self._ingest_stories(stories, prints, now)
             self.store.keepalive()
             yield from verdicts
 
