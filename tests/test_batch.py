@@ -177,3 +177,29 @@ def test_short_ascii_words_are_hashed_as_zlib_does():
     words = ["".join(rng.choices(alphabet, k=rng.randint(1, 20))) for _ in range(3000)]
     found = _Tokens.of([" ".join(words).encode()])
     assert found.hashes.tolist() == hash_tokens(words).tolist()
+
+
+def test_batch_units_at_the_unit_size_limits_are_those_of_sentence_units():
+    """Sentences just inside and just outside ``UNIT_MIN`` and ``UNIT_MAX`` words, with and
+    without clause marks, in paragraphs of one or several."""
+    rng = random.Random(11)
+    lengths = [1, 2, 4, 5, 6, 24, 25, 26, 39, 40, 41, 42, 60, 81, 130]
+
+    def sentence(size: int) -> str:
+        words = [rng.choice(VOCABULARY) for _ in range(size)]
+        if rng.random() < 0.5:
+            for at in rng.sample(range(size), k=min(size, rng.randint(0, 6))):
+                words[at] += ","
+        return " ".join(words) + "."
+
+    stories = [
+        [
+            " ".join(sentence(rng.choice(lengths)) for _ in range(rng.randint(1, 4)))
+            for _ in range(rng.randint(0, 4))
+        ]
+        for _ in range(300)
+    ]
+    prints = Fingerprinter().texts([str(n) for n in range(len(stories))], stories)
+    for texts, print_ in zip(stories, prints):
+        tokens = marked_tokens(texts) if texts else []
+        assert print_.units.tolist() == [list(unit) for unit in sentence_units(tokens)]

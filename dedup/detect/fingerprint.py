@@ -32,7 +32,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.read.text import CLAUSE, MARK_CODES, PARAGRAPH_BREAK, STOP, marked_bytes, units_of_marks
+from dedup.read.text import (
+    CLAUSE,
+    MARK_CODES,
+    PARAGRAPH_BREAK,
+    STOP,
+    UNIT_MAX,
+    UNIT_MIN,
+    marked_bytes,
+    units_of_marks,
+)
 from dedup.records import Story
 from dedup.settings import DEFAULT, Settings
 
@@ -505,51 +514,42 @@ class Fingerprinter:
         hashes, token_cuts = found.hashes, found.cuts
         marks = np.flatnonzero(hashes < np.uint64(4))
         cuts = np.searchsorted(marks, token_cuts)
-        story_units = _story_units(found, marks, cuts)
+        units, unit_counts = _story_units(found, marks, cuts)
         lengths_array = np.diff(token_cuts - cuts)
         hashes = hashes[hashes >= np.uint64(4)]
         shingles64, counts = _shingles(hashes, lengths_array, size)
         anchors = _anchors(shingles64, counts, width)
         shingles = (shingles64 >> np.uint64(32)).astype(np.uint32)
-        unit_keys = self._unit_keys(hashes, lengths_array, story_units)
+        word_starts = np.cumsum(lengths_array) - lengths_array
+        unit_keys = self._unit_keys(hashes, units + np.repeat(word_starts, unit_counts)[:, None])
 
         shingle_ends = np.cumsum(counts)
         anchor_cuts = np.searchsorted(
             anchors >> np.uint64(40), np.arange(len(keys) + 1, dtype=np.uint64)
         )
         anchor_values = anchors & np.uint64((1 << 40) - 1)
-        unit_ends = np.cumsum([len(u) for u in story_units])
+        unit_ends = np.cumsum(unit_counts).tolist()
+        units = units.astype(np.int32)
         prints = []
         for number, key in enumerate(keys):
             low, high = int(shingle_ends[number] - counts[number]), int(shingle_ends[number])
-            first = int(unit_ends[number]) - len(story_units[number])
+            first = unit_ends[number] - int(unit_counts[number])
             prints.append(
                 Fingerprint(
                     key,
                     shingles[low:high].copy(),  # freed with its story
                     anchor_values[anchor_cuts[number] : anchor_cuts[number + 1]].copy(),
-                    np.array(story_units[number], dtype=np.int32).reshape(-1, 2),
-                    unit_keys[first : int(unit_ends[number])].copy(),
+                    units[first : unit_ends[number]].copy(),
+                    unit_keys[first : unit_ends[number]].copy(),
                     texts_of[number],
                 )
             )
         return prints
 
-    def _unit_keys(
-        self, hashes: np.ndarray, lengths: np.ndarray, story_units: list[list[tuple[int, int]]]
-    ) -> np.ndarray:
-        """Band keys of every unit of the batch, one row each: the MinHash of the unit's
-        distinct words, numbers left out; a row of zeros (no key) for a unit with fewer than
-        ``MIN_FEATURES`` of them."""
-        starts = np.cumsum(lengths) - lengths
-        spans = np.array(
-            [
-                (start + low, start + high)
-                for start, units in zip(starts.tolist(), story_units)
-                for low, high in units
-            ],
-            dtype=np.int64,
-        ).reshape(-1, 2)
+    def _unit_keys(self, hashes: np.ndarray, spans: np.ndarray) -> np.ndarray:
+        """Band keys of every unit of the batch (``spans``: word ranges in ``hashes``), one
+        row each: the MinHash of the unit's distinct words, numbers left out; a row of zeros
+        (no key) for a unit with fewer than ``MIN_FEATURES`` of them."""
         keys = np.zeros((len(spans), self.bands), dtype=np.uint64)
         if not len(spans):
             return keys
@@ -575,10 +575,12 @@ class Fingerprinter:
 
 def _story_units(
     found: _Tokens, marks: np.ndarray, cuts: np.ndarray
-) -> list[list[tuple[int, int]]]:
-    """``read.text.sentence_units`` of each story of a batch, from its marks: which full
-    stops end nothing (after an initial, inside a decimal number) is decided in arrays as
-    ``sentence_units`` decides it, then ``units_of_marks`` works per story over its marks."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """``read.text.sentence_units`` of each story of a batch, from its marks: (n, 2) word
+    ranges, story after story, and how many each story has. Which full stops end nothing
+    (after an initial, inside a decimal number) is decided in arrays as ``sentence_units``
+    decides it; a paragraph whose sentences are all of ``UNIT_MIN`` to ``UNIT_MAX`` words
+    (most are) has them as its units, and ``units_of_marks`` works on the others."""
     hashes, starts, ends = found.hashes, found.starts, found.ends
     kinds = hashes[marks]
     stops = marks[kinds == np.uint64(MARK_CODES[STOP])]
@@ -602,17 +604,58 @@ def _story_units(
         )
     keep = np.ones(len(marks), dtype=bool)
     keep[np.searchsorted(marks, stops[skip])] = False
+    count = len(cuts) - 1
+    mark_story = np.repeat(np.arange(count), np.diff(cuts))[keep]
     # Words before each mark: its token number less the marks before it, from its story's start.
     words_before = (
         marks - np.arange(len(marks)) - np.repeat(found.cuts[:-1] - cuts[:-1], np.diff(cuts))
     )
-    kept_cuts = np.concatenate(([0], np.cumsum(keep)))[cuts].tolist()
-    kind_list, end_list = kinds[keep].tolist(), words_before[keep].tolist()
-    words = (np.diff(found.cuts) - np.diff(cuts)).tolist()
-    return [
-        units_of_marks(kind_list[low:high], end_list[low:high], count)
-        for low, high, count in zip(kept_cuts[:-1], kept_cuts[1:], words)
-    ]
+    kinds, words_before = kinds[keep].astype(np.int64), words_before[keep]
+    words = np.diff(found.cuts) - np.diff(cuts)
+    # Sentences: between one sentence end or paragraph break and the next, or the story's end
+    # (kind 0 here); paragraphs: between breaks.
+    ends_at = np.flatnonzero(kinds != _CLAUSE)
+    last = np.searchsorted(mark_story[ends_at], np.arange(count), side="right")
+    end_story = np.insert(mark_story[ends_at], last, np.arange(count))
+    end_word = np.insert(words_before[ends_at], last, words)
+    end_kind = np.insert(kinds[ends_at], last, 0)
+    end_mark = np.insert(
+        ends_at, last, np.searchsorted(mark_story, np.arange(count), side="right") - 1
+    )
+    opens = np.ones(len(end_story), dtype=bool)
+    opens[1:] = end_story[1:] != end_story[:-1]
+    begin = np.where(opens, 0, np.roll(end_word, 1))
+    length = end_word - begin
+    closes = (end_kind == _BREAK) | (end_kind == 0)
+    paragraph = np.cumsum(closes) - closes
+    odd = (length > 0) & ((length < UNIT_MIN) | (length > UNIT_MAX))
+    plain = np.bincount(paragraph, weights=odd, minlength=int(closes.sum())) == 0
+    simple = (length > 0) & plain[paragraph]
+    found_units = [np.stack((end_story[simple], begin[simple], end_word[simple]), axis=1)]
+    # The other paragraphs, each through units_of_marks from the mark after the one before.
+    closing = np.flatnonzero(closes)
+    previous = np.concatenate(([-1], closing[:-1]))
+    first_of_story = np.concatenate(([True], end_story[closing[1:]] != end_story[closing[:-1]]))
+    kind_list, word_list = kinds.tolist(), words_before.tolist()
+    story_marks = np.searchsorted(mark_story, np.arange(count + 1)).tolist()
+    extra = []
+    for number in np.flatnonzero(~plain).tolist():
+        at, story = int(closing[number]), int(end_story[closing[number]])
+        if first_of_story[number]:
+            low, start = story_marks[story], 0
+        else:
+            low, start = int(end_mark[previous[number]]) + 1, int(end_word[previous[number]])
+        high = int(end_mark[at]) + 1 if end_kind[at] else story_marks[story + 1]
+        pieces = units_of_marks(kind_list[low:high], word_list[low:high], int(end_word[at]), start)
+        extra += [(story, a, b) for a, b in pieces]
+    if extra:
+        found_units.append(np.array(extra, dtype=np.int64))
+    units = np.concatenate(found_units)
+    units = units[np.lexsort((units[:, 1], units[:, 0]))]
+    return units[:, 1:], np.bincount(units[:, 0], minlength=count)
+
+
+_CLAUSE, _BREAK = MARK_CODES[CLAUSE], MARK_CODES[PARAGRAPH_BREAK]
 
 
 def _evidence(words: list[str]) -> list[str]:

@@ -278,16 +278,18 @@ def sentence_units(tokens: list[str], marks: Sequence[int] | None = None) -> lis
     return units_of_marks(kinds, ends, count - len(marks))
 
 
-def units_of_marks(kinds: Sequence[int], ends: Sequence[int], words: int) -> list[tuple[int, int]]:
+def units_of_marks(
+    kinds: Sequence[int], ends: Sequence[int], words: int, start: int = 0
+) -> list[tuple[int, int]]:
     """``sentence_units`` from a story's marks alone: each mark's ``MARK_CODES`` number and
     how many words precede it, full stops that end nothing (initials, decimal points)
-    already left out; ``words`` in all. Fingerprinting finds the marks of a whole batch in
-    arrays and calls this per story."""
+    already left out; ``words`` in all. Or of the paragraphs from word ``start`` on, given
+    their marks only. Fingerprinting finds the marks of a whole batch in arrays and calls
+    this for the paragraphs that need more than their sentences."""
     units: list[tuple[int, int]] = []
     block: list[tuple[int, int]] = []
     short = False  # whether the block holds a unit shorter than UNIT_MIN
     clauses: list[int] = []
-    start = 0
     for kind, end in zip(kinds, ends):
         if kind == _CLAUSE_CODE:
             if end > start:
