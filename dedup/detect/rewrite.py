@@ -72,6 +72,16 @@ class Sentences:
         starts = np.flatnonzero(np.concatenate(([True], gram[1:] != gram[:-1])))[: len(gram)]
         return gram[starts], np.append(starts, len(gram)).astype(np.int32)
 
+    @cached_property
+    def keys(self) -> np.ndarray:
+        """Each packed gram without its unit, sorted (what ``_shared_units`` looks up)."""
+        return self.grams & _GRAM_MASK
+
+    @cached_property
+    def units(self) -> np.ndarray:
+        """Each packed gram's unit."""
+        return (self.grams & _UNIT_MASK).astype(np.int64)
+
     def pairs(self) -> np.ndarray:
         """Packed grams of each pair of adjacent units (j, j + 1), numbered j."""
         unit = self.grams & _UNIT_MASK
@@ -196,17 +206,21 @@ def _shared_units(a: Sentences, b: Sentences) -> np.ndarray:
     distinct_b, bounds_b = b.lookup
     if not len(distinct_b) or not len(a.grams):
         return np.zeros((rows, columns))
-    gram_a = a.grams & _GRAM_MASK
-    at = np.searchsorted(distinct_b, gram_a)
-    at[at == len(distinct_b)] = 0
+    gram_a = a.keys
+    # Both are sorted: a stable sort of the two end to end is one merge, about three times
+    # cheaper than a binary search per gram. a's grams come out after b's equal ones and in
+    # their own order, so their places less their numbers count b's grams up to each.
+    order = np.argsort(np.concatenate((distinct_b, gram_a)), kind="stable")
+    up_to = np.flatnonzero(order >= len(distinct_b)) - np.arange(len(gram_a))
+    at = np.maximum(up_to - 1, 0)
     left = bounds_b[at]
     hits = np.where(distinct_b[at] == gram_a, bounds_b[at + 1] - left, 0)
     total = int(hits.sum())
     if not total:
         return np.zeros((rows, columns))
-    row = np.repeat((a.grams & _UNIT_MASK).astype(np.int64), hits)
+    row = np.repeat(a.units, hits)
     start = np.repeat(left - (np.cumsum(hits) - hits), hits)
-    column = (b.grams[np.arange(total) + start] & _UNIT_MASK).astype(np.int64)
+    column = b.units[np.arange(total) + start]
     return np.bincount(row * columns + column, minlength=rows * columns).reshape(rows, columns)
 
 
