@@ -246,6 +246,7 @@ def _crc32(padded: bytes, ends: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 _BYTE_LETTER = np.array([chr(c).isalpha() if c < 128 else False for c in range(256)])
+"""Which bytes are ASCII letters: a full stop after one of them alone is an initial's."""
 
 
 @dataclass
@@ -290,7 +291,7 @@ class _Tokens:
             count(codes >= 128) if not data.isascii() else np.zeros(len(starts), dtype=np.int64),
             _EMPTY64,
         )
-        found.hashes = found._hashes(codes)  # the rare long or non-ASCII words by token()
+        found.hashes = found._hashes(codes)  # rare words are hashed from their token()
         return found
 
     def _hashes(self, codes: np.ndarray) -> np.ndarray:
@@ -315,6 +316,7 @@ class _Tokens:
         return hashes
 
     def token(self, number: int) -> str:
+        """One token as text (for the rare words and marks that need Python's rules)."""
         return self.data[self.starts[number] : self.ends[number]].decode("utf-8", "surrogatepass")
 
     def texts(self) -> list[str]:
