@@ -183,10 +183,10 @@ def decide_rewrites(
     """``verify_rewrites`` of ``pairs``, on ``jobs`` processes: the rewrite decisions are
     the clustering stages' largest part, made a pair at a time in Python, so with more
     than one core they are shared out. The pairs are cut into ``jobs`` runs of
-    consecutive pairs (a story's pairs mostly fall in one run, so its prepared units are
-    made once); this process decides the first, forked copies of it (which read the
-    fingerprints without copying them) the others, and the matches come back in pair
-    order, as one process gives them."""
+    consecutive pairs (sorted by their first story, so a story's pairs as the first fall in
+    one run, and its prepared units are made once there); this process decides the first
+    run, forked copies of it (which read the fingerprints without copying them) the
+    others, and the matches come back in pair order, as one process gives them."""
     if jobs <= 1 or len(pairs) < _PARALLEL or not _can_fork():
         return verify_rewrites(pairs, keys, prints, content, removed, settings, usable)
     import multiprocessing
