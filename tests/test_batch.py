@@ -203,3 +203,11 @@ def test_batch_units_at_the_unit_size_limits_are_those_of_sentence_units():
     for texts, print_ in zip(stories, prints):
         tokens = marked_tokens(texts) if texts else []
         assert print_.units.tolist() == [list(unit) for unit in sentence_units(tokens)]
+
+
+def test_sentences_of_text_holding_a_lone_surrogate_are_made():
+    """JSON can carry a lone surrogate into a story's text; its grams are made like any
+    other character's rather than the rewrite decision failing."""
+    made = rewrite.Sentences.of([["ab\ud800cd", "word"], ["ab\ud800cd", "other"]])
+    assert made.counts.tolist()[0] > 0
+    assert rewrite._shared_units(made, made)[0, 1] > 0

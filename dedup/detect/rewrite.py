@@ -158,7 +158,8 @@ def _grams(texts: Sequence[str]) -> np.ndarray:
     if not texts:
         return np.zeros(0, dtype=np.uint64)
     joined = "\x00".join(texts)
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + 1
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = codes.astype(np.uint64) + 1  # a lone surrogate (JSON can hold one) is a character
     length = len(codes)
     breaks = np.concatenate(([0], np.cumsum(codes == 1)))
     parts = []
