@@ -32,7 +32,6 @@ from dedup.detect.fingerprint import distinct, fmix64
 from dedup.settings import DEFAULT, Settings
 
 GRAM = 4
-EITHER = True
 """Characters per gram."""
 _UNIT_BITS = 10
 _UNIT_MASK = np.uint64((1 << _UNIT_BITS) - 1)
@@ -118,7 +117,7 @@ def decide_rewrite(a: Sentences, b: Sentences, settings: Settings = DEFAULT) -> 
     shared = _shared_units(small, large)
     held = shared / np.maximum(small.counts, 1)[:, None]
     holds = shared / np.maximum(large.counts, 1)[None, :]
-    eligible = np.maximum(held, holds) >= least if EITHER else held >= least
+    eligible = np.maximum(held, holds) >= least  # containment either way round
     single = held
     # A bound first, without order or split sentences' pairs: most candidates end here.
     split_bound = (
