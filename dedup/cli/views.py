@@ -67,11 +67,13 @@ def _source(
     db: str | None,
     since: str | None,
     values: dict[str, Any],
-    scan: Any,
+    options: ReadOptions,
+    jobs: int,
+    reporter: Reporter,
 ) -> tuple[ClusterSource, ScanResult, list[InputProblem]]:
     """The clusters to show: those an index holds (``--db``, or without INPUT the index
     ``$DEDUP_DB`` or a config file names, as for ``scan``: its stored clusters, no new scan),
-    else those of a fresh scan of INPUT (``scan(settings)``)."""
+    else those of a fresh scan of INPUT (``_scanned``)."""
     if db is None and not inputs:
         from dedup.engines.index import ConfigProblem, resolve_location
 
@@ -80,7 +82,7 @@ def _source(
     if db is None:
         if since is not None:
             raise click.UsageError("--since selects an index's stories by date: give --db")
-        return scan(build_settings(values))  # type: ignore[no-any-return]
+        return _scanned(inputs, options, build_settings(values), jobs, reporter)
     if inputs:
         raise click.UsageError("give INPUT or --db, not both: --db reads what the index holds")
     from dedup.engines.index import parse_duration
@@ -174,13 +176,7 @@ def show(
 
     reporter = Reporter(quiet, color)
     options = read_options(field_specs, input_format)
-    source, result, problems = _source(
-        inputs,
-        db,
-        since,
-        values,
-        lambda settings: _scanned(inputs, options, settings, jobs, reporter),
-    )
+    source, result, problems = _source(inputs, db, since, values, options, jobs, reporter)
     settings = result.settings
     try:
         cluster = find_cluster(source.clusters(), cluster_ref)
@@ -250,13 +246,7 @@ def report(
     if not to_stdout:
         _check_target(html_path, force)
     options = read_options(field_specs, input_format)
-    source, result, problems = _source(
-        inputs,
-        db,
-        since,
-        values,
-        lambda settings: _scanned(inputs, options, settings, jobs, reporter),
-    )
+    source, result, problems = _source(inputs, db, since, values, options, jobs, reporter)
     page = report_html(result, source, inputs=inputs or _named(db, since), title=title, jobs=jobs)
     if to_stdout:
         click.echo(page, nl=False)
