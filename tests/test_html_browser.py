@@ -11,10 +11,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -184,40 +186,41 @@ def test_search_and_filters_narrow_the_clusters(browser, report, width):
     assert listed == 0 and sections == []
     assert browser.find_element("css selector", "nav.cluster-list .none").is_displayed()
     search.clear()
-    browser.execute_script(
-        "var s = document.getElementById('outlet'); s.value = s.options[1].value;"
-        "s.dispatchEvent(new Event('input'));"
-    )
-    outlet, count = browser.execute_script(
-        "var s = document.getElementById('outlet'), o = s.options[1];"
-        "return [o.value, +o.textContent.match(/\\((\\d+)\\)$/)[1]];"
-    )
+    outlet, count = _choose_first(browser, "outlet")
     listed, sections, _ = browser.execute_script(shown)
     assert 0 < listed == len(sections) == count < len(cluster_ids)
     for section in sections:
         assert outlet in browser.find_element("id", section).get_attribute("data-outlets")
-    browser.execute_script(
-        "var s = document.getElementById('outlet'); s.value = '';"
-        "s.dispatchEvent(new Event('input'));"
-        "var z = document.getElementById('size'); z.value = '2-2';"
-        "z.dispatchEvent(new Event('input'));"
-    )
+    _set_filter(browser, "outlet", "")
+    _set_filter(browser, "size", "2-2")
     listed, sections, _ = browser.execute_script(shown)
     assert 0 < listed == len(sections) < len(cluster_ids)
     assert {browser.find_element("id", s).get_attribute("data-size") for s in sections} == {"2"}
-    browser.execute_script(
-        "var z = document.getElementById('size'); z.value = '';"
-        "z.dispatchEvent(new Event('input'));"
-        "var d = document.getElementById('day'); d.value = d.options[1].value;"
-        "d.dispatchEvent(new Event('input'));"
-    )
-    day, count = browser.execute_script(
-        "var o = document.getElementById('day').options[1];"
-        "return [o.value, +o.textContent.match(/\\((\\d+)\\)$/)[1]];"
-    )
+    _set_filter(browser, "size", "")
+    day, count = _choose_first(browser, "day")
     listed, sections, _ = browser.execute_script(shown)
     assert 0 < listed == len(sections) == count < len(cluster_ids)
     assert {browser.find_element("id", s).get_attribute("data-day") for s in sections} == {day}
+
+
+def _set_filter(browser: Any, select: str, value: str) -> None:
+    """Set one of the report's filters as a reader would (the page listens for input)."""
+    browser.execute_script(
+        "var s = document.getElementById(arguments[0]); s.value = arguments[1];"
+        "s.dispatchEvent(new Event('input'));",
+        select,
+        value,
+    )
+
+
+def _choose_first(browser: Any, select: str) -> tuple[str, int]:
+    """Choose a filter's first real option; its value and the count its label promises."""
+    value, label = browser.execute_script(
+        "var o = document.getElementById(arguments[0]).options[1];return [o.value, o.textContent];",
+        select,
+    )
+    _set_filter(browser, select, value)
+    return value, int(re.search(r"\((\d+)\)$", label).group(1))
 
 
 DIFF_ROWS = (
