@@ -73,6 +73,7 @@ MIN_FEATURES = 3
 _DIGIT_BIT = 1 << 33
 """Set in the hash of a token holding a digit: numbers are no evidence of rewriting."""
 _DIGIT = re.compile(r"\d")
+_CLAUSE, _BREAK = MARK_CODES[CLAUSE], MARK_CODES[PARAGRAPH_BREAK]
 _token_hashes: dict[str, int] = {}
 
 
@@ -655,13 +656,6 @@ def _story_units(
     units = np.concatenate(found_units)
     units = units[np.lexsort((units[:, 1], units[:, 0]))]
     return units[:, 1:], np.bincount(units[:, 0], minlength=count)
-
-
-_CLAUSE, _BREAK = MARK_CODES[CLAUSE], MARK_CODES[PARAGRAPH_BREAK]
-
-
-def _evidence(words: list[str]) -> list[str]:
-    return [word for word in words if not _DIGIT.search(word)]
 
 
 def paragraph_texts(story: Story) -> list[str]:
