@@ -12,10 +12,11 @@ takes part in, and the cluster it belongs to.
 from __future__ import annotations
 
 import contextlib
+import struct
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -221,22 +222,21 @@ def version_message(location: str, version: int) -> str:
     )
 
 
-_PRINT_PARTS = (("shingles", "<u4"), ("anchors", "<u8"), ("units", "<u4"), ("unit_keys", "<u8"))
-"""The arrays of a stored fingerprint, in order, with their stored types."""
+_ARRAYS_LENGTH = struct.Struct("<I")
+"""The length of a stored fingerprint's arrays part, before its compressed token text."""
 
 
 def pack_print(fingerprint: Fingerprint, body: str) -> bytes:
-    """A fingerprint as stored, beside its story's text ``body`` (``pack_text``). Its arrays
+    """A fingerprint as stored, beside its story's text ``body`` (``pack_text``): its arrays
+    (``Fingerprint.to_bytes`` without the text), then its token text compressed. The arrays
     are hashes, which no compressor shrinks, so they are stored as they are (compressing
-    them was most of an ingest's compression time); its token text repeats the story's
+    them was most of an ingest's compression time); the token text repeats the story's
     words, so it is compressed with the story's text as the preset dictionary, to a quarter
     of what it takes alone."""
-    arrays = [getattr(fingerprint, name).astype(kind) for name, kind in _PRINT_PARTS]
+    arrays = replace(fingerprint, text="").to_bytes()
     packer = zlib.compressobj(6, zdict=_dictionary(body.encode("utf-8", "surrogatepass")))
     words = packer.compress(fingerprint.text.encode("utf-8", "surrogatepass")) + packer.flush()
-    bands = arrays[3].shape[1] if arrays[3].ndim == 2 else 0
-    header = np.array([len(arrays[0]), len(arrays[1]), len(arrays[2]), bands], dtype="<u4")
-    return b"".join([header.tobytes(), *(array.tobytes() for array in arrays), words])
+    return _ARRAYS_LENGTH.pack(len(arrays)) + arrays + words
 
 
 def stored_fingerprint(
@@ -252,30 +252,16 @@ def stored_fingerprint(
         ) from None
     try:
         data = bytes(data)
-        if len(data) < 16:
+        if len(data) < _ARRAYS_LENGTH.size:
             raise ValueError("too short")
-        n_shingles, n_anchors, n_units, bands = (
-            int(v) for v in np.frombuffer(data, dtype="<u4", count=4)
-        )
-        counts = (n_shingles, n_anchors, 2 * n_units, n_units * bands)
-        at, parts = 16, []
-        for (_, kind), count in zip(_PRINT_PARTS, counts):
-            array = np.frombuffer(data, dtype=kind, count=count, offset=at)
-            at += array.nbytes
-            parts.append(array)
+        (length,) = _ARRAYS_LENGTH.unpack_from(data)
+        end = _ARRAYS_LENGTH.size + length
+        arrays = Fingerprint.from_bytes(story_id, data[_ARRAYS_LENGTH.size : end])
         unpacker = zlib.decompressobj(zdict=_dictionary(body))
-        words = unpacker.decompress(data[at:]) + unpacker.flush()
+        words = unpacker.decompress(data[end:]) + unpacker.flush()
         if not unpacker.eof or unpacker.unused_data:
             raise ValueError("its text is cut short or followed by other bytes")
-        shingles, anchors, units, keys = parts
-        return Fingerprint(
-            story_id,
-            shingles.astype(np.uint32),
-            anchors.astype(np.uint64),
-            units.astype(np.int32).reshape(n_units, 2),
-            keys.astype(np.uint64).reshape(n_units, bands),
-            words.decode("utf-8", "surrogatepass"),
-        )
+        return replace(arrays, text=words.decode("utf-8", "surrogatepass"))
     except (ValueError, zlib.error, UnicodeDecodeError) as err:
         raise IndexUnusable(
             f"{location}: the stored fingerprint of {story_id} is damaged ({err}); "
