@@ -41,8 +41,13 @@ def lookup(values: np.ndarray) -> list[int]:
     agree on them by chance with a probability of about (keys in the window) / 2^48; such
     a stray carrier only widens the stories judged, which the core then decides on their
     whole keys."""
+    return stored_keys(values).tolist()
+
+
+def stored_keys(values: np.ndarray) -> np.ndarray:
+    """``lookup`` as an int64 array."""
     top = np.ascontiguousarray(values, dtype=np.uint64).ravel() >> np.uint64(16)
-    return (top.astype(np.int64) - (1 << 47)).tolist()
+    return top.astype(np.int64) - (1 << 47)
 
 
 def _key_rows(
@@ -54,8 +59,7 @@ def _key_rows(
     counts = np.array([len(found) for found in keys], dtype=np.int64)
     if not counts.sum():
         return iter(())
-    top = np.concatenate(keys).astype(np.uint64) >> np.uint64(16)
-    key = top.astype(np.int64) - (1 << 47)
+    key = stored_keys(np.concatenate(keys))
     stamp = np.repeat(stamps, counts)
     owner = np.repeat(owners, counts)
     order = np.lexsort((owner, stamp, key))
