@@ -223,21 +223,9 @@ class _KeyParts:
             if run and (held >= budget or part == (1 << _TOP) - 1):
                 merged = np.concatenate(run)
                 run, held = [], 0
-                merged = distinct_in_place(merged)
+                merged = distinct(merged, in_place=True)
                 yield KeyTable(merged, self.bits)
                 del merged
-
-
-def distinct_in_place(values: np.ndarray) -> np.ndarray:
-    """``distinct`` of an array the caller lets go: sorted where it lies, no second copy
-    before the distinct values are taken out."""
-    values.sort()
-    if len(values) < 2:
-        return values
-    keep = np.empty(len(values), dtype=bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep] if not keep.all() else values
 
 
 def _item_pairs(table: KeyTable) -> np.ndarray:

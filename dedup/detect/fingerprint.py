@@ -424,15 +424,21 @@ def fmix64(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint64(33))
 
 
-def distinct(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values; cheaper than np.unique, which also counts and indexes."""
+def distinct(values: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """Sorted distinct values; cheaper than np.unique, which also counts and indexes. With
+    ``in_place`` (an array the caller lets go), ``values`` is sorted where it lies, so that
+    no second copy is made before the distinct values are taken out."""
     if len(values) < 2:
-        return values.copy()
-    ordered = np.sort(values)
+        return values if in_place else values.copy()
+    if in_place:
+        values.sort()
+        ordered = values
+    else:
+        ordered = np.sort(values)
     keep = np.empty(len(ordered), dtype=bool)
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    return ordered[keep]
+    return ordered if keep.all() else ordered[keep]
 
 
 def _fmix32(values: np.ndarray) -> np.ndarray:
