@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from dedup.detect import rewrite
 from dedup.detect.fingerprint import Fingerprinter, _Tokens, hash_tokens
 from dedup.detect.verify import sentences, usable_units, usable_units_all
+from dedup.read import text as text_module
 from dedup.read.text import (
     CLAUSE,
     PARAGRAPH_BREAK,
@@ -23,6 +24,7 @@ from dedup.read.text import (
     marked_bytes,
     marked_tokens,
     sentence_units,
+    strip_dateline,
 )
 from dedup.settings import DEFAULT
 
@@ -211,3 +213,68 @@ def test_sentences_of_text_holding_a_lone_surrogate_are_made():
     made = rewrite.Sentences.of([["ab\ud800cd", "word"], ["ab\ud800cd", "other"]])
     assert made.counts.tolist()[0] > 0
     assert rewrite._shared_units(made, made)[0, 1] > 0
+
+
+_OPENINGS = [
+    "WASHINGTON",
+    "Washington",
+    "PARIS, France",
+    "U.S.",
+    "(AP)",
+    "(CBS/AP)",
+    "(reuters)",
+    "The",
+    "the",
+    "A",
+    "In",
+    "É",
+    "é",
+    "ǅ",
+    "ª",
+    "ß",
+    "Straße",
+    "ÉCOLE",
+    "ЛОНДОН",
+    "Лондон",
+    "東京",
+    "١٢",
+    "12",
+    '"',
+    "'",
+    "’",
+    "(",
+    ")",
+    "—",
+    "–",
+    "-",
+    ",",
+    ".",
+    " ",
+    "  ",
+    "\n",
+    "\t",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_OPENINGS), max_size=8), st.sampled_from(["", " ", "x"]))
+def test_datelines_found_by_the_cheap_tests_first_are_those_of_the_expressions(pieces, glue):
+    """Paragraphs that start as prose skip the dateline expressions; every opening, in
+    any script, gives what the expressions alone give."""
+    text = glue.join(pieces) + " said officials on Monday."
+    for paragraph in (text, text.lstrip(), text[1:]):
+        plain = _dateline_plain(paragraph)
+        assert strip_dateline(paragraph) == plain
+        assert text_module._without_datelines([paragraph, paragraph]) == [plain, plain]
+
+
+def _dateline_plain(text: str) -> str:
+    """``strip_dateline`` by its regular expressions alone."""
+    match = text_module._DATELINE.match(text[: text_module._DATELINE_REACH])
+    if not match:
+        return text
+    place = match.group("place") or match.group("place2")
+    if place and not text_module._is_capitals(place):
+        return text
+    rest = text[match.end() :]
+    return rest if rest.strip() else text
