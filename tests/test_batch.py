@@ -236,6 +236,12 @@ _OPENINGS = [
     "ÉCOLE",
     "ЛОНДОН",
     "Лондон",
+    "•",
+    "©",
+    "²",
+    "Ⅻ",
+    "½",
+    "_",
     "東京",
     "١٢",
     "12",
@@ -278,3 +284,34 @@ def _dateline_plain(text: str) -> str:
         return text
     rest = text[match.end() :]
     return rest if rest.strip() else text
+
+
+_GRAM_PIECES = ["ab", "abc", "abcd", "the", "news", "é", "ß", "东京", "东", "\u1fff", "\u2000"]
+_GRAM_PIECES += ["\u0640", "کے", "\ud800", "x\U0001f600", "\U00020000", "ç" * 4, "a" * 9]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.lists(st.sampled_from(_GRAM_PIECES), max_size=6), max_size=5),
+        min_size=2,
+        max_size=2,
+    )
+)
+def test_shared_gram_counts_are_those_of_the_sets_of_character_grams(stories):
+    """Grams kept exactly (code points below 2**13) or hashed (any other, and texts shorter
+    than a gram) count as the distinct character 4-grams of each unit's text do."""
+
+    def grams(words: list[str]) -> set[str]:
+        text = " ".join(words)
+        size = rewrite.GRAM
+        return {text[at : at + size] for at in range(len(text) - size + 1)} or (
+            {text} if text else set()
+        )
+
+    a, b = (rewrite.Sentences.of(units) for units in stories)
+    sets_a, sets_b = ([grams(words) for words in units] for units in stories)
+    assert a.counts.tolist() == [len(found) for found in sets_a]
+    expected = [[len(x & y) for y in sets_b] for x in sets_a]
+    assert rewrite._shared_units(a, b).tolist() == expected
+    assert rewrite._shared(a.grams, b.grams, len(sets_a), len(sets_b)).tolist() == expected

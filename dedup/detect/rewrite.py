@@ -34,9 +34,17 @@ from dedup.settings import DEFAULT, Settings
 GRAM = 4
 """Characters per gram."""
 _UNIT_BITS = 10
+_UNIT_SHIFT = np.uint64(_UNIT_BITS)
 _UNIT_MASK = np.uint64((1 << _UNIT_BITS) - 1)
 _GRAM_MASK = ~_UNIT_MASK
 _PRIME = np.uint64(0x100000001B3)
+_EXACT_BITS = 13
+"""Code points below ``2**13`` are a gram's key exactly: four of them and the unit's number
+fit in 62 bits."""
+_EXACT_LIMIT = 1 << _EXACT_BITS
+_SHIFTS = [np.uint64(_EXACT_BITS * (GRAM - 1 - offset)) for offset in range(GRAM)]
+_HASHED = np.uint64(1 << 63)
+"""Set in the key of a gram that is hashed (never in an exact one)."""
 
 
 @dataclass(frozen=True)
@@ -48,15 +56,17 @@ class Sentences:
     grams: np.ndarray
     counts: np.ndarray
     """Distinct grams per unit."""
+    units: np.ndarray
+    """Each packed gram's unit."""
 
     @classmethod
     def of(cls, units: Sequence[Sequence[str]]) -> Sentences:
         """From each unit's words (``Fingerprint.unit_words``)."""
         units = list(units)[: 1 << _UNIT_BITS]
-        texts = [" ".join(words) for words in units]
-        grams = _grams(texts)
-        counts = np.bincount((grams & _UNIT_MASK).astype(np.int64), minlength=len(texts))
-        return cls(np.array([len(w) for w in units], dtype=np.float64), grams, counts)
+        grams = _grams([" ".join(words) for words in units])
+        unit = (grams & _UNIT_MASK).astype(np.intp)
+        counts = np.bincount(unit, minlength=len(units))
+        return cls(np.array([len(w) for w in units], dtype=np.float64), grams, counts, unit)
 
     @cached_property
     def words(self) -> float:
@@ -65,11 +75,21 @@ class Sentences:
 
     @cached_property
     def lookup(self) -> tuple[np.ndarray, np.ndarray]:
-        """(the distinct grams; where each one's run of packed grams starts in ``grams``,
-        and the end): what ``_shared_units`` searches, made once per story."""
-        gram = self.grams & _GRAM_MASK
+        """(the distinct grams; where each one's run of packed grams starts in ``grams``):
+        what ``_shared_units`` searches, made once per story."""
+        gram = self.keys
         starts = np.flatnonzero(np.concatenate(([True], gram[1:] != gram[:-1])))[: len(gram)]
-        return gram[starts], np.append(starts, len(gram)).astype(np.int32)
+        return gram[starts], starts
+
+    @cached_property
+    def runs(self) -> np.ndarray:
+        """How many units hold each of the distinct grams (``lookup``)."""
+        return np.diff(self.lookup[1], append=len(self.grams))
+
+    @cached_property
+    def places(self) -> np.ndarray:
+        """1, 2, 3, ... for each packed gram: its place among them, counted from 1."""
+        return np.arange(1, len(self.grams) + 1)
 
     @cached_property
     def keys(self) -> np.ndarray:
@@ -77,9 +97,9 @@ class Sentences:
         return self.grams & _GRAM_MASK
 
     @cached_property
-    def units(self) -> np.ndarray:
-        """Each packed gram's unit."""
-        return (self.grams & _UNIT_MASK).astype(np.int64)
+    def divisors(self) -> np.ndarray:
+        """Distinct grams per unit, at least 1: what a unit's shared grams are a share of."""
+        return np.maximum(self.counts, 1).astype(np.float64)
 
     def pairs(self) -> np.ndarray:
         """Packed grams of each pair of adjacent units (j, j + 1), numbered j."""
@@ -115,8 +135,8 @@ def decide_rewrite(a: Sentences, b: Sentences, settings: Settings = DEFAULT) -> 
         return NOT_LINKED
     least = settings.rewrite_similarity
     shared = _shared_units(small, large)
-    held = shared / np.maximum(small.counts, 1)[:, None]
-    holds = shared / np.maximum(large.counts, 1)[None, :]
+    held = shared / small.divisors[:, None]
+    holds = shared / large.divisors
     eligible = np.maximum(held, holds) >= least  # containment either way round
     single = held
     # A bound first, without order or split sentences' pairs: most candidates end here.
@@ -151,29 +171,53 @@ def decide_rewrite(a: Sentences, b: Sentences, settings: Settings = DEFAULT) -> 
 
 
 def _grams(texts: Sequence[str]) -> np.ndarray:
-    """Distinct character grams of each text, packed: a 64-bit hash of the gram with its low
-    bits replaced by the text's number, sorted. A non-empty text shorter than a gram is one
-    gram of itself."""
+    """Distinct character grams of each text, packed: the gram's key with the text's number
+    in its low bits, sorted. A gram of code points below ``2**_EXACT_BITS`` (every
+    alphabetic script but the CJK ones) is its key exactly, the code points side by side, so
+    most texts need no hashing; any other gram is a 64-bit hash with the top bit set, so the
+    two kinds never meet. A non-empty text shorter than a gram is one gram of itself."""
     if not texts:
         return np.zeros(0, dtype=np.uint64)
     joined = "\x00".join(texts)
-    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    codes = codes.astype(np.uint64) + 1  # a lone surrogate (JSON can hold one) is a character
+    if joined.isascii():  # one byte a character: the common case, and cheaper to read
+        codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    else:  # a lone surrogate (JSON can hold one) is a character like any other
+        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     length = len(codes)
-    breaks = np.concatenate(([0], np.cumsum(codes == 1)))
+    breaks = np.zeros(length + 1, dtype=np.int32)
+    np.cumsum(codes == 0, out=breaks[1:])
     parts = []
     if length >= GRAM:
-        hashes = codes[: length - GRAM + 1].copy()
+        wide = codes.astype(np.uint64)
+        count = length - GRAM + 1
+        keys = wide[:count] << _SHIFTS[0]
         for offset in range(1, GRAM):
-            hashes = hashes * _PRIME + codes[offset : length - GRAM + 1 + offset]
-        owner = breaks[: length - GRAM + 1]
-        clean = breaks[GRAM : length + 1] == owner  # no break inside the gram
-        parts.append((fmix64(hashes[clean]) & _GRAM_MASK) | owner[clean].astype(np.uint64))
+            keys |= wide[offset : offset + count] << _SHIFTS[offset]
+        owner = breaks[:count]
+        clean = breaks[GRAM:] == owner  # no break inside the gram
+        if codes.dtype != np.uint8:
+            large = np.zeros(length + 1, dtype=np.int32)
+            np.cumsum(codes >= _EXACT_LIMIT, out=large[1:])
+            hashed = large[GRAM:] != large[:count]  # a code point too large for its place
+            if hashed.any():
+                keys[hashed] = _hashed(wide, count)[hashed]
+        parts.append((keys[clean] << _UNIT_SHIFT) | owner[clean].astype(np.uint64))
     short = [number for number, text in enumerate(texts) if 0 < len(text) < GRAM]
     if short:
         whole = np.array([hash_text(texts[n]) for n in short], dtype=np.uint64)
-        parts.append((fmix64(whole) & _GRAM_MASK) | np.array(short, dtype=np.uint64))
-    return distinct(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.uint64)
+        parts.append((fmix64(whole) & _GRAM_MASK) | _HASHED | np.array(short, dtype=np.uint64))
+    if not parts:
+        return np.zeros(0, dtype=np.uint64)
+    return distinct(parts[0] if len(parts) == 1 else np.concatenate(parts), in_place=True)
+
+
+def _hashed(wide: np.ndarray, count: int) -> np.ndarray:
+    """Keys of the grams starting at the first ``count`` code points, hashed: a polynomial
+    hash mixed by ``fmix64``, shifted down to the key's place, top bit set."""
+    hashes = wide[:count] + 1
+    for offset in range(1, GRAM):
+        hashes = hashes * _PRIME + (wide[offset : offset + count] + 1)
+    return (fmix64(hashes) >> _UNIT_SHIFT) | (_HASHED >> _UNIT_SHIFT)
 
 
 def hash_text(text: str) -> int:
@@ -201,27 +245,33 @@ def _shared(packed_a: np.ndarray, packed_b: np.ndarray, rows: int, columns: int)
 
 def _shared_units(a: Sentences, b: Sentences) -> np.ndarray:
     """``_shared(a.grams, b.grams, ...)``, searching among b's distinct grams (made once per
-    story, ``Sentences.lookup``) with one binary search instead of two."""
+    story, ``Sentences.lookup``) with one merge instead of two binary searches."""
     rows, columns = len(a.sizes), len(b.sizes)
-    distinct_b, bounds_b = b.lookup
+    distinct_b, starts_b = b.lookup
     if not len(distinct_b) or not len(a.grams):
         return np.zeros((rows, columns))
     gram_a = a.keys
     # Both are sorted: a stable sort of the two end to end is one merge, about three times
     # cheaper than a binary search per gram. a's grams come out after b's equal ones and in
-    # their own order, so their places less their numbers count b's grams up to each.
+    # their own order, so their places less their numbers count b's grams up to each: the
+    # last of them (-1 for none, which wraps to b's largest gram, never equal) is the one
+    # that may be equal.
     order = np.argsort(np.concatenate((distinct_b, gram_a)), kind="stable")
-    up_to = np.flatnonzero(order >= len(distinct_b)) - np.arange(len(gram_a))
-    at = np.maximum(up_to - 1, 0)
-    left = bounds_b[at]
-    hits = np.where(distinct_b[at] == gram_a, bounds_b[at + 1] - left, 0)
-    total = int(hits.sum())
-    if not total:
+    at = np.flatnonzero(order >= len(distinct_b))
+    at -= a.places
+    found = np.flatnonzero(distinct_b[at] == gram_a)
+    if not len(found):
         return np.zeros((rows, columns))
-    row = np.repeat(a.units, hits)
-    start = np.repeat(left - (np.cumsum(hits) - hits), hits)
-    column = b.units[np.arange(total) + start]
-    return np.bincount(row * columns + column, minlength=rows * columns).reshape(rows, columns)
+    at = at[found]
+    hits = b.runs[at]  # b's units holding each found gram
+    ends = np.cumsum(hits)
+    # Each found gram of a, once for each of b's units holding it: a's unit (its row) and
+    # the place of b's packed gram, whose unit is the column.
+    place = np.repeat(starts_b[at] - ends + hits, hits)
+    place += np.arange(int(ends[-1]))
+    cell = np.repeat(a.units[found] * columns, hits)
+    cell += b.units[place]
+    return np.bincount(cell, minlength=rows * columns).reshape(rows, columns)
 
 
 def _align(one: np.ndarray, two: np.ndarray) -> tuple[float, list[tuple[int, int, int]]]:
