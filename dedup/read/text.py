@@ -75,10 +75,16 @@ def strip_dateline(text: str) -> str:
 
 def _prose(text: str) -> bool:
     """Whether a text surely starts without a dateline, by its first two characters: a
-    lower-case letter first, or second after anything but "(" (the place a dateline starts
-    with runs over the first word, and is in capitals; a credit starts with "("). Most
+    lower-case letter second after anything but "(", or first (the place a dateline starts
+    with runs over the first word, and is in capitals; a credit starts with "("), or a first
+    character that can start neither (not a letter, digit, "(" or space: "•", "©"). Most
     paragraphs start so ("The", "In"), and this is cheaper than the regular expressions."""
-    return text[:1].islower() or (text[1:2].islower() and text[:1] != "(")
+    first = text[:1]
+    return (
+        (text[1:2].islower() and first != "(")
+        or first.islower()
+        or not (first.isalnum() or first == "(" or first.isspace())
+    )
 
 
 def _is_capitals(place: str) -> bool:
@@ -123,8 +129,9 @@ def _without_datelines(texts: list[str]) -> list[str]:
     hint = _DATELINE_HINT.search
     return [
         text  # _prose(text), inline: a call per paragraph costs as much as the test
-        if text[:1].islower()
-        or (text[1:2].islower() and text[:1] != "(")
+        if (text[1:2].islower() and (first := text[:1]) != "(")
+        or (first := text[:1]).islower()
+        or not (first.isalnum() or first == "(" or first.isspace())
         or not hint(text, 0, _DATELINE_REACH)
         else strip_dateline(text)
         for text in texts
