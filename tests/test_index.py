@@ -426,23 +426,3 @@ def test_stored_fingerprints_read_back_equal_and_damage_is_refused():
         stored_fingerprint("s3", data[:-3], text, "db")
     with pytest.raises(IndexUnusable, match="stored text of s3 is damaged"):
         stored_fingerprint("s3", data, b"\x00\x11", "db")
-
-
-def test_a_key_common_anywhere_in_the_index_is_common_in_a_window_holding_none_of_it(tmp_path):
-    """A sentence that stories of many clusters carried, weeks apart, is a common turn of
-    phrase, as a scan counting its carriers over the whole collection finds it: the core is
-    told so for a new story that carries it too, though no other carrier lies within its
-    window, and it brings that story no rewrite candidate."""
-    phrase = paragraphs(7, 1, sentences=1)[0]
-    carriers = [
-        make_story(f"s{i}", [phrase, *paragraphs(200 + i, 5)], date=f"2024-{1 + i:02d}-05")
-        for i in range(12)  # one a month: each alone in its window, each its own cluster
-    ]
-    db = str(tmp_path / "wire.db")
-    with open_index(db, create=True) as index:
-        list(index.ingest(carriers))
-        story = make_story("late", [phrase, *paragraphs(300, 5)], date="2025-06-05")
-        fresh = index._fresh(story, index.fingerprinter(story), 0.0)
-        _, common = index._neighbourhood([fresh], set(), set())
-    phrase_keys = set(index.fingerprinter(make_story("p", [phrase])).unit_keys.ravel().tolist())
-    assert phrase_keys - {0} and set(common.tolist()) == phrase_keys - {0}

@@ -468,19 +468,16 @@ class Index:
         # A unit band key that more than ``COMMON_KEY`` items carry brings no rewrite
         # candidates. Stories of one cluster may be one item, so a key is known to be common
         # when its carriers lie in more clusters than that; the core is told (the key is left
-        # out of every story judged), as it would see it over the whole index: a scan counts
-        # a key's items over its whole collection, so its earliest carriers anywhere count
-        # as well as those within the window. Told only about the window, the core finds
-        # a common turn of phrase rare among a batch's stories and puts every pair of its
-        # carriers to the costly rewrite decision.
-        unit_keys = distinct(np.concatenate(units))
-        by_key = self.store.carriers(UNITS, unit_keys, low, high, cap)
-        common = _common(by_key)
-        if self.window:
-            common |= _common(self.store.carriers(UNITS, unit_keys, -np.inf, np.inf, cap))
+        # out of every story judged), as it would see it over the whole index.
+        by_key = self.store.carriers(UNITS, distinct(np.concatenate(units)), low, high, cap)
+        common = [
+            key
+            for key, found in by_key.items()
+            if len({cluster or story_id for story_id, cluster in found}) > COMMON_KEY
+        ]
         # A key brings a rewrite candidate only with a second one: a stored story sharing
         # no two keys with one of the stories judged is no rewrite of it.
-        near.update(_sharing(units[1:], by_key, common))
+        near.update(_sharing(units[1:], by_key, set(common)))
         near = (near | seeds) - exclude - {item.story.id for item in fresh}
         return self._components(near, exclude), np.array(sorted(common), dtype=np.uint64)
 
@@ -649,17 +646,6 @@ def _without(fingerprint: Fingerprint, common: np.ndarray | None) -> Fingerprint
     if not gone.any():
         return fingerprint
     return replace(fingerprint, unit_keys=np.where(gone, np.uint64(0), keys))
-
-
-def _common(carriers: Mapping[int, list[tuple[str, str | None]]]) -> set[int]:
-    """The keys whose ``carriers`` lie in more than ``COMMON_KEY`` clusters (a story in
-    none counts as its own)."""
-    return {
-        key
-        for key, found in carriers.items()
-        if len(found) > COMMON_KEY
-        and len({cluster or story_id for story_id, cluster in found}) > COMMON_KEY
-    }
 
 
 def _sharing(
