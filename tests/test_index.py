@@ -171,6 +171,8 @@ def test_prune_removes_old_stories_and_everything_about_them(tmp_path):
                 "WHERE s.sid IS NULL"
             ).fetchone()[0]
             assert orphans == 0, table
+        sids = {sid for (sid,) in db_.execute("SELECT sid FROM stories")}
+        assert {story for _, _, story in _unit_carriers(db_)} <= sids
         assert db_.execute("SELECT count(*) FROM anchors").fetchone()[0] > 0
         # the cluster the old story centred is formed again around the earliest one left
         after = {row.id: row.cluster for row in index.store.rows(["kept", "other"]).values()}
@@ -426,3 +428,56 @@ def test_stored_fingerprints_read_back_equal_and_damage_is_refused():
         stored_fingerprint("s3", data[:-3], text, "db")
     with pytest.raises(IndexUnusable, match="stored text of s3 is damaged"):
         stored_fingerprint("s3", data, b"\x00\x11", "db")
+
+
+def _unit_carriers(db: sqlite3.Connection) -> list[tuple[int, int, int]]:
+    """Every (key, stamp, story) the ``units`` rows hold: a row's earliest carrier in its
+    columns, the others in ``more`` (a stamp after the row's as 4 bytes, a story as 8)."""
+    import struct
+
+    found = []
+    for key, stamp, story, more in db.execute("SELECT key, stamp, story, more FROM units"):
+        found.append((key, stamp, story))
+        for after, other in struct.iter_unpack("<Iq", more or b""):
+            found.append((key, stamp + after, other))
+    return found
+
+
+def test_unit_keys_share_rows_and_read_back_as_one_row_a_carrier_would(tmp_path):
+    """The carriers of a unit band key that one batch stores within a week share a row;
+    a window, a cap and the order (stamp, then story) read them as rows of their own
+    would be read, and a pruned story leaves none of its carriers behind."""
+    from dedup.engines.index.store import entry_keys
+
+    shared = paragraphs(60, 2)
+    days = ["2025-03-03", "2025-03-04", "2025-03-05", "2025-03-20"]
+    stories = [
+        make_story(f"d{at}", paragraphs(61 + at, 3) + shared, date=f"{day}T12:00:00Z")
+        for at, day in enumerate(days)
+    ]
+    db = str(tmp_path / "wire.db")
+    with open_index(db, create=True, window=None) as index:
+        list(index.ingest(stories[:3]))  # one batch
+        list(index.ingest(stories[3:]))  # another
+        keys = entry_keys(index.fingerprinter(stories[0]))[1]
+        common = np.intersect1d(keys, entry_keys(index.fingerprinter(stories[3]))[1])
+        assert len(common)
+        raw = index.store.db
+        rows = raw.execute("SELECT count(*) FROM units").fetchone()[0]
+        assert rows < len(_unit_carriers(raw))  # some rows hold several carriers
+        stamp = {story.id: story.date.timestamp() for story in stories}
+
+        def carriers(low: float, high: float, cap: int) -> list[list[str]]:
+            found = index.store.carriers("units", common, low, high, cap)
+            assert set(found) <= set(common.tolist())
+            return sorted({tuple(i for i, _ in pairs) for pairs in found.values()})
+
+        assert carriers(-np.inf, np.inf, 50) == [("d0", "d1", "d2", "d3")]
+        assert carriers(-np.inf, np.inf, 2) == [("d0", "d1")]
+        assert carriers(stamp["d1"], np.inf, 2) == [("d1", "d2")]
+        assert carriers(stamp["d1"] + 1, stamp["d3"], 50) == [("d2", "d3")]
+        assert carriers(stamp["d2"] + 1, stamp["d3"] - 1, 50) == []
+        assert index.prune(parse_duration("15d"), now=stamp["d3"]) == 2
+        assert carriers(-np.inf, np.inf, 50) == [("d2", "d3")]
+        sids = {sid for (sid,) in raw.execute("SELECT sid FROM stories")}
+        assert {story for _, _, story in _unit_carriers(raw)} <= sids

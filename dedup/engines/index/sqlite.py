@@ -66,6 +66,78 @@ def _key_rows(
     return zip(key[order].tolist(), stamp[order].tolist(), owner[order].tolist())
 
 
+SPAN = 7 * 86400
+"""Seconds within which the carriers of a unit band key that one batch stores share one
+``units`` row: a week's, as a window is days and wire copies follow within hours. On
+20,000 generated stories, 0.38 of a row a carrier."""
+_MORE = np.dtype([("at", "<u4"), ("story", "<i8")])
+"""A ``units`` row's other carriers (``more``): each one's stamp after the row's, and its
+story."""
+
+
+def _unit_rows(
+    keys: list[np.ndarray], stamps: np.ndarray, owners: np.ndarray
+) -> Iterator[tuple[int, int, int, bytes | None]]:
+    """The ``units`` rows for stories' unit band keys, in key order: one a key and ``SPAN``
+    (counted from the epoch) of its carriers' stamps, holding its earliest carrier (by
+    stamp, then story) in its columns and the others in ``more`` (None when there are
+    none). A reader takes the rows stamped from a ``SPAN`` before a window's start."""
+    counts = np.array([len(found) for found in keys], dtype=np.int64)
+    if not counts.sum():
+        return iter(())
+    key = stored_keys(np.concatenate(keys))
+    return _grouped(key, np.repeat(stamps, counts), np.repeat(owners, counts))
+
+
+def _grouped(
+    key: np.ndarray, stamp: np.ndarray, owner: np.ndarray
+) -> Iterator[tuple[int, int, int, bytes | None]]:
+    """``_unit_rows`` of carriers given as stored keys (``stored_keys``), stamps and
+    stories."""
+    order = np.lexsort((owner, stamp, key))
+    key, stamp, owner = key[order], stamp[order], owner[order]
+    same = (key[1:] == key[:-1]) & (stamp[1:] == stamp[:-1]) & (owner[1:] == owner[:-1])
+    if same.any():  # two keys of a story equal in their top 48 bits: stored once
+        kept = np.concatenate(([True], ~same))
+        key, stamp, owner = key[kept], stamp[kept], owner[kept]
+    span = np.floor_divide(stamp, SPAN)
+    starts = np.flatnonzero(
+        np.concatenate(([True], (key[1:] != key[:-1]) | (span[1:] != span[:-1])))
+    )
+    ends = np.append(starts[1:], len(key))
+    more = np.empty(len(key), dtype=_MORE)
+    more["at"] = stamp - np.repeat(stamp[starts], ends - starts)
+    more["story"] = owner
+    packed = more.tobytes()
+    size = _MORE.itemsize
+    blobs = [
+        packed[(start + 1) * size : end * size] if end - start > 1 else None
+        for start, end in zip(starts.tolist(), ends.tolist())
+    ]
+    return zip(key[starts].tolist(), stamp[starts].tolist(), owner[starts].tolist(), blobs)
+
+
+def _unit_carriers(
+    rows: Sequence[tuple[int, int, int, bytes | None]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every carrier the ``units`` rows ``(at, stamp, story, more)`` hold, as arrays of
+    ``at`` (whatever the rows were read for), stamp and story."""
+    at = np.array([row[0] for row in rows], dtype=np.int64)
+    stamp = np.array([row[1] for row in rows], dtype=np.int64)
+    story = np.array([row[2] for row in rows], dtype=np.int64)
+    extra = [(number, row[3]) for number, row in enumerate(rows) if row[3]]
+    if not extra:
+        return at, stamp, story
+    more = np.frombuffer(b"".join(bytes(blob) for _, blob in extra), dtype=_MORE)
+    sizes = np.array([len(blob) // _MORE.itemsize for _, blob in extra], dtype=np.int64)
+    held = np.repeat(np.array([number for number, _ in extra], dtype=np.int64), sizes)
+    return (
+        np.concatenate((at, at[held])),
+        np.concatenate((stamp, stamp[held] + more["at"].astype(np.int64))),
+        np.concatenate((story, more["story"])),
+    )
+
+
 def second(stamp: float) -> int:
     """A stamp as the key tables store it: whole seconds (an integer of 4 bytes, not a
     float of 8), clamped to what SQLite holds."""
@@ -97,7 +169,7 @@ _SCHEMA = (
     """CREATE TABLE anchors (key INTEGER NOT NULL, stamp INTEGER NOT NULL, story INTEGER NOT NULL,
         PRIMARY KEY (key, stamp, story)) WITHOUT ROWID""",
     """CREATE TABLE units (key INTEGER NOT NULL, stamp INTEGER NOT NULL, story INTEGER NOT NULL,
-        PRIMARY KEY (key, stamp, story)) WITHOUT ROWID""",
+        more BLOB, PRIMARY KEY (key, stamp, story)) WITHOUT ROWID""",
     """CREATE TABLE matches (a INTEGER NOT NULL, b INTEGER NOT NULL, shared INTEGER NOT NULL,
         resemblance REAL NOT NULL, containment REAL NOT NULL, kind TEXT NOT NULL,
         coverage REAL NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID""",
@@ -108,10 +180,13 @@ _SCHEMA = (
 index on key, ordered by stamp, so the carriers of a key within a window, earliest first,
 are one range read, and a story's rows are deleted by key without a second index. Their
 keys are the top 48 bits (``lookup``) and their stamps whole seconds (``second``): a row
-takes about 17 bytes rather than 25, and ``units`` is most of an index. ``texts`` holds a
-story's text with its fingerprint, which is read with the text (``pack_print``): one row of
-about 10 kB fills its overflow pages, where a 2 kB text alone left a quarter of its page
-empty."""
+takes about 17 bytes rather than 25. ``units`` would be most of an index, and of an
+ingest's time (a row costs about the same to insert whatever it holds), at a row per story
+and key: a row there holds every carrier of its key that one batch stores within one
+``SPAN`` (``_unit_rows``), its earliest in the key's columns, the others in ``more``.
+``texts`` holds a story's text with its fingerprint, which is read with the text
+(``pack_print``): one row of about 10 kB fills its overflow pages, where a 2 kB text alone
+left a quarter of its page empty."""
 
 _COLUMNS = (
     "s.id, s.digest, o.name, s.stamp, s.date, s.ingested, s.headline, s.outlet_name, "
@@ -352,16 +427,22 @@ class SQLiteStore(Store):
             return {}
         # The carriers as story numbers, named once each afterwards: most keys of a batch
         # are carried by nobody or by the same few stories.
-        found = self.db.execute(
-            "SELECT at, members FROM (SELECT k.key AS at, (SELECT group_concat(story) FROM "
-            f"(SELECT story FROM {kind} WHERE key = k.value AND stamp BETWEEN ?2 AND ?3 "
-            "ORDER BY stamp LIMIT ?4)) AS members FROM json_each(?1) k) "
-            "WHERE members IS NOT NULL",
-            (_json(lookup(keys)), second(low), second(high), cap),
-        ).fetchall()
+        if kind == UNITS:
+            found = self._unit_carriers(keys, second(low), second(high), cap)
+        else:
+            found = [
+                (at, [int(sid) for sid in members.split(",")])
+                for at, members in self.db.execute(
+                    "SELECT at, members FROM (SELECT k.key AS at, (SELECT group_concat(story) "
+                    "FROM (SELECT story FROM anchors WHERE key = k.value AND stamp BETWEEN ?2 "
+                    "AND ?3 ORDER BY stamp LIMIT ?4)) AS members FROM json_each(?1) k) "
+                    "WHERE members IS NOT NULL",
+                    (_json(lookup(keys)), second(low), second(high), cap),
+                )
+            ]
         if not found:
             return {}
-        lists = [[int(sid) for sid in members.split(",")] for _, members in found]
+        lists = [members for _, members in found]
         names = {
             sid: (story_id, cluster)
             for sid, story_id, cluster in self.db.execute(
@@ -377,6 +458,35 @@ class SQLiteStore(Store):
             if named:
                 carriers[int(wanted[at])] = named
         return carriers
+
+    def _unit_carriers(
+        self, keys: np.ndarray, low: int, high: int, cap: int
+    ) -> list[tuple[int, list[int]]]:
+        """``carriers`` of unit band keys as story numbers: each key's ``cap`` earliest
+        carriers stamped in [low, high] (by stamp, then story, as a range read of a key
+        gives them), with the key's position in ``keys``, in that order."""
+        rows = self.db.execute(
+            "SELECT k.key, u.stamp, u.story, u.more FROM json_each(?1) k "
+            "JOIN units u ON u.key = k.value AND u.stamp BETWEEN ?2 AND ?3",
+            (_json(lookup(keys)), max(low - SPAN + 1, -(2**63)), high),
+        ).fetchall()
+        if not rows:
+            return []
+        at, stamp, story = _unit_carriers(rows)
+        inside = (stamp >= low) & (stamp <= high)
+        at, stamp, story = at[inside], stamp[inside], story[inside]
+        order = np.lexsort((story, stamp, at))
+        at, story = at[order], story[order]
+        starts = np.flatnonzero(np.concatenate(([True], at[1:] != at[:-1])))
+        rank = np.arange(len(at)) - np.repeat(starts, np.diff(np.append(starts, len(at))))
+        kept = rank < cap
+        at, story = at[kept].tolist(), story[kept].tolist()
+        found: list[tuple[int, list[int]]] = []
+        for position, sid in zip(at, story):
+            if not found or found[-1][0] != position:
+                found.append((position, []))
+            found[-1][1].append(sid)
+        return found
 
     def linked(self, ids: Iterable[str]) -> set[str]:
         found = self.db.execute(
@@ -458,11 +568,14 @@ class SQLiteStore(Store):
         keys = [entry_keys(e.fingerprint) for e in entries]
         stamps = np.array([second(e.stamp) for e in entries], dtype=np.int64)
         owners = np.array([sids[e.story.id] for e in entries], dtype=np.int64)
-        for table, position in (("anchors", 0), ("units", 1)):
-            db.executemany(
-                f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)",
-                _key_rows([found[position] for found in keys], stamps, owners),
-            )
+        db.executemany(
+            "INSERT OR IGNORE INTO anchors VALUES (?, ?, ?)",
+            _key_rows([found[0] for found in keys], stamps, owners),
+        )
+        db.executemany(
+            "INSERT INTO units VALUES (?, ?, ?, ?)",
+            _unit_rows([found[1] for found in keys], stamps, owners),
+        )
 
     def remove(self, ids: Iterable[str]) -> None:
         db = self.db
@@ -472,14 +585,17 @@ class SQLiteStore(Store):
             "WHERE s.id IN (SELECT value FROM json_each(?))",
             (_json(ids),),
         ).fetchall()
+        held = []  # (key, first stamp a row holding it may have, its stamp)
         for sid, story_id, stamp, data, body in found:
-            keys = entry_keys(stored_fingerprint(story_id, data, body, self.location))
+            anchors, units = entry_keys(stored_fingerprint(story_id, data, body, self.location))
             whole = second(stamp)
-            for table, values in zip(("anchors", "units"), keys):
-                db.executemany(
-                    f"DELETE FROM {table} WHERE key = ? AND stamp = ? AND story = ?",
-                    ((key, whole, sid) for key in lookup(values)),
-                )
+            db.executemany(
+                "DELETE FROM anchors WHERE key = ? AND stamp = ? AND story = ?",
+                ((key, whole, sid) for key in lookup(anchors)),
+            )
+            start = whole - whole % SPAN
+            held += [(key, start, whole) for key in lookup(units)]
+        self._remove_units(held, {sid for sid, *_ in found})
         chosen = _json(sid for sid, *_ in found)
         db.execute(
             "DELETE FROM matches WHERE a IN (SELECT value FROM json_each(?1)) "
@@ -490,6 +606,35 @@ class SQLiteStore(Store):
             db.execute(
                 f"DELETE FROM {table} WHERE sid IN (SELECT value FROM json_each(?))", (chosen,)
             )
+
+    def _remove_units(self, held: list[tuple[int, int, int]], sids: set[int]) -> None:
+        """Take the stories ``sids`` out of the ``units`` rows that may hold them (``held``:
+        a key, and the range its row's stamp lies in): a row is written again with the
+        carriers left, its earliest in its columns."""
+        if not held:
+            return
+        rows = set(
+            self.db.execute(
+                "SELECT u.key, u.stamp, u.story, u.more FROM json_each(?) j JOIN units u "
+                "ON u.key = json_extract(j.value, '$[0]') AND u.stamp "
+                "BETWEEN json_extract(j.value, '$[1]') AND json_extract(j.value, '$[2]')",
+                (_json([list(item) for item in held]),),
+            ).fetchall()
+        )
+        for key, stamp, story, more in sorted(rows, key=lambda row: row[:3]):
+            _, stamps, stories = _unit_carriers([(key, stamp, story, more)])
+            left = np.isin(stories, list(sids), invert=True)
+            if left.all():
+                continue
+            self.db.execute(
+                "DELETE FROM units WHERE key = ? AND stamp = ? AND story = ?", (key, stamp, story)
+            )
+            if left.any():
+                kept = int(np.count_nonzero(left))
+                self.db.executemany(
+                    "INSERT INTO units VALUES (?, ?, ?, ?)",
+                    _grouped(np.full(kept, key, dtype=np.int64), stamps[left], stories[left]),
+                )
 
     def replace_matches(self, ids: set[str], matches: list[Match]) -> None:
         sids = self._sids(ids)
