@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 import zlib
 
 import numpy as np
@@ -315,3 +316,17 @@ def test_shared_gram_counts_are_those_of_the_sets_of_character_grams(stories):
     expected = [[len(x & y) for y in sets_b] for x in sets_a]
     assert rewrite._shared_units(a, b).tolist() == expected
     assert rewrite._shared(a.grams, b.grams, len(sets_a), len(sets_b)).tolist() == expected
+
+
+_FOLDING = [*text_module._FOLDED, *text_module._SYMBOLS, "a", "Z", " ", "\x07", "é", "e\u0301"]
+_FOLDING += ["\u0301", "ﬁ", "Ａ", "…", "Å", "ᄀ", "ᅡ", "東", "ß", "İ", "\ud800"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_FOLDING), max_size=12))
+def test_folding_that_leaves_out_the_nfkc_check_folds_the_nfkc_text(pieces):
+    """Quotes, dashes and symbols are folded as in the text's NFKC form, whether or not the
+    text needed the NFKC check."""
+    text = "".join(pieces)
+    plain = text_module._drop_symbols(text_module._fold(unicodedata.normalize("NFKC", text)))
+    assert text_module._folded(text) == plain

@@ -147,6 +147,24 @@ def _fold(text: str) -> str:
     return text
 
 
+def _folded(text: str) -> str:
+    """``_drop_symbols(_fold(text))`` of the text in NFKC. A text whose characters outside
+    ASCII are all quotes, dashes and symbols these replace, none that NFKC changes (the
+    usual case: curly quotes and dashes), is in NFKC already: its check is left out."""
+    folded = _drop_symbols(_fold(text))
+    if (not folded.isascii() or any(char in text for char in _NOT_NFKC)) and (
+        not unicodedata.is_normalized("NFKC", text)
+    ):
+        folded = _drop_symbols(_fold(unicodedata.normalize("NFKC", text)))
+    return folded
+
+
+_NOT_NFKC = "".join(
+    char for char in [*_FOLDED, *_SYMBOLS] if unicodedata.normalize("NFKC", char) != char
+)
+"""Of the characters ``_fold`` and ``_drop_symbols`` replace, those NFKC changes."""
+
+
 def _drop_symbols(text: str) -> str:
     for char, replacement in _SYMBOLS.items():
         if char in text:
@@ -168,9 +186,7 @@ def joined_tokens(texts: list[str]) -> list[str]:
         joined = f" {_BREAK} ".join(part.replace(_BREAK, " ") for part in parts)
     if joined.isascii():  # already NFKC, and no folded quote or dash is part of a word
         return joined.translate(_ASCII_LOWER_WORDS).split()
-    if not unicodedata.is_normalized("NFKC", joined):
-        joined = unicodedata.normalize("NFKC", joined)
-    folded = _drop_symbols(_fold(joined))
+    folded = _folded(joined)
     if folded.isascii():  # the usual case: curly quotes, dashes and symbols were all it had
         return folded.translate(_ASCII_LOWER_WORDS).split()
     folded = folded.casefold()
@@ -231,9 +247,7 @@ def _marked_text(texts: list[str]) -> bytes | list[str]:
         joined = _BREAK.join(parts)
     if joined.isascii():
         return joined.encode("ascii").translate(_ASCII_MARKED)
-    if not unicodedata.is_normalized("NFKC", joined):
-        joined = unicodedata.normalize("NFKC", joined)
-    folded = _drop_symbols(_fold(joined))
+    folded = _folded(joined)
     if folded.isascii():
         return folded.encode("ascii").translate(_ASCII_MARKED)
     folded = folded.casefold()
