@@ -12,15 +12,15 @@ import pytest
 from conftest import SAMPLES
 
 from dedup import Settings, load
-from dedup.detect import candidates, links
+from dedup.detect import boilerplate, candidates, links
 from dedup.detect.candidates import (
     COMMON_KEY,
     REWRITE_KEYS,
     KeyTable,
     rewrite_candidates,
 )
-from dedup.detect.fingerprint import fmix64
-from dedup.engines.local import fingerprint_all
+from dedup.detect.fingerprint import Spooled, fmix64
+from dedup.engines.local import fingerprint_all, fingerprint_stream
 
 
 def plain_rewrite_candidates(keys: list[np.ndarray], items: np.ndarray) -> set[tuple[int, int]]:
@@ -100,7 +100,15 @@ def test_links_are_the_same_whatever_the_block_sizes(monkeypatch, tmp_path):
     monkeypatch.setattr(links, "_BLOCK", 5)
     monkeypatch.setattr(candidates, "_STORIES", 3)
     monkeypatch.setattr(candidates, "_SLICE", 16)
+    monkeypatch.setattr(candidates, "_RANGES", 3)
+    monkeypatch.setattr(boilerplate, "_GROUPS", 2)
     pieces = links.find_links(stories, prints)
+    assert pieces.boilerplate.texts == whole.boilerplate.texts
+    assert pieces.boilerplate.removed.keys() == whole.boilerplate.removed.keys()
+    assert all(
+        np.array_equal(pieces.boilerplate.of(at), whole.boilerplate.of(at))
+        for at in whole.boilerplate.removed
+    )
     assert pieces.matches == whole.matches
     assert pieces.candidates == whole.candidates
     assert all(np.array_equal(a, b) for a, b in zip(pieces.content, whole.content))
@@ -154,3 +162,78 @@ def test_released_fingerprints_shrink_as_the_stages_go_and_the_links_stay(tmp_pa
         assert not (len(after.shingles) or len(after.anchors) or after.unit_keys.size)
     with pytest.raises(TypeError, match="as a list"):
         links.find_links(stories, tuple(kept), release=True)
+
+
+def test_spooled_texts_read_back_as_the_fingerprints_made_them(tmp_path):
+    from benchmarks import synth
+
+    synth.write_corpus(tmp_path / "corpus.jsonl", 60, seed=7, mix=synth.HARD, words=200)
+    stories, _ = load([str(SAMPLES), str(tmp_path / "corpus.jsonl")])
+    held = fingerprint_all(stories)
+    _, spooled, _ = fingerprint_stream(stories, keep_text=False, chunk=16)
+    assert all(isinstance(print_.words, str) for print_ in held)
+    assert all(isinstance(print_.words, Spooled) for print_ in spooled)
+    for a, b in zip(held, spooled):
+        assert b.text == a.text and b.unit_words() == a.unit_words()
+        assert b.to_bytes() == a.to_bytes()
+    assert any(not print_.text.isascii() for print_ in spooled)  # the samples' Chinese story
+    stories.sort(key=lambda story: story.sort_key)
+    _, spooled, _ = fingerprint_stream(stories, keep_text=False)
+    expected = links.find_links(stories, fingerprint_all(stories))
+    found = links.find_links(stories, spooled, release=True)
+    assert found.matches == expected.matches
+    assert any(match.kind == "rewrite" for match in found.matches)
+    assert all(isinstance(print_.words, Spooled) for print_ in spooled)  # never read back whole
+
+
+def test_a_batch_array_is_freed_once_its_stories_are_let_go(tmp_path):
+    """Each story's arrays are views of its batch's; a released scan lets go of every
+    story of a batch, so the batch's arrays are freed, not held by one view."""
+    import weakref
+
+    from benchmarks import synth
+
+    synth.write_corpus(tmp_path / "corpus.jsonl", 300, seed=8, mix=synth.HARD, words=200)
+    stories, _ = load([str(tmp_path / "corpus.jsonl")])
+    stories.sort(key=lambda story: story.sort_key)
+    prints = fingerprint_all(stories)
+    bases = [weakref.ref(getattr(prints[0], part).base) for part in ("shingles", "unit_keys")]
+    assert all(base() is not None for base in bases)
+    links.find_links(stories, prints, release=True)
+    assert all(base() is None for base in bases)
+    assert prints[0].units.base is not None  # the rewrite decisions read the units
+
+
+def test_key_tables_made_and_grouped_in_pieces_are_those_of_one_pass(monkeypatch):
+    rng = np.random.default_rng(9)
+    keys = [rng.integers(0, 40, size=rng.integers(0, 9), dtype=np.uint64) for _ in range(50)]
+    bits = max(len(keys) - 1, 1).bit_length()
+    owners = np.repeat(np.arange(len(keys), dtype=np.uint64), [len(k) for k in keys])
+    flat = np.concatenate(keys)
+    plain = (fmix64(flat) & ~np.uint64((1 << bits) - 1)) | owners
+    expected = np.unique(plain[flat != 0])
+    whole = KeyTable.of(keys)
+    assert whole.keys.tolist() == expected.tolist()
+    starts, sizes = whole.groups(3)
+    assert len(starts) > 2
+    monkeypatch.setattr(candidates, "_STORIES", 4)
+    monkeypatch.setattr(candidates, "_SLICE", 5)
+    pieces = KeyTable.of(keys)
+    assert pieces.keys.tolist() == expected.tolist()
+    assert [a.tolist() for a in pieces.groups(3)] == [starts.tolist(), sizes.tolist()]
+
+
+@pytest.mark.parametrize("ranges", [1, 3, 64])
+def test_pairs_counted_a_range_at_a_time_are_those_counted_at_once(monkeypatch, ranges):
+    rng = np.random.default_rng(ranges)
+    found = [
+        candidates.pack_pairs(rng.integers(0, 200, n), rng.integers(0, 200, n))
+        for n in (0, 400, 1, 900, 300)
+    ]
+    every = np.concatenate(found)
+    values, counts = np.unique(every, return_counts=True)
+    monkeypatch.setattr(candidates, "_RANGES", ranges)
+    for times in (1, 2, 3):
+        got = candidates._at_least([pairs.copy() for pairs in found], times)
+        assert got.tolist() == values[counts >= times].tolist()
+    assert len(values[counts >= 2]) > 10

@@ -62,22 +62,30 @@ def is_boilerplate(
     """The shingles of a repeated text when it is boilerplate, else None: the one rule every
     engine applies. ``carriers`` are the stories carrying it, earliest first, ``outlets``
     their outlets ("" when unknown), ``shingles(c)`` a carrier's sorted distinct shingles
-    (called only for the carriers compared, so callers fetch them lazily)."""
+    (called only for the carriers compared, so callers fetch them lazily, and once each:
+    the call holds them, so that callers need not hold every carrier's shingles)."""
+    held: dict[int, np.ndarray] = {}
+
+    def shingles_of(carrier: int) -> np.ndarray:
+        if carrier not in held:
+            held[carrier] = shingles(carrier)
+        return held[carrier]
+
     groups: dict[str, list[int]] = defaultdict(list)
     for carrier, outlet in zip(carriers[: settings.widely_shared], outlets):
         groups[outlet].append(carrier)
     for group in groups.values():
         if len(group) < settings.boilerplate_min:
             continue
-        common = shingles(group[0])
+        common = shingles_of(group[0])
         for carrier in group[1:]:
-            mine = shingles(carrier)
+            mine = shingles_of(carrier)
             common = mine[np.isin(mine, common, assume_unique=True)]
         if not len(common):
             continue
         different: list[np.ndarray] = []
         for carrier in group:
-            mine = shingles(carrier)
+            mine = shingles_of(carrier)
             if len(common) >= MOSTLY * len(mine):
                 continue
             rest = without(mine, common)
@@ -106,23 +114,29 @@ def find_boilerplate(
     starts, sizes = anchors.groups(settings.boilerplate_min)
     if not len(starts):
         return Boilerplate({}, np.zeros(0, dtype=np.uint64))
-    owners = anchors.owners
     heads = anchors.heads[starts]
-    # One fingerprint per set of carriers: a sum of mixed owner numbers (order-free).
-    mixed = fmix64(owners.astype(np.uint64) + np.uint64(1))
-    member = np.repeat(np.arange(len(starts)), sizes)
-    positions = np.repeat(starts, sizes) + (
-        np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    )
-    signature = np.zeros(len(starts), dtype=np.uint64)
-    np.add.at(signature, member, mixed[positions])
-    signature = signature ^ sizes.astype(np.uint64)
+    # One fingerprint per set of carriers: a sum of mixed owner numbers (order-free), made
+    # a slice of groups at a time, so that work arrays stay small beside the table; the
+    # carriers of every group are kept, end to end, from ``offsets``.
+    offsets = np.cumsum(sizes) - sizes
+    owners = np.empty(int(sizes.sum()), dtype=np.int32)  # story numbers are below 2^31
+    signature = np.empty(len(starts), dtype=np.uint64)
+    mask = np.uint64((1 << anchors.bits) - 1)
+    for low in range(0, len(starts), _GROUPS):
+        high = min(low + _GROUPS, len(starts))
+        begin, end = int(offsets[low]), int(offsets[high - 1] + sizes[high - 1])
+        shift = starts[low:high] - (offsets[low:high] - begin)
+        part = anchors.keys[np.repeat(shift, sizes[low:high]) + np.arange(end - begin)] & mask
+        owners[begin:end] = part
+        mixed = fmix64(part + np.uint64(1))
+        signature[low:high] = np.add.reduceat(mixed, offsets[low:high] - begin)
+    signature ^= sizes.astype(np.uint64)
     _, first, which = np.unique(signature, return_index=True, return_inverse=True)
     removed: dict[int, list[np.ndarray]] = defaultdict(list)
     texts = 0
     found = np.zeros(len(first), dtype=bool)
     for number, at in enumerate(first.tolist()):
-        carriers = owners[starts[at] : starts[at] + sizes[at]].tolist()
+        carriers = owners[offsets[at] : offsets[at] + sizes[at]].tolist()
         common = is_boilerplate(carriers, [outlets[c] for c in carriers], shingles, settings)
         if common is None:
             continue
@@ -135,6 +149,10 @@ def find_boilerplate(
         np.sort(heads[found[which]]),
         texts,
     )
+
+
+_GROUPS = 1 << 16
+"""Groups of repeated anchors whose carriers ``find_boilerplate`` reads at a time."""
 
 
 def _union(parts: list[np.ndarray]) -> np.ndarray:

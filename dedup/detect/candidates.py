@@ -34,7 +34,7 @@ REWRITE_KEYS = 2
 """Band keys two items must share to be rewrite candidates: one is a common sentence shape."""
 COMMON_KEY = 10
 """A band key carried by more items than this brings no rewrite candidates."""
-_SLICE = 1 << 20
+_SLICE = 1 << 18
 """Keys compared at a time, so that work arrays stay small beside the keys themselves."""
 
 
@@ -64,19 +64,23 @@ class KeyTable:
         count = len(keys) if owners is None else owners
         bits = max(count - 1, 1).bit_length()
         sizes = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
-        flat = np.concatenate(keys) if len(keys) else np.zeros(0, dtype=np.uint64)
-        owner = np.repeat(np.arange(len(keys), dtype=np.uint64), sizes)
-        wanted = flat != 0
-        return cls.packed(flat[wanted], owner[wanted], bits)
+        table = np.empty(int(sizes.sum()), dtype=np.uint64)
+        filled = 0
+        for low in range(0, len(keys), _STORIES):  # a block at a time: small work arrays
+            flat = np.concatenate(keys[low : low + _STORIES])
+            owner = np.repeat(
+                np.arange(low, min(low + _STORIES, len(keys)), dtype=np.uint64),
+                sizes[low : low + _STORIES],
+            )
+            wanted = flat != 0
+            part = _mixed(flat[wanted], owner[wanted], bits)
+            table[filled : filled + len(part)] = part
+            filled += len(part)
+        return cls(distinct(table[:filled], in_place=True), bits)
 
     @classmethod
     def packed(cls, keys: np.ndarray, owners: np.ndarray, bits: int) -> KeyTable:
-        high = ~np.uint64((1 << bits) - 1)
-        table = (fmix64(keys.astype(np.uint64)) & high) | owners.astype(np.uint64)
-        table.sort()
-        if len(table) > 1:
-            table = table[np.concatenate(([True], table[1:] != table[:-1]))]
-        return cls(table, bits)
+        return cls(distinct(_mixed(keys, owners, bits), in_place=True), bits)
 
     @property
     def owners(self) -> np.ndarray:
@@ -89,20 +93,35 @@ class KeyTable:
 
     def groups(self, least: int = 2) -> tuple[np.ndarray, np.ndarray]:
         """(start, size) of every run of equal keys held by at least ``least`` owners."""
-        heads = self.heads
-        starts = np.flatnonzero(np.concatenate(([True], heads[1:] != heads[:-1])))
-        sizes = np.diff(np.append(starts, len(heads)))
-        keep = sizes >= least
-        return starts[keep], sizes[keep]
+        found = [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))]
+        shift = np.uint64(self.bits)
+        for low, high in _slices(self.keys, self.bits):  # a slice at a time: small work arrays
+            heads = self.keys[low:high] >> shift
+            starts = np.flatnonzero(np.concatenate(([True], heads[1:] != heads[:-1])))
+            sizes = np.diff(np.append(starts, len(heads)))
+            keep = sizes >= least
+            found.append((starts[keep] + low, sizes[keep]))
+        return np.concatenate([s for s, _ in found]), np.concatenate([n for _, n in found])
 
     def without(self, heads: np.ndarray) -> KeyTable:
         """The table without the keys whose head is in ``heads`` (sorted)."""
         if not len(heads):
             return self
-        mine = self.heads
-        places = np.searchsorted(heads, mine)  # a binary search each: no sorted copies
-        places[places == len(heads)] = 0
-        return KeyTable(self.keys[heads[places] != mine], self.bits)
+        keep = np.empty(len(self.keys), dtype=bool)
+        for low in range(0, len(self.keys), _SLICE):  # a slice at a time: small work arrays
+            mine = self.keys[low : low + _SLICE] >> np.uint64(self.bits)
+            places = np.searchsorted(heads, mine)  # a binary search each: no sorted copies
+            places[places == len(heads)] = 0
+            np.not_equal(heads[places], mine, out=keep[low : low + _SLICE])
+        return KeyTable(self.keys[keep], self.bits)
+
+
+def _mixed(keys: np.ndarray, owners: np.ndarray, bits: int) -> np.ndarray:
+    """Table entries: each key mixed, its low ``bits`` bits replaced by its owner."""
+    table = fmix64(keys.astype(np.uint64, copy=False))
+    table &= ~np.uint64((1 << bits) - 1)
+    table |= owners.astype(np.uint64, copy=False)
+    return table
 
 
 def copy_candidates(table: KeyTable, settings: Settings = DEFAULT) -> np.ndarray:
@@ -197,11 +216,7 @@ class _KeyParts:
         self.size = 0
 
     def add(self, keys: np.ndarray, owners: np.ndarray) -> None:
-        high = ~np.uint64((1 << self.bits) - 1)
-        table = fmix64(keys.astype(np.uint64, copy=False))
-        table &= high
-        table |= owners.astype(np.uint64)
-        table = distinct(table)
+        table = distinct(_mixed(keys, owners, self.bits), in_place=True)
         self.size += len(table)
         bounds = np.searchsorted(
             table, np.arange(1, 1 << _TOP, dtype=np.uint64) << np.uint64(64 - _TOP)
@@ -213,7 +228,7 @@ class _KeyParts:
     def tables(self) -> Iterator[KeyTable]:
         """The table a range of parts at a time, each sorted and distinct, about
         ``_SLICE`` entries or more each; the pieces of a range are let go once it is made."""
-        budget = max(_SLICE >> 2, self.size >> _TOP)
+        budget = max(_SLICE, self.size >> _TOP)
         run: list[np.ndarray] = []
         held = 0
         for part in range(1 << _TOP):
@@ -256,15 +271,28 @@ def _item_pairs(table: KeyTable) -> np.ndarray:
 
 
 def _at_least(found: list[np.ndarray], times: int) -> np.ndarray:
-    """The distinct pairs found ``times`` times or more among all of ``found``, sorted:
-    once sorted, a pair found that often is equal to the one ``times - 1`` places on."""
-    every = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-    found.clear()
-    every.sort()
+    """The distinct pairs found ``times`` times or more among all of ``found`` (sorted where
+    they lie, then let go), sorted: once sorted, a pair found that often is equal to the one
+    ``times - 1`` places on. Taken a range of values at a time (``_RANGES`` of them), so
+    that the pairs are never copied whole: a scan finds several for each story."""
+    for pairs in found:
+        pairs.sort()
+    top = max((int(pairs[-1]) for pairs in found if len(pairs)), default=-1)
     step = max(times - 1, 0)
-    if len(every) <= step:
-        return np.zeros(0, dtype=np.int64)
-    return distinct(every[step:][every[step:] == every[: len(every) - step]])
+    kept = [np.zeros(0, dtype=np.int64)]
+    width = max(top // _RANGES + 1, 1)
+    for low in range(0, top + 1, width):
+        bounds = [(np.searchsorted(p, low), np.searchsorted(p, low + width)) for p in found]
+        part = np.concatenate([p[a:b] for p, (a, b) in zip(found, bounds)] or kept[:1])
+        part.sort()
+        if len(part) > step:
+            kept.append(distinct(part[step:][part[step:] == part[: len(part) - step]]))
+    found.clear()
+    return np.concatenate(kept)
+
+
+_RANGES = 64
+"""Ranges of pair values ``_at_least`` counts one at a time."""
 
 
 def within_window(

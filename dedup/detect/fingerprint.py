@@ -25,10 +25,12 @@ works per story and per sentence, never per word.
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -77,7 +79,7 @@ _CLAUSE, _BREAK = MARK_CODES[CLAUSE], MARK_CODES[PARAGRAPH_BREAK]
 _token_hashes: dict[str, int] = {}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fingerprint:
     """One story's shingles, anchors and sentence units (see the module docstring)."""
 
@@ -93,7 +95,14 @@ class Fingerprint:
     """uint64 (n, bands): each unit's LSH band keys (0 for a unit with too few words)."""
     text: str
     """The story's tokens (words and sentence marks), one space between each: what the
-    rewrite decision compares, unit by unit, so a scan need not keep the story's text."""
+    rewrite decision compares, unit by unit, so a scan need not keep the story's text. It
+    may be held in a ``TextSpool`` (``words``) and is read from there when asked for."""
+
+    @property
+    def words(self) -> str | Spooled:
+        """The token text as held: the text itself, or where a ``TextSpool`` holds it.
+        ``replace(print_, text=print_.words, ...)`` keeps a spooled text spooled."""
+        return _TEXT_SLOT.__get__(self, Fingerprint)
 
     def unit_words(self) -> list[list[str]]:
         """Each unit's words, numbers left out (two reports of one event share numbers
@@ -160,6 +169,64 @@ class Fingerprint:
         if position + n_text != len(data):
             raise ValueError("fingerprint data has trailing bytes")
         return cls(key, shingles, anchors, units, keys, text)
+
+
+_TEXT_SLOT = Fingerprint.text
+"""Where a fingerprint keeps its ``text`` field, a str or a ``Spooled``."""
+
+
+def _read_text(print_: Fingerprint) -> str:
+    """``Fingerprint.text``: the field's value, read back from its spool when spooled."""
+    words = _TEXT_SLOT.__get__(print_, Fingerprint)
+    return words if isinstance(words, str) else words.read()
+
+
+# The field's attribute reads a spooled text back; it is set as the field (by __init__,
+# replace and unpickling; frozen otherwise).
+Fingerprint.text = property(_read_text, _TEXT_SLOT.__set__)  # type: ignore[assignment]
+
+
+class Spooled:
+    """Where a ``TextSpool`` holds one text: a fingerprint's ``words`` once spooled."""
+
+    __slots__ = ("place", "spool")
+
+    def __init__(self, spool: TextSpool, place: int) -> None:
+        self.spool = spool
+        self.place = place
+        """Offset << 32 | length in bytes: one integer, not two."""
+
+    def read(self) -> str:
+        return self.spool.read(self.place >> 32, self.place & 0xFFFFFFFF)
+
+
+class TextSpool:
+    """Fingerprints' token texts in a temporary file, read back one at a time
+    (``Fingerprint.text``).
+
+    The text is the largest part of a fingerprint, and a scan reads it only for the stories
+    put to a rewrite decision, after every other stage: held out of the process's memory
+    until then, it costs a write and, for those stories, a read. The file has no name (it is
+    gone when closed, or when the process ends however it ends), and closes when the last
+    fingerprint holding it is let go."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="dedup-")  # noqa: SIM115 - held open
+        self._end = 0
+
+    def hold(self, prints: Sequence[Fingerprint]) -> list[Fingerprint]:
+        """``prints`` with their texts written here (one write for them all)."""
+        data = [print_.text.encode("utf-8", "surrogatepass") for print_ in prints]
+        self._file.write(b"".join(data))
+        self._file.flush()  # read with os.pread, which sees only what is written
+        held = []
+        for print_, part in zip(prints, data):
+            held.append(replace(print_, text=Spooled(self, self._end << 32 | len(part))))
+            self._end += len(part)
+        return held
+
+    def read(self, offset: int, size: int) -> str:
+        return os.pread(self._file.fileno(), size, offset).decode("utf-8", "surrogatepass")
 
 
 def hash_tokens(tokens: list[str]) -> np.ndarray:
@@ -544,12 +611,12 @@ class Fingerprinter:
             low, high = int(shingle_ends[number] - counts[number]), int(shingle_ends[number])
             first = unit_ends[number] - int(unit_counts[number])
             prints.append(
-                Fingerprint(
+                Fingerprint(  # views of the batch's arrays, each freed with its batch
                     key,
-                    shingles[low:high].copy(),  # freed with its story
-                    anchor_values[anchor_cuts[number] : anchor_cuts[number + 1]].copy(),
-                    units[first : unit_ends[number]].copy(),
-                    unit_keys[first : unit_ends[number]].copy(),
+                    shingles[low:high],
+                    anchor_values[anchor_cuts[number] : anchor_cuts[number + 1]],
+                    units[first : unit_ends[number]],
+                    unit_keys[first : unit_ends[number]],
                     texts_of[number],
                 )
             )

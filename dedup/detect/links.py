@@ -6,7 +6,7 @@ rules are written once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -35,6 +35,7 @@ _DAY = 86400.0
 _NO_HASHES = np.zeros(0, dtype=np.uint32)
 _NO_KEYS = np.zeros(0, dtype=np.uint64)
 _NO_UNIT_KEYS = np.zeros((0, 0), dtype=np.uint64)
+_NO_USABLE = np.zeros(0, dtype=bool)
 _BLOCK = 1024
 """Stories whose usable units are found, and whose band keys are handed on, together."""
 
@@ -88,38 +89,38 @@ def find_links(
     report("boilerplate", 0, count)
     keys = [story.key for story in stories]
     # Shingle sets (``content_sets``): with a focus, every story's, which it needs again;
-    # else made only as the boilerplate rule reads them, and each let go as its story's
-    # content is made, so that a collection's sets are never held twice.
+    # else made as the boilerplate rule reads them (it holds them while it decides one
+    # repeated text) and again for each story's content, so that a collection's sets are
+    # never held beside its fingerprints' shingles.
     sets = [print_.shingle_set() for print_ in prints] if focus is not None else []
-    made: dict[int, np.ndarray] = {}
 
     def shingles(number: int) -> np.ndarray:
-        if sets:
-            return sets[number]
-        if number not in made:
-            made[number] = prints[number].shingle_set()
-        return made[number]
+        return sets[number] if sets else prints[number].shingle_set()
 
     anchors = KeyTable.of([print_.anchors for print_ in prints])
+    lighten = release and focus is None
+    if lighten:
+        _let_go(prints, range(count), anchors=_NO_KEYS)
     outlets = [outlet_of(story) for story in stories]
     boilerplate = find_boilerplate(anchors, outlets, shingles, settings)
     removed = [boilerplate.of(number) for number in range(len(stories))]
-    lighten = release and focus is None
-    content: list[np.ndarray] = []
-    usable: list[np.ndarray] = []  # usable units, for the rewrite stages
-    for low in range(0, count, _BLOCK):  # a block at a time: work arrays hold a block's
-        high = min(low + _BLOCK, count)
-        content += [
-            without(made.pop(number) if number in made else shingles(number), removed[number])
-            for number in range(low, high)
-        ]
+    content: list[np.ndarray] = [_NO_HASHES] * count
+    usable: list[np.ndarray] = [_NO_USABLE] * count  # usable units, for the rewrite stages
+    for block in _blocks(prints, "shingles"):  # a block at a time: work arrays hold a block's
+        for number in block:
+            content[number] = without(shingles(number), removed[number])
         if settings.links == "all":
-            usable += usable_units_all(prints[low:high], removed[low:high], settings.shingle)
+            found = usable_units_all(
+                [prints[at] for at in block], [removed[at] for at in block], settings.shingle
+            )
+            for number, units in zip(block, found):
+                usable[number] = units
         if lighten:
-            _let_go(prints, low, high, shingles=_NO_HASHES, anchors=_NO_KEYS)
+            _let_go(prints, block, shingles=_NO_HASHES)
     report("boilerplate", count, count)
     report("copy candidates", 0, count)
-    pairs = copy_candidates(anchors.without(boilerplate.anchors), settings)
+    anchors = anchors.without(boilerplate.anchors)  # the table with them is let go
+    pairs = copy_candidates(anchors, settings)
     del anchors
     report("copy candidates", count, count)
     report("verification", 0, len(pairs))
@@ -262,13 +263,12 @@ def _rewrite_pairs(
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """A block of stories' usable band keys at a time, each with its item."""
-        for low in range(0, len(prints), _BLOCK):
-            high = min(low + _BLOCK, len(prints))
-            keys = [prints[at].unit_keys[usable[at]].ravel() for at in range(low, high)]
+        for block in _blocks(prints, "unit_keys"):
+            keys = [prints[at].unit_keys[usable[at]].ravel() for at in block]
             sizes = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
             if release:
-                _let_go(prints, low, high, unit_keys=_NO_UNIT_KEYS)
-            yield np.concatenate(keys), np.repeat(items[low:high], sizes)
+                _let_go(prints, block, unit_keys=_NO_UNIT_KEYS)
+            yield np.concatenate(keys), np.repeat(items[block], sizes)
 
     pairs = rewrite_candidates_of(chunks(), items, story_days(stories), settings)
     earliest = np.full(int(items.max()) + 1 if len(items) else 0, len(stories), dtype=np.int64)
@@ -277,13 +277,31 @@ def _rewrite_pairs(
     return distinct(pack_pairs(np.minimum(first, second), np.maximum(first, second)))
 
 
-def _let_go(prints: Sequence[Fingerprint], low: int, high: int, **parts: np.ndarray) -> None:
-    """``prints[low:high]`` replaced by copies with ``parts`` emptied (``find_links``'s
-    release): the old ones, no longer held, are freed."""
+def _let_go(prints: Sequence[Fingerprint], numbers: Iterable[int], **parts: np.ndarray) -> None:
+    """``prints[i]`` for each i of ``numbers`` replaced by a copy with ``parts`` emptied
+    (``find_links``'s release): the old ones, no longer held, are freed."""
     if not isinstance(prints, list):
         raise TypeError("release needs the fingerprints as a list")
-    for at in range(low, high):
-        prints[at] = replace(prints[at], **parts)
+    for at in numbers:
+        prints[at] = replace(prints[at], text=prints[at].words, **parts)  # a spooled text stays
+
+
+def _blocks(prints: Sequence[Fingerprint], part: str) -> Iterator[list[int]]:
+    """The story numbers of ``prints`` in blocks of ``_BLOCK``, in the order in which their
+    ``part`` arrays lie in memory. Fingerprinting makes each part of a batch of stories in
+    one array, and each story's part is a view of it (``Fingerprinter.texts``): taken in
+    this order, a batch's stories fall in one or two blocks, so that once its block is done
+    and let go the batch's array is freed whole, a large piece of memory the next stage's
+    arrays can use (story order would keep nearly every batch alive to the last block). The
+    stages' results do not depend on the order."""
+    places = np.fromiter(
+        (getattr(print_, part).__array_interface__["data"][0] for print_ in prints),
+        dtype=np.uint64,
+        count=len(prints),
+    )
+    order = np.argsort(places, kind="stable").tolist()
+    for low in range(0, len(order), _BLOCK):
+        yield order[low : low + _BLOCK]
 
 
 def rewrite_keys(

@@ -18,7 +18,7 @@ from itertools import chain, islice
 from typing import TYPE_CHECKING
 
 from dedup.detect.cluster import form_clusters
-from dedup.detect.fingerprint import Fingerprint, Fingerprinter, paragraph_texts
+from dedup.detect.fingerprint import Fingerprint, Fingerprinter, TextSpool, paragraph_texts
 from dedup.detect.links import find_links
 from dedup.read.inputs import DEFAULT_READ, ReadOptions, read_inputs
 from dedup.records import InputProblem, ScanResult, Story
@@ -56,8 +56,10 @@ def scan(
     with ``read_options``.
 
     Stories are fingerprinted as they are read, a chunk at a time. With ``keep_text=False``
-    a story keeps only its metadata once fingerprinted (``Story.without_text``), so memory
-    holds fingerprints, not the text read; the clusters are the same. ``on_problem`` hears of
+    a story keeps only its metadata once fingerprinted (``Story.without_text``), and its
+    fingerprint's token text waits in a temporary file (``TextSpool``) for the rewrite
+    decisions, so memory holds fingerprints without their text, not the text read; the
+    clusters are the same. ``on_problem`` hears of
     each input problem as it is found (they are all in ``ScanResult.problems`` too)."""
     items = list(inputs)
     if all(isinstance(item, Story) for item in items):
@@ -126,15 +128,17 @@ def fingerprint_stream(
 ) -> tuple[list[Story], list[Fingerprint], list[InputProblem]]:
     """Stories, their fingerprints and the input problems, in reading order, fingerprinting
     ``chunk`` stories at a time while reading goes on: on ``jobs`` processes, the reading
-    process sends each chunk's paragraph texts and gets its fingerprints back."""
+    process sends each chunk's paragraph texts and gets its fingerprints back. Without
+    ``keep_text``, the fingerprints' token texts are held in a ``TextSpool``."""
     stories: list[Story] = []
     prints: list[Fingerprint] = []
     problems: list[InputProblem] = []
     jobs = resolve_jobs(jobs)
     fingerprinter = Fingerprinter(settings)
+    spool = None if keep_text else TextSpool()
 
     def collect(batch: list[Fingerprint]) -> None:
-        prints.extend(batch)
+        prints.extend(spool.hold(batch) if spool else batch)
         if progress:
             progress("read and fingerprint", len(prints), 0)
 
