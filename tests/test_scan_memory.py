@@ -142,26 +142,30 @@ def test_rewrite_decisions_shared_by_processes_are_those_of_one(monkeypatch, tmp
         assert len(runs) == 1 and 0 < runs[0] < one.candidates  # this process's run alone
 
 
-def test_released_fingerprints_shrink_as_the_stages_go_and_the_links_stay(tmp_path):
+@pytest.mark.parametrize("kept", [3, 64])
+def test_released_fingerprints_shrink_as_the_stages_go_and_the_links_stay(
+    monkeypatch, tmp_path, kept
+):
     from benchmarks import synth
 
     synth.write_corpus(tmp_path / "corpus.jsonl", 120, seed=6, mix=synth.HARD, words=300)
     stories, _ = load([str(SAMPLES), str(tmp_path / "corpus.jsonl")])
     stories.sort(key=lambda story: story.sort_key)
     prints = fingerprint_all(stories)
-    kept = list(prints)
-    whole = links.find_links(stories, kept)
+    held = list(prints)
+    whole = links.find_links(stories, held)
+    monkeypatch.setattr(links, "_KEPT", kept)  # usable units' keys, a few stories an array
     released = links.find_links(stories, prints, release=True)
     assert released.matches == whole.matches and released.candidates == whole.candidates
     assert all(np.array_equal(a, b) for a, b in zip(released.content, whole.content))
     again = fingerprint_all(stories)  # without release, nothing is touched
-    assert all(a.to_bytes() == b.to_bytes() for a, b in zip(kept, again))
-    for before, after in zip(kept, prints):
+    assert all(a.to_bytes() == b.to_bytes() for a, b in zip(held, again))
+    for before, after in zip(held, prints):
         assert (after.text, after.key) == (before.text, before.key)
         assert np.array_equal(after.units, before.units)  # the rewrite decisions read them
         assert not (len(after.shingles) or len(after.anchors) or after.unit_keys.size)
     with pytest.raises(TypeError, match="as a list"):
-        links.find_links(stories, tuple(kept), release=True)
+        links.find_links(stories, tuple(held), release=True)
 
 
 def test_spooled_texts_read_back_as_the_fingerprints_made_them(tmp_path):

@@ -116,7 +116,7 @@ def find_links(
             for number, units in zip(block, found):
                 usable[number] = units
         if lighten:
-            _let_go(prints, block, shingles=_NO_HASHES)
+            _keep_usable(prints, block, usable if settings.links == "all" else None)
     report("boilerplate", count, count)
     report("copy candidates", 0, count)
     anchors = anchors.without(boilerplate.anchors)  # the table with them is let go
@@ -258,13 +258,15 @@ def _rewrite_pairs(
     """Story pairs for the rewrite decision: the earliest stories (the likely origins, which
     clusters form around) of candidate items (``rewrite_candidates``). An item is a set of
     stories that verbatim reuse already links (``items[i]``: story i's): they need no
-    rewrite decision among themselves. With ``release``, each fingerprint of ``prints`` is
-    replaced by one without unit keys once they are taken."""
+    rewrite decision among themselves. With ``release``, the fingerprints of ``prints`` hold
+    their usable units' keys alone (``_keep_usable``), and each is replaced by one without
+    unit keys once they are taken."""
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """A block of stories' usable band keys at a time, each with its item."""
         for block in _blocks(prints, "unit_keys"):
-            keys = [prints[at].unit_keys[usable[at]].ravel() for at in block]
+            held = [prints[at].unit_keys for at in block]  # usable units' alone with release
+            keys = [k.ravel() if release else k[usable[at]].ravel() for k, at in zip(held, block)]
             sizes = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
             if release:
                 _let_go(prints, block, unit_keys=_NO_UNIT_KEYS)
@@ -284,6 +286,30 @@ def _let_go(prints: Sequence[Fingerprint], numbers: Iterable[int], **parts: np.n
         raise TypeError("release needs the fingerprints as a list")
     for at in numbers:
         prints[at] = replace(prints[at], text=prints[at].words, **parts)  # a spooled text stays
+
+
+def _keep_usable(
+    prints: list[Fingerprint], block: list[int], usable: Sequence[np.ndarray] | None
+) -> None:
+    """``find_links``'s release of a block of stories once their content and usable units
+    are made: each fingerprint without its shingles, and with the unit keys of its usable
+    units alone (``usable``; None: no unit keys, for a run that decides no rewrites), the
+    block's kept in one array (a quarter of a scan's keys are boilerplate's, never read)."""
+    for low in range(0, len(block), _KEPT):  # arrays smaller than those let go
+        part = block[low : low + _KEPT]
+        kept = [prints[at].unit_keys[usable[at]] for at in part] if usable is not None else []
+        together = np.concatenate(kept) if kept else _NO_UNIT_KEYS
+        ends = np.cumsum([len(keys) for keys in kept]).tolist()
+        for number, at in enumerate(part):
+            keys = together[ends[number] - len(kept[number]) : ends[number]] if kept else together
+            prints[at] = replace(
+                prints[at], text=prints[at].words, shingles=_NO_HASHES, unit_keys=keys
+            )
+
+
+_KEPT = 64
+"""Stories whose usable unit keys ``_keep_usable`` puts in one array: fewer than a batch of
+fingerprinting, so that the array fits where a batch's keys were."""
 
 
 def _blocks(prints: Sequence[Fingerprint], part: str) -> Iterator[list[int]]:
