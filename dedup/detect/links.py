@@ -294,7 +294,7 @@ def _keep_usable(
     """``find_links``'s release of a block of stories once their content and usable units
     are made: each fingerprint without its shingles, and with the unit keys of its usable
     units alone (``usable``; None: no unit keys, for a run that decides no rewrites), the
-    block's kept in one array (a quarter of a scan's keys are boilerplate's, never read)."""
+    block's kept in a few arrays (boilerplate units' keys are never read)."""
     for low in range(0, len(block), _KEPT):  # arrays smaller than those let go
         part = block[low : low + _KEPT]
         kept = [prints[at].unit_keys[usable[at]] for at in part] if usable is not None else []
