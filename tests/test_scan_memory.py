@@ -5,6 +5,7 @@ is held at once and how many cores work."""
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -241,3 +242,25 @@ def test_pairs_counted_a_range_at_a_time_are_those_counted_at_once(monkeypatch, 
         got = candidates._at_least([pairs.copy() for pairs in found], times)
         assert got.tolist() == values[counts >= times].tolist()
     assert len(values[counts >= 2]) > 10
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_temporary_folder_is_named_and_ends_the_scan_as_an_output_failure(monkeypatch):
+    """Writes to /dev/full fail as on a full disk (ENOSPC): the scan ends with exit 74 and
+    one line that names the temporary folder, not standard output."""
+    from click.testing import CliRunner
+
+    from dedup.cli import cli
+    from dedup.cli.exitcodes import OUTPUT
+    from dedup.detect import fingerprint
+
+    monkeypatch.setattr(
+        fingerprint.tempfile,
+        "TemporaryFile",
+        lambda **_: open("/dev/full", "r+b"),  # noqa: SIM115
+    )
+    result = CliRunner().invoke(cli, ["scan", "-q", str(SAMPLES)])
+    assert result.exit_code == OUTPUT, result.output
+    assert "temporary folder" in result.output
+    assert "standard output" not in result.output
+    assert "Traceback" not in result.output

@@ -217,8 +217,12 @@ class TextSpool:
     def hold(self, prints: Sequence[Fingerprint]) -> list[Fingerprint]:
         """``prints`` with their texts written here (one write for them all)."""
         data = [print_.text.encode("utf-8", "surrogatepass") for print_ in prints]
-        self._file.write(b"".join(data))
-        self._file.flush()  # read with os.pread, which sees only what is written
+        try:
+            self._file.write(b"".join(data))
+            self._file.flush()  # read with os.pread, which sees only what is written
+        except OSError as err:  # a full temporary folder is named, not taken for the output
+            where = f"the temporary folder {tempfile.gettempdir()} (TMPDIR)"
+            raise OSError(err.errno, err.strerror, where) from err
         held = []
         for print_, part in zip(prints, data):
             held.append(replace(print_, text=Spooled(self, self._end << 32 | len(part))))
