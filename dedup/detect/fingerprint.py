@@ -93,16 +93,17 @@ class Fingerprint:
     """int32 (n, 2): each sentence unit's first and last-plus-one word."""
     unit_keys: np.ndarray
     """uint64 (n, bands): each unit's LSH band keys (0 for a unit with too few words)."""
-    text: str
-    """The story's tokens (words and sentence marks), one space between each: what the
-    rewrite decision compares, unit by unit, so a scan need not keep the story's text. It
-    may be held in a ``TextSpool`` (``words``) and is read from there when asked for."""
+    words: str | Spooled
+    """The token text as held (``text``): the text itself, or where a ``TextSpool`` holds
+    it, so that ``replace`` keeps a spooled text spooled."""
 
     @property
-    def words(self) -> str | Spooled:
-        """The token text as held: the text itself, or where a ``TextSpool`` holds it.
-        ``replace(print_, text=print_.words, ...)`` keeps a spooled text spooled."""
-        return _TEXT_SLOT.__get__(self, Fingerprint)
+    def text(self) -> str:
+        """The story's tokens (words and sentence marks), one space between each: what the
+        rewrite decision compares, unit by unit, so a scan need not keep the story's text;
+        read back from its ``TextSpool`` when spooled."""
+        words = self.words
+        return words if isinstance(words, str) else words.read()
 
     def unit_words(self) -> list[list[str]]:
         """Each unit's words, numbers left out (two reports of one event share numbers
@@ -171,21 +172,6 @@ class Fingerprint:
         return cls(key, shingles, anchors, units, keys, text)
 
 
-_TEXT_SLOT = Fingerprint.text
-"""Where a fingerprint keeps its ``text`` field, a str or a ``Spooled``."""
-
-
-def _read_text(print_: Fingerprint) -> str:
-    """``Fingerprint.text``: the field's value, read back from its spool when spooled."""
-    words = _TEXT_SLOT.__get__(print_, Fingerprint)
-    return words if isinstance(words, str) else words.read()
-
-
-# The field's attribute reads a spooled text back; it is set as the field (by __init__,
-# replace and unpickling; frozen otherwise).
-Fingerprint.text = property(_read_text, _TEXT_SLOT.__set__)  # type: ignore[assignment]
-
-
 class Spooled:
     """Where a ``TextSpool`` holds one text: a fingerprint's ``words`` once spooled."""
 
@@ -225,7 +211,7 @@ class TextSpool:
             raise OSError(err.errno, err.strerror, where) from err
         held = []
         for print_, part in zip(prints, data):
-            held.append(replace(print_, text=Spooled(self, self._end << 32 | len(part))))
+            held.append(replace(print_, words=Spooled(self, self._end << 32 | len(part))))
             self._end += len(part)
         return held
 

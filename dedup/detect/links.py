@@ -285,7 +285,7 @@ def _let_go(prints: Sequence[Fingerprint], numbers: Iterable[int], **parts: np.n
     if not isinstance(prints, list):
         raise TypeError("release needs the fingerprints as a list")
     for at in numbers:
-        prints[at] = replace(prints[at], text=prints[at].words, **parts)  # a spooled text stays
+        prints[at] = replace(prints[at], **parts)
 
 
 def _keep_usable(
@@ -302,9 +302,7 @@ def _keep_usable(
         ends = np.cumsum([len(keys) for keys in kept]).tolist()
         for number, at in enumerate(part):
             keys = together[ends[number] - len(kept[number]) : ends[number]] if kept else together
-            prints[at] = replace(
-                prints[at], text=prints[at].words, shingles=_NO_HASHES, unit_keys=keys
-            )
+            prints[at] = replace(prints[at], shingles=_NO_HASHES, unit_keys=keys)
 
 
 _KEPT = 64

@@ -235,7 +235,7 @@ def pack_print(fingerprint: Fingerprint, body: str) -> bytes:
     them was most of an ingest's compression time); the token text repeats the story's
     words, so it is compressed with the story's text as the preset dictionary, to a quarter
     of what it takes alone."""
-    arrays = replace(fingerprint, text="").to_bytes()
+    arrays = replace(fingerprint, words="").to_bytes()
     packer = zlib.compressobj(6, zdict=_dictionary(body.encode("utf-8", "surrogatepass")))
     words = packer.compress(fingerprint.text.encode("utf-8", "surrogatepass")) + packer.flush()
     return _ARRAYS_LENGTH.pack(len(arrays)) + arrays + words
@@ -263,7 +263,7 @@ def stored_fingerprint(
         words = unpacker.decompress(data[end:]) + unpacker.flush()
         if not unpacker.eof or unpacker.unused_data:
             raise ValueError("its text is cut short or followed by other bytes")
-        return replace(arrays, text=words.decode("utf-8", "surrogatepass"))
+        return replace(arrays, words=words.decode("utf-8", "surrogatepass"))
     except (ValueError, zlib.error, UnicodeDecodeError) as err:
         raise IndexUnusable(
             f"{location}: the stored fingerprint of {story_id} is damaged ({err}); "
