@@ -59,8 +59,8 @@ def scan(
     a story keeps only its metadata once fingerprinted (``Story.without_text``), and its
     fingerprint's token text waits in a temporary file (``TextSpool``) for the rewrite
     decisions, so memory holds fingerprints without their text, not the text read; the
-    clusters are the same. ``on_problem`` hears of
-    each input problem as it is found (they are all in ``ScanResult.problems`` too)."""
+    clusters are the same. ``on_problem`` hears of each input problem as it is found (they
+    are all in ``ScanResult.problems`` too)."""
     items = list(inputs)
     if all(isinstance(item, Story) for item in items):
         source: Iterable[Story | InputProblem] = items

@@ -128,12 +128,7 @@ def _without_datelines(texts: list[str]) -> list[str]:
     (``_prose``), and few hold a character a dateline needs near their start."""
     hint = _DATELINE_HINT.search
     return [
-        text  # _prose(text), inline: a call per paragraph costs as much as the test
-        if (text[1:2].islower() and (first := text[:1]) != "(")
-        or (first := text[:1]).islower()
-        or not (first.isalnum() or first == "(" or first.isspace())
-        or not hint(text, 0, _DATELINE_REACH)
-        else strip_dateline(text)
+        text if _prose(text) or not hint(text, 0, _DATELINE_REACH) else strip_dateline(text)
         for text in texts
     ]
 
