@@ -56,14 +56,23 @@ def _key_rows(
     """The rows of a key table for stories' keys, made in one array step and sorted as the
     table is: inserted in key order, each B-tree page is visited once per batch rather than
     once per row."""
+    found = _carriers(keys, stamps, owners)
+    return zip(*(column.tolist() for column in found)) if found else iter(())
+
+
+def _carriers(
+    keys: list[np.ndarray], stamps: np.ndarray, owners: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Stories' keys as (stored key, stamp, story) arrays sorted in that order, as the key
+    tables are; None when there are none."""
     counts = np.array([len(found) for found in keys], dtype=np.int64)
     if not counts.sum():
-        return iter(())
+        return None
     key = stored_keys(np.concatenate(keys))
     stamp = np.repeat(stamps, counts)
     owner = np.repeat(owners, counts)
     order = np.lexsort((owner, stamp, key))
-    return zip(key[order].tolist(), stamp[order].tolist(), owner[order].tolist())
+    return key[order], stamp[order], owner[order]
 
 
 SPAN = 7 * 86400
@@ -82,20 +91,15 @@ def _unit_rows(
     (counted from the epoch) of its carriers' stamps, holding its earliest carrier (by
     stamp, then story) in its columns and the others in ``more`` (None when there are
     none). A reader takes the rows stamped from a ``SPAN`` before a window's start."""
-    counts = np.array([len(found) for found in keys], dtype=np.int64)
-    if not counts.sum():
-        return iter(())
-    key = stored_keys(np.concatenate(keys))
-    return _grouped(key, np.repeat(stamps, counts), np.repeat(owners, counts))
+    found = _carriers(keys, stamps, owners)
+    return _grouped(*found) if found else iter(())
 
 
 def _grouped(
     key: np.ndarray, stamp: np.ndarray, owner: np.ndarray
 ) -> Iterator[tuple[int, int, int, bytes | None]]:
     """``_unit_rows`` of carriers given as stored keys (``stored_keys``), stamps and
-    stories."""
-    order = np.lexsort((owner, stamp, key))
-    key, stamp, owner = key[order], stamp[order], owner[order]
+    stories, sorted in that order (``_carriers``; a row's carriers are stored so)."""
     same = (key[1:] == key[:-1]) & (stamp[1:] == stamp[:-1]) & (owner[1:] == owner[:-1])
     if same.any():  # two keys of a story equal in their top 48 bits: stored once
         kept = np.concatenate(([True], ~same))
