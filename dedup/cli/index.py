@@ -43,7 +43,6 @@ from dedup.engines.index import (
 from dedup.files import NotPlaced, place_story
 from dedup.read.inputs import ReadOptions, read_inputs
 from dedup.records import InputProblem, Story
-from dedup.views import output
 
 EMIT = {"new": (NEW,), "copies": (COPY,), "all": (NEW, COPY, INDEXED, UPDATED)}
 
@@ -291,6 +290,7 @@ def check(
             if show_diff and verdict.copies:
                 indexed = index.story(verdict.copies)
                 if indexed is not None:
+                    from dedup.views import output
                     from dedup.views.align import align
 
                     click.echo(printable(output.diff_text(align(indexed, verdict.story))))
