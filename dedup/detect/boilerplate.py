@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup.detect.candidates import KeyTable
-from dedup.detect.fingerprint import fmix64
+from dedup.detect.fingerprint import distinct, fmix64
 from dedup.detect.verify import decide_all, shared_count, without
 from dedup.settings import DEFAULT, Settings
 
@@ -156,4 +156,4 @@ _GROUPS = 1 << 16
 
 
 def _union(parts: list[np.ndarray]) -> np.ndarray:
-    return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+    return parts[0] if len(parts) == 1 else distinct(np.concatenate(parts), in_place=True)

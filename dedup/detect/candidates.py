@@ -259,7 +259,7 @@ def _item_pairs(table: KeyTable) -> np.ndarray:
     starts, lengths = starts[keep], lengths[keep]
     owners = table.owners
     firsts, seconds = [], []
-    for size in np.unique(lengths).tolist():
+    for size in distinct(lengths).tolist():
         begin = starts[lengths == size]
         block = owners[begin[:, None] + np.arange(size)[None, :]]
         upper, lower = np.triu_indices(size, 1)
@@ -361,7 +361,7 @@ def _group_pairs(
     made = np.where(sizes <= limit, sizes * (sizes - 1) // 2, sizes - 1)
     cuts = np.searchsorted(np.cumsum(made), np.arange(budget, made.sum(), budget))
     found = [np.zeros(0, dtype=np.int64)]
-    for groups in np.split(np.arange(len(starts)), np.unique(cuts)):
+    for groups in np.split(np.arange(len(starts)), distinct(cuts)):
         if len(groups):
             low, high = starts[groups[0]], starts[groups[-1]] + sizes[groups[-1]]
             found.append(_pairs(owners[low:high], starts[groups] - low, sizes[groups], limit))
