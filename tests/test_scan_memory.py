@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import weakref
 
 import numpy as np
 import pytest
@@ -189,6 +190,39 @@ def test_spooled_texts_read_back_as_the_fingerprints_made_them(tmp_path):
     assert found.matches == expected.matches
     assert any(match.kind == "rewrite" for match in found.matches)
     assert all(isinstance(print_.words, Spooled) for print_ in spooled)  # never read back whole
+
+
+def test_spooled_unit_keys_are_the_keys_made_and_their_pages_dropped_once_let_go(
+    monkeypatch, tmp_path
+):
+    """Spooled unit keys are read-only arrays over a file, equal to the keys made, across
+    segments of the file; each batch's pages are dropped once its stories let the keys go
+    (a released scan), and the links are those of keys held in memory."""
+    from benchmarks import synth
+    from dedup.detect import fingerprint
+
+    synth.write_corpus(tmp_path / "corpus.jsonl", 200, seed=5, mix=synth.HARD, words=200)
+    stories, _ = load([str(tmp_path / "corpus.jsonl")])
+    stories.sort(key=lambda story: story.sort_key)
+    held = fingerprint_all(stories)
+    finalizers = []
+    finalize = weakref.finalize
+
+    def recorded(*args: object) -> object:
+        finalizers.append(finalize(*args))
+        return finalizers[-1]
+
+    monkeypatch.setattr(fingerprint.KeySpool, "_SEGMENT", 1 << 16)  # a few batches a segment
+    monkeypatch.setattr(fingerprint.weakref, "finalize", recorded)
+    _, spooled, _ = fingerprint_stream(stories, keep_text=False, chunk=16)
+    assert len(finalizers) == -(-len(stories) // 16)  # one mapped array a batch
+    assert all(a.to_bytes() == b.to_bytes() for a, b in zip(held, spooled))
+    assert all(not b.unit_keys.flags.writeable for b in spooled)  # the file's, not memory's
+    assert len({id(b.unit_keys.base.base) for b in spooled}) > 1  # several segments
+    assert all(finalizer.alive for finalizer in finalizers)
+    found = links.find_links(stories, spooled, release=True)
+    assert found.matches == links.find_links(stories, held).matches
+    assert not any(finalizer.alive for finalizer in finalizers)
 
 
 def test_a_batch_array_is_freed_once_its_stories_are_let_go(tmp_path):
