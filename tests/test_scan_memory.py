@@ -298,3 +298,27 @@ def test_a_full_temporary_folder_is_named_and_ends_the_scan_as_an_output_failure
     assert "temporary folder" in result.output
     assert "standard output" not in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_heap_is_trimmed_as_each_stage_ends_and_the_clusters_stay(monkeypatch):
+    """A scan gives the allocator's free pages back as each stage ends (``trim_heap``), and
+    finds glibc's ``malloc_trim`` wherever glibc is the C library."""
+    from dedup.engines import local
+
+    whole = local.scan([str(SAMPLES)], keep_text=False)
+    stages: list[str] = []
+    trims: list[int] = []
+    monkeypatch.setattr(local, "trim_heap", lambda: trims.append(len(stages)))
+    seen = local.scan(
+        [str(SAMPLES)], keep_text=False, progress=lambda stage, *_: stages.append(stage)
+    )
+    assert [c.members for c in seen.clusters] == [c.members for c in whole.clusters]
+    ends = {"boilerplate", "verification", "rewrite candidates", "clustering"}
+    assert ends <= set(stages)
+    assert len(trims) > len(ends)
+    assert trims[-1] == len(stages) - 1  # as clustering ends, before the result is written
+    try:
+        glibc = (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+    except (AttributeError, OSError, ValueError):
+        glibc = False
+    assert (local._malloc_trim() is not None) == glibc
