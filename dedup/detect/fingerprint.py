@@ -95,7 +95,8 @@ class Fingerprint:
     units: np.ndarray
     """int32 (n, 2): each sentence unit's first and last-plus-one word."""
     unit_keys: np.ndarray
-    """uint64 (n, bands): each unit's LSH band keys (0 for a unit with too few words)."""
+    """uint64 (n, bands): each unit's LSH band keys (0 for a unit with too few words);
+    read-only, over a file, once a ``TextSpool`` holds the fingerprint (``KeySpool``)."""
     words: str | Spooled
     """The token text as held (``text``): the text itself, or where a ``TextSpool`` holds
     it, so that ``replace`` keeps a spooled text spooled."""

@@ -56,11 +56,12 @@ def scan(
     with ``read_options``.
 
     Stories are fingerprinted as they are read, a chunk at a time. With ``keep_text=False``
-    a story keeps only its metadata once fingerprinted (``Story.without_text``), and its
+    a story keeps only its metadata once fingerprinted (``Story.without_text``), its
     fingerprint's token text waits in a temporary file (``TextSpool``) for the rewrite
-    decisions, so memory holds fingerprints without their text, not the text read; the
-    clusters are the same. ``on_problem`` hears of each input problem as it is found (they
-    are all in ``ScanResult.problems`` too)."""
+    decisions, and its unit keys in another, mapped (``KeySpool``): memory holds
+    fingerprints without their text and keys, not the text read; the clusters are the same.
+    The heap is trimmed as each stage ends (``trim_heap``). ``on_problem`` hears of each
+    input problem as it is found (they are all in ``ScanResult.problems`` too)."""
     items = list(inputs)
     if all(isinstance(item, Story) for item in items):
         source: Iterable[Story | InputProblem] = items
@@ -129,7 +130,7 @@ def fingerprint_stream(
     """Stories, their fingerprints and the input problems, in reading order, fingerprinting
     ``chunk`` stories at a time while reading goes on: on ``jobs`` processes, the reading
     process sends each chunk's paragraph texts and gets its fingerprints back. Without
-    ``keep_text``, the fingerprints' token texts are held in a ``TextSpool``."""
+    ``keep_text``, the fingerprints' token texts and unit keys are held in a ``TextSpool``."""
     stories: list[Story] = []
     prints: list[Fingerprint] = []
     problems: list[InputProblem] = []
