@@ -197,7 +197,8 @@ def test_spooled_unit_keys_are_the_keys_made_and_their_pages_dropped_once_let_go
 ):
     """Spooled unit keys are read-only arrays over a file, equal to the keys made, across
     segments of the file; each batch's pages are dropped once its stories let the keys go
-    (a released scan), and the links are those of keys held in memory."""
+    (a released scan), whose content sets wait in the file too; the links and the content
+    are those of fingerprints held in memory."""
     from benchmarks import synth
     from dedup.detect import fingerprint
 
@@ -220,8 +221,18 @@ def test_spooled_unit_keys_are_the_keys_made_and_their_pages_dropped_once_let_go
     assert all(not b.unit_keys.flags.writeable for b in spooled)  # the file's, not memory's
     assert len({id(b.unit_keys.base.base) for b in spooled}) > 1  # several segments
     assert all(finalizer.alive for finalizer in finalizers)
+    batches = len(finalizers)
     found = links.find_links(stories, spooled, release=True)
-    assert found.matches == links.find_links(stories, held).matches
+    expected = links.find_links(stories, held)
+    assert found.matches == expected.matches
+    assert not any(finalizer.alive for finalizer in finalizers[:batches])
+    # The content sets wait in the spool too (a block of stories an array), until let go.
+    assert all(np.array_equal(a, b) for a, b in zip(found.content, expected.content))
+    assert all(not array.flags.writeable for array in found.content)
+    assert len(finalizers) > batches and all(f.alive for f in finalizers[batches:])
+    spooled[0].key_spool.drop()  # dropped pages are read back from the file
+    assert all(np.array_equal(a, b) for a, b in zip(found.content, expected.content))
+    del found
     assert not any(finalizer.alive for finalizer in finalizers)
 
 
@@ -301,14 +312,17 @@ def test_a_full_temporary_folder_is_named_and_ends_the_scan_as_an_output_failure
 
 
 def test_the_heap_is_trimmed_as_each_stage_ends_and_the_clusters_stay(monkeypatch):
-    """A scan gives the allocator's free pages back as each stage ends (``trim_heap``), and
-    finds glibc's ``malloc_trim`` wherever glibc is the C library."""
+    """A scan gives the allocator's free pages back as each stage ends (``trim_heap``),
+    drops the spooled content sets' pages once verification has read them, and finds
+    glibc's ``malloc_trim`` wherever glibc is the C library."""
     from dedup.engines import local
 
     whole = local.scan([str(SAMPLES)], keep_text=False)
     stages: list[str] = []
     trims: list[int] = []
+    drops: list[int] = []
     monkeypatch.setattr(local, "trim_heap", lambda: trims.append(len(stages)))
+    monkeypatch.setattr(local.KeySpool, "drop", lambda _: drops.append(len(stages)))
     seen = local.scan(
         [str(SAMPLES)], keep_text=False, progress=lambda stage, *_: stages.append(stage)
     )
@@ -317,6 +331,7 @@ def test_the_heap_is_trimmed_as_each_stage_ends_and_the_clusters_stay(monkeypatc
     assert ends <= set(stages)
     assert len(trims) > len(ends)
     assert trims[-1] == len(stages) - 1  # as clustering ends, before the result is written
+    assert [stages[at - 1] for at in drops] == ["verification"]  # content read, then dropped
     try:
         glibc = (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
     except (AttributeError, OSError, ValueError):

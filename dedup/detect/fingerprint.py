@@ -109,6 +109,13 @@ class Fingerprint:
         words = self.words
         return words if isinstance(words, str) else words.read()
 
+    @property
+    def key_spool(self) -> KeySpool | None:
+        """The ``KeySpool`` holding this fingerprint's unit keys when a ``TextSpool`` holds
+        it (see ``held_beside``), else None."""
+        words = self.words
+        return words.spool.keys if isinstance(words, Spooled) else None
+
     def unit_words(self) -> list[list[str]]:
         """Each unit's words, numbers left out (two reports of one event share numbers
         without sharing a sentence)."""
@@ -203,7 +210,7 @@ class TextSpool:
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile(prefix="dedup-")  # noqa: SIM115 - held open
         self._end = 0
-        self._keys = KeySpool() if KeySpool.usable() else None
+        self.keys = KeySpool() if KeySpool.usable() else None
 
     def hold(self, prints: Sequence[Fingerprint]) -> list[Fingerprint]:
         """``prints`` with their texts written here (one write for them all), and their
@@ -212,7 +219,7 @@ class TextSpool:
         with _named_spool():
             self._file.write(b"".join(data))
             self._file.flush()  # read with os.pread, which sees only what is written
-        keys = self._keys.hold([p.unit_keys for p in prints]) if self._keys else None
+        keys = self.keys.hold([p.unit_keys for p in prints]) if self.keys else None
         held = []
         for number, (print_, part) in enumerate(zip(prints, data)):
             words = Spooled(self, self._end << 32 | len(part))
@@ -246,6 +253,13 @@ class KeySpool:
         self._map: mmap.mmap | None = None
         self._start = 0  # where the segment mapped now starts in the file
         self._used = 0  # bytes of it written
+        self._segments: weakref.WeakSet[mmap.mmap] = weakref.WeakSet()  # for drop
+
+    def drop(self) -> None:
+        """Drops every page of the file read so far from the process's memory: what is read
+        again is mapped again, from the system's file cache or the disk."""
+        for segment in self._segments:
+            segment.madvise(mmap.MADV_DONTNEED)
 
     @staticmethod
     def usable() -> bool:
@@ -254,8 +268,9 @@ class KeySpool:
         return hasattr(mmap, "MADV_DONTNEED") and hasattr(os, "pwrite")
 
     def hold(self, keys: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """``keys`` (a batch's stories' unit keys, of one width) as views of one read-only
-        array over the file, written with one write."""
+        """``keys`` (arrays of one dtype and width: a batch's unit keys, a block of stories'
+        content sets) as views of one read-only array over the file, written with one
+        write."""
         together = np.ascontiguousarray(np.concatenate(keys)) if keys else _EMPTY64
         if not together.size:
             return list(keys)
@@ -268,6 +283,7 @@ class KeySpool:
             with _named_spool():
                 os.ftruncate(fileno, self._start + length)
             self._map = mmap.mmap(fileno, length, access=mmap.ACCESS_READ, offset=self._start)
+            self._segments.add(self._map)
             self._used = 0
         view, written = memoryview(together).cast("B"), 0
         with _named_spool():
@@ -283,6 +299,14 @@ class KeySpool:
         mapped = flat.reshape(together.shape)
         ends = np.cumsum([len(part) for part in keys]).tolist()
         return [mapped[end - len(part) : end] for part, end in zip(keys, ends)]
+
+
+def held_beside(print_: Fingerprint, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """``arrays`` (of one dtype) held where ``print_``'s unit keys are: in its
+    ``KeySpool``, out of the process's memory from when ``KeySpool.drop`` drops them until
+    they are read again; as they are when its keys are in memory."""
+    spool = print_.key_spool
+    return spool.hold(arrays) if spool is not None else arrays
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from dedup.detect.candidates import (
     rewrite_candidates_of,
     unpack_pairs,
 )
-from dedup.detect.fingerprint import Fingerprint, distinct
+from dedup.detect.fingerprint import Fingerprint, distinct, held_beside
 from dedup.detect.verify import (
     usable_units,
     usable_units_all,
@@ -109,6 +109,10 @@ def find_links(
     for block in _blocks(prints, "shingles"):  # a block at a time: work arrays hold a block's
         for number in block:
             content[number] = without(shingles(number), removed[number])
+        if lighten:  # a spooled scan's content sets wait beside its keys until read
+            held = held_beside(prints[block[0]], [content[at] for at in block])
+            for number, array in zip(block, held):
+                content[number] = array
         if settings.links == "all":
             found = usable_units_all(
                 [prints[at] for at in block], [removed[at] for at in block], settings.shingle
@@ -266,7 +270,10 @@ def _rewrite_pairs(
         """A block of stories' usable band keys at a time, each with its item."""
         for block in _blocks(prints, "unit_keys"):
             held = [prints[at].unit_keys for at in block]  # usable units' alone with release
-            keys = [k.ravel() if release else k[usable[at]].ravel() for k, at in zip(held, block)]
+            keys = [  # held keys of usable units alone are fewer (or all usable)
+                k.ravel() if len(k) < len(usable[at]) else k[usable[at]].ravel()
+                for k, at in zip(held, block)
+            ]
             sizes = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
             if release:
                 _let_go(prints, block, unit_keys=_NO_UNIT_KEYS)
@@ -297,6 +304,10 @@ def _keep_usable(
     block's kept in a few arrays (boilerplate units' keys are never read)."""
     for low in range(0, len(block), _KEPT):  # arrays smaller than those let go
         part = block[low : low + _KEPT]
+        if usable is not None and prints[part[0]].key_spool is not None:  # keys stay there
+            for at in part:
+                prints[at] = replace(prints[at], shingles=_NO_HASHES)
+            continue
         kept = [prints[at].unit_keys[usable[at]] for at in part] if usable is not None else []
         together = np.concatenate(kept) if kept else _NO_UNIT_KEYS
         ends = np.cumsum([len(keys) for keys in kept]).tolist()

@@ -18,7 +18,13 @@ from itertools import chain, islice
 from typing import TYPE_CHECKING
 
 from dedup.detect.cluster import form_clusters
-from dedup.detect.fingerprint import Fingerprint, Fingerprinter, TextSpool, paragraph_texts
+from dedup.detect.fingerprint import (
+    Fingerprint,
+    Fingerprinter,
+    KeySpool,
+    TextSpool,
+    paragraph_texts,
+)
 from dedup.detect.links import find_links
 from dedup.read.inputs import DEFAULT_READ, ReadOptions, read_inputs
 from dedup.records import InputProblem, ScanResult, Story
@@ -216,7 +222,7 @@ def cluster_fingerprints(
     this call alone should pass it. ``progress`` hears of each stage (``find_links``'s, then
     ``clustering``) as it starts and ends. ``jobs`` processes share the rewrite decisions
     (``decide_rewrites``); the result is the same whatever it is."""
-    report = _trimming(progress)
+    report = _trimming(progress, prints[0].key_spool if prints else None)
     trim_heap()
     links = find_links(
         stories, prints, settings, progress=report, jobs=resolve_jobs(jobs), release=release
@@ -238,11 +244,16 @@ def cluster_fingerprints(
     )
 
 
-def _trimming(progress: Progress | None) -> Progress:
-    """``progress`` that also trims the heap (``trim_heap``) as each stage ends."""
+def _trimming(progress: Progress | None, spool: KeySpool | None) -> Progress:
+    """``progress`` that also trims the heap (``trim_heap``) as each stage ends, and drops
+    the pages of ``spool`` (the fingerprints' ``KeySpool``: their content sets, read again
+    only for the few stories of rewrite decisions and for clustering) once verification
+    has read them."""
 
     def report(stage: str, done: int, total: int) -> None:
         if done == total:
+            if spool is not None and stage == "verification":
+                spool.drop()
             trim_heap()
         if progress:
             progress(stage, done, total)
