@@ -263,8 +263,8 @@ def _rewrite_pairs(
     clusters form around) of candidate items (``rewrite_candidates``). An item is a set of
     stories that verbatim reuse already links (``items[i]``: story i's): they need no
     rewrite decision among themselves. With ``release``, the fingerprints of ``prints`` hold
-    their usable units' keys alone (``_keep_usable``), and each is replaced by one without
-    unit keys once they are taken."""
+    their usable units' keys alone (``_keep_usable``; spooled keys all of them), and each
+    is replaced by one without unit keys once they are taken."""
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """A block of stories' usable band keys at a time, each with its item."""
@@ -301,7 +301,8 @@ def _keep_usable(
     """``find_links``'s release of a block of stories once their content and usable units
     are made: each fingerprint without its shingles, and with the unit keys of its usable
     units alone (``usable``; None: no unit keys, for a run that decides no rewrites), the
-    block's kept in a few arrays (boilerplate units' keys are never read)."""
+    block's kept in a few arrays (boilerplate units' keys are never read); keys a
+    ``KeySpool`` holds stay there, out of memory, until the rewrite candidates read them."""
     for low in range(0, len(block), _KEPT):  # arrays smaller than those let go
         part = block[low : low + _KEPT]
         if usable is not None and prints[part[0]].key_spool is not None:  # keys stay there
