@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import weakref
 
 import numpy as np
 import pytest
@@ -191,6 +192,50 @@ def test_spooled_texts_read_back_as_the_fingerprints_made_them(tmp_path):
     assert all(isinstance(print_.words, Spooled) for print_ in spooled)  # never read back whole
 
 
+def test_spooled_unit_keys_are_the_keys_made_and_their_pages_dropped_once_let_go(
+    monkeypatch, tmp_path
+):
+    """Spooled unit keys are read-only arrays over a file, equal to the keys made, across
+    segments of the file; each batch's pages are dropped once its stories let the keys go
+    (a released scan), whose content sets wait in the file too; the links and the content
+    are those of fingerprints held in memory."""
+    from benchmarks import synth
+    from dedup.detect import fingerprint
+
+    synth.write_corpus(tmp_path / "corpus.jsonl", 200, seed=5, mix=synth.HARD, words=200)
+    stories, _ = load([str(tmp_path / "corpus.jsonl")])
+    stories.sort(key=lambda story: story.sort_key)
+    held = fingerprint_all(stories)
+    finalizers = []
+    finalize = weakref.finalize
+
+    def recorded(*args: object) -> object:
+        finalizers.append(finalize(*args))
+        return finalizers[-1]
+
+    monkeypatch.setattr(fingerprint.KeySpool, "_SEGMENT", 1 << 16)  # a few batches a segment
+    monkeypatch.setattr(fingerprint.weakref, "finalize", recorded)
+    _, spooled, _ = fingerprint_stream(stories, keep_text=False, chunk=16)
+    assert len(finalizers) == -(-len(stories) // 16)  # one mapped array a batch
+    assert all(a.to_bytes() == b.to_bytes() for a, b in zip(held, spooled))
+    assert all(not b.unit_keys.flags.writeable for b in spooled)  # the file's, not memory's
+    assert len({id(b.unit_keys.base.base) for b in spooled}) > 1  # several segments
+    assert all(finalizer.alive for finalizer in finalizers)
+    batches = len(finalizers)
+    found = links.find_links(stories, spooled, release=True)
+    expected = links.find_links(stories, held)
+    assert found.matches == expected.matches
+    assert not any(finalizer.alive for finalizer in finalizers[:batches])
+    # The content sets wait in the spool too (a block of stories an array), until let go.
+    assert all(np.array_equal(a, b) for a, b in zip(found.content, expected.content))
+    assert all(not array.flags.writeable for array in found.content)
+    assert len(finalizers) > batches and all(f.alive for f in finalizers[batches:])
+    spooled[0].key_spool.drop()  # dropped pages are read back from the file
+    assert all(np.array_equal(a, b) for a, b in zip(found.content, expected.content))
+    del found
+    assert not any(finalizer.alive for finalizer in finalizers)
+
+
 def test_a_batch_array_is_freed_once_its_stories_are_let_go(tmp_path):
     """Each story's arrays are views of its batch's; a released scan lets go of every
     story of a batch, so the batch's arrays are freed, not held by one view."""
@@ -264,3 +309,31 @@ def test_a_full_temporary_folder_is_named_and_ends_the_scan_as_an_output_failure
     assert "temporary folder" in result.output
     assert "standard output" not in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_heap_is_trimmed_as_each_stage_ends_and_the_clusters_stay(monkeypatch):
+    """A scan gives the allocator's free pages back as each stage ends (``trim_heap``),
+    drops the spooled content sets' pages once verification has read them, and finds
+    glibc's ``malloc_trim`` wherever glibc is the C library."""
+    from dedup.engines import local
+
+    whole = local.scan([str(SAMPLES)], keep_text=False)
+    stages: list[str] = []
+    trims: list[int] = []
+    drops: list[int] = []
+    monkeypatch.setattr(local, "trim_heap", lambda: trims.append(len(stages)))
+    monkeypatch.setattr(local.KeySpool, "drop", lambda _: drops.append(len(stages)))
+    seen = local.scan(
+        [str(SAMPLES)], keep_text=False, progress=lambda stage, *_: stages.append(stage)
+    )
+    assert [c.members for c in seen.clusters] == [c.members for c in whole.clusters]
+    ends = {"boilerplate", "verification", "rewrite candidates", "clustering"}
+    assert ends <= set(stages)
+    assert len(trims) > len(ends)
+    assert trims[-1] == len(stages) - 1  # as clustering ends, before the result is written
+    assert [stages[at - 1] for at in drops] == ["verification"]  # content read, then dropped
+    try:
+        glibc = (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+    except (AttributeError, OSError, ValueError):
+        glibc = False
+    assert (local._malloc_trim() is not None) == glibc

@@ -19,7 +19,7 @@ from dedup.detect.candidates import (
     rewrite_candidates_of,
     unpack_pairs,
 )
-from dedup.detect.fingerprint import Fingerprint, distinct
+from dedup.detect.fingerprint import Fingerprint, distinct, held_beside
 from dedup.detect.verify import (
     usable_units,
     usable_units_all,
@@ -109,6 +109,10 @@ def find_links(
     for block in _blocks(prints, "shingles"):  # a block at a time: work arrays hold a block's
         for number in block:
             content[number] = without(shingles(number), removed[number])
+        if lighten:  # a spooled scan's content sets wait beside its keys until read
+            held = held_beside(prints[block[0]], [content[at] for at in block])
+            for number, array in zip(block, held):
+                content[number] = array
         if settings.links == "all":
             found = usable_units_all(
                 [prints[at] for at in block], [removed[at] for at in block], settings.shingle
@@ -259,14 +263,17 @@ def _rewrite_pairs(
     clusters form around) of candidate items (``rewrite_candidates``). An item is a set of
     stories that verbatim reuse already links (``items[i]``: story i's): they need no
     rewrite decision among themselves. With ``release``, the fingerprints of ``prints`` hold
-    their usable units' keys alone (``_keep_usable``), and each is replaced by one without
-    unit keys once they are taken."""
+    their usable units' keys alone (``_keep_usable``; spooled keys all of them), and each
+    is replaced by one without unit keys once they are taken."""
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """A block of stories' usable band keys at a time, each with its item."""
         for block in _blocks(prints, "unit_keys"):
             held = [prints[at].unit_keys for at in block]  # usable units' alone with release
-            keys = [k.ravel() if release else k[usable[at]].ravel() for k, at in zip(held, block)]
+            keys = [  # held keys of usable units alone are fewer (or all usable)
+                k.ravel() if len(k) < len(usable[at]) else k[usable[at]].ravel()
+                for k, at in zip(held, block)
+            ]
             sizes = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
             if release:
                 _let_go(prints, block, unit_keys=_NO_UNIT_KEYS)
@@ -294,9 +301,14 @@ def _keep_usable(
     """``find_links``'s release of a block of stories once their content and usable units
     are made: each fingerprint without its shingles, and with the unit keys of its usable
     units alone (``usable``; None: no unit keys, for a run that decides no rewrites), the
-    block's kept in a few arrays (boilerplate units' keys are never read)."""
+    block's kept in a few arrays (boilerplate units' keys are never read); keys a
+    ``KeySpool`` holds stay there, out of memory, until the rewrite candidates read them."""
     for low in range(0, len(block), _KEPT):  # arrays smaller than those let go
         part = block[low : low + _KEPT]
+        if usable is not None and prints[part[0]].key_spool is not None:  # keys stay there
+            for at in part:
+                prints[at] = replace(prints[at], shingles=_NO_HASHES)
+            continue
         kept = [prints[at].unit_keys[usable[at]] for at in part] if usable is not None else []
         together = np.concatenate(kept) if kept else _NO_UNIT_KEYS
         ends = np.cumsum([len(keys) for keys in kept]).tolist()
