@@ -14,7 +14,7 @@ import pytest
 from conftest import SAMPLES
 
 from dedup import Settings, load
-from dedup.detect import boilerplate, candidates, links
+from dedup.detect import boilerplate, candidates, fingerprint, links
 from dedup.detect.candidates import (
     COMMON_KEY,
     REWRITE_KEYS,
@@ -200,7 +200,6 @@ def test_spooled_unit_keys_are_the_keys_made_and_their_pages_dropped_once_let_go
     (a released scan), whose content sets wait in the file too; the links and the content
     are those of fingerprints held in memory."""
     from benchmarks import synth
-    from dedup.detect import fingerprint
 
     synth.write_corpus(tmp_path / "corpus.jsonl", 200, seed=5, mix=synth.HARD, words=200)
     stories, _ = load([str(tmp_path / "corpus.jsonl")])
@@ -322,7 +321,7 @@ def test_the_heap_is_trimmed_as_each_stage_ends_and_the_clusters_stay(monkeypatc
     trims: list[int] = []
     drops: list[int] = []
     monkeypatch.setattr(local, "trim_heap", lambda: trims.append(len(stages)))
-    monkeypatch.setattr(local.KeySpool, "drop", lambda _: drops.append(len(stages)))
+    monkeypatch.setattr(fingerprint.KeySpool, "drop", lambda _: drops.append(len(stages)))
     seen = local.scan(
         [str(SAMPLES)], keep_text=False, progress=lambda stage, *_: stages.append(stage)
     )

@@ -129,6 +129,9 @@ def find_links(
     report("copy candidates", count, count)
     report("verification", 0, len(pairs))
     matches = verify(pairs, keys, content, settings)
+    spool = prints[0].key_spool if lighten and prints else None
+    if spool is not None:  # content sets are read again only for rewrites and clustering
+        spool.drop()
     report("verification", len(pairs), len(pairs))
     candidates = len(pairs)
     if settings.links != "all" and focus is None:

@@ -10,6 +10,7 @@ This is the Python API the CLI is a thin layer over; it needs neither click nor 
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,7 +22,6 @@ from dedup.detect.cluster import form_clusters
 from dedup.detect.fingerprint import (
     Fingerprint,
     Fingerprinter,
-    KeySpool,
     TextSpool,
     paragraph_texts,
 )
@@ -222,7 +222,7 @@ def cluster_fingerprints(
     this call alone should pass it. ``progress`` hears of each stage (``find_links``'s, then
     ``clustering``) as it starts and ends. ``jobs`` processes share the rewrite decisions
     (``decide_rewrites``); the result is the same whatever it is."""
-    report = _trimming(progress, prints[0].key_spool if prints else None)
+    report = _trimming(progress)
     trim_heap()
     links = find_links(
         stories, prints, settings, progress=report, jobs=resolve_jobs(jobs), release=release
@@ -244,16 +244,11 @@ def cluster_fingerprints(
     )
 
 
-def _trimming(progress: Progress | None, spool: KeySpool | None) -> Progress:
-    """``progress`` that also trims the heap (``trim_heap``) as each stage ends, and drops
-    the pages of ``spool`` (the fingerprints' ``KeySpool``: their content sets, read again
-    only for the few stories of rewrite decisions and for clustering) once verification
-    has read them."""
+def _trimming(progress: Progress | None) -> Progress:
+    """``progress`` that also trims the heap (``trim_heap``) as each stage ends."""
 
     def report(stage: str, done: int, total: int) -> None:
         if done == total:
-            if spool is not None and stage == "verification":
-                spool.drop()
             trim_heap()
         if progress:
             progress(stage, done, total)
@@ -270,14 +265,14 @@ def trim_heap() -> None:
     objects come from pages of their own: so the freed pages would count in the scan's
     memory to its end, outputs included. Trimming as each stage ends costs a few
     milliseconds, and a page is only faulted in again when the heap reuses it."""
-    if not _MALLOC_TRIM:
-        _MALLOC_TRIM.append(_malloc_trim())
-    if _MALLOC_TRIM[0] is not None:
-        _MALLOC_TRIM[0](0)
+    malloc_trim = _malloc_trim()
+    if malloc_trim is not None:
+        malloc_trim(0)
 
 
+@functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None where the C library is another."""
+    """glibc's ``malloc_trim``, or None where the C library is another (looked up once)."""
     try:
         if not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):
             return None
@@ -286,10 +281,6 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return ctypes.CDLL(None).malloc_trim
     except (AttributeError, OSError, ValueError):  # no confstr, no such name, no library
         return None
-
-
-_MALLOC_TRIM: list[Callable[[int], int] | None] = []
-"""glibc's ``malloc_trim`` once looked up (``trim_heap``), or None."""
 
 
 def fingerprint_all(
