@@ -14,14 +14,15 @@ import pytest
 from conftest import SAMPLES
 
 from dedup import Settings, load
-from dedup.detect import boilerplate, candidates, fingerprint, links
+from dedup.detect import boilerplate, candidates, links, spool
 from dedup.detect.candidates import (
     COMMON_KEY,
     REWRITE_KEYS,
     KeyTable,
     rewrite_candidates,
 )
-from dedup.detect.fingerprint import Spooled, fmix64
+from dedup.detect.fingerprint import fmix64
+from dedup.detect.spool import Spooled
 from dedup.engines.local import fingerprint_all, fingerprint_stream
 
 
@@ -212,8 +213,8 @@ def test_spooled_unit_keys_are_the_keys_made_and_their_pages_dropped_once_let_go
         finalizers.append(finalize(*args))
         return finalizers[-1]
 
-    monkeypatch.setattr(fingerprint.KeySpool, "_SEGMENT", 1 << 16)  # a few batches a segment
-    monkeypatch.setattr(fingerprint.weakref, "finalize", recorded)
+    monkeypatch.setattr(spool.KeySpool, "_SEGMENT", 1 << 16)  # a few batches a segment
+    monkeypatch.setattr(spool.weakref, "finalize", recorded)
     _, spooled, _ = fingerprint_stream(stories, keep_text=False, chunk=16)
     assert len(finalizers) == -(-len(stories) // 16)  # one mapped array a batch
     assert all(a.to_bytes() == b.to_bytes() for a, b in zip(held, spooled))
@@ -296,10 +297,9 @@ def test_a_full_temporary_folder_is_named_and_ends_the_scan_as_an_output_failure
 
     from dedup.cli import cli
     from dedup.cli.exitcodes import OUTPUT
-    from dedup.detect import fingerprint
 
     monkeypatch.setattr(
-        fingerprint.tempfile,
+        spool.tempfile,
         "TemporaryFile",
         lambda **_: open("/dev/full", "r+b"),  # noqa: SIM115
     )
@@ -321,7 +321,7 @@ def test_the_heap_is_trimmed_as_each_stage_ends_and_the_clusters_stay(monkeypatc
     trims: list[int] = []
     drops: list[int] = []
     monkeypatch.setattr(local, "trim_heap", lambda: trims.append(len(stages)))
-    monkeypatch.setattr(fingerprint.KeySpool, "drop", lambda _: drops.append(len(stages)))
+    monkeypatch.setattr(spool.KeySpool, "drop", lambda _: drops.append(len(stages)))
     seen = local.scan(
         [str(SAMPLES)], keep_text=False, progress=lambda stage, *_: stages.append(stage)
     )

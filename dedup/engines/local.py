@@ -19,13 +19,9 @@ from itertools import chain, islice
 from typing import TYPE_CHECKING
 
 from dedup.detect.cluster import form_clusters
-from dedup.detect.fingerprint import (
-    Fingerprint,
-    Fingerprinter,
-    TextSpool,
-    paragraph_texts,
-)
+from dedup.detect.fingerprint import Fingerprint, Fingerprinter, paragraph_texts, spooled
 from dedup.detect.links import find_links
+from dedup.detect.spool import TextSpool
 from dedup.read.inputs import DEFAULT_READ, ReadOptions, read_inputs
 from dedup.records import InputProblem, ScanResult, Story
 from dedup.settings import DEFAULT, Settings
@@ -145,7 +141,7 @@ def fingerprint_stream(
     spool = None if keep_text else TextSpool()
 
     def collect(batch: list[Fingerprint]) -> None:
-        prints.extend(spool.hold(batch) if spool else batch)
+        prints.extend(spooled(batch, spool) if spool else batch)
         if progress:
             progress("read and fingerprint", len(prints), 0)
 
