@@ -309,7 +309,9 @@ def test_the_travel_picture_reads_in_words_at_both_widths(browser, report, width
 
 def test_print_draws_and_shows_every_diff_and_hides_navigation(browser, report):
     out, _ = report
+    browser.get("about:blank")
     browser.get(out.as_uri())
+    waited(browser, "details.diff")  # each cluster's body is unpacked by the page's script
     probe = (
         "var d = [...document.querySelectorAll('details.diff')];"
         "return [d.filter(e => e.querySelector('.para-box')"
