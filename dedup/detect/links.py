@@ -272,10 +272,12 @@ def _rewrite_pairs(
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """A block of stories' usable band keys at a time, each with its item."""
         for block in _blocks(prints, "unit_keys"):
-            held = [prints[at].unit_keys for at in block]  # usable units' alone with release
-            keys = [  # held keys of usable units alone are fewer (or all usable)
-                k.ravel() if len(k) < len(usable[at]) else k[usable[at]].ravel()
-                for k, at in zip(held, block)
+            # With release, _keep_usable kept the usable units' keys alone, unless a spool
+            # holds them (then every unit's is there, as fingerprinting made them).
+            kept = release and prints[block[0]].key_spool is None
+            keys = [
+                prints[at].unit_keys.ravel() if kept else prints[at].unit_keys[usable[at]].ravel()
+                for at in block
             ]
             sizes = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
             if release:
