@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import synth  # noqa: E402
+from benchmarks import compile_package, synth  # noqa: E402
 from dedup.engines.index import open_index  # noqa: E402
 from dedup.read.inputs import parse_date  # noqa: E402
 from dedup.read.text import split_paragraphs  # noqa: E402
@@ -213,6 +213,7 @@ def main() -> None:
         phases = {"build": phase_build, "scan": phase_scan, "check": phase_check}
         print(json.dumps(phases[args.phase](args)))
         return
+    compile_package()
 
     made = args.work is None
     args.work = args.work or tempfile.mkdtemp(prefix="dedup-index-bench-")

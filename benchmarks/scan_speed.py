@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import synth  # noqa: E402
+from benchmarks import compile_package, synth  # noqa: E402
 from dedup.views.evaluate import read_labels, score  # noqa: E402
 
 
@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         help="where corpora are written (default: a temporary folder)",
     )
     args = parser.parse_args(argv)
+    compile_package()
     sizes = sorted(set(args.sizes + ([1_000_000] if args.full else [])))
     engines = ["dedup-j1", "dedup-j2", "baseline"]
     if importlib.util.find_spec("rensa") is not None:

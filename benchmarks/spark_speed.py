@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import synth  # noqa: E402
+from benchmarks import compile_package, synth  # noqa: E402
 
 
 @dataclass
@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "--workdir", type=Path, default=None, help="where corpora and outputs go (default: temp)"
     )
     args = parser.parse_args(argv)
+    compile_package()
     sizes = sorted(set(args.sizes + ([1_000_000] if args.full else [])))
     rows: list[tuple[Run, Run, bool]] = []
     with tempfile.TemporaryDirectory(prefix="dedup-spark-bench-") as tmp:
