@@ -516,17 +516,28 @@ class Fingerprinter:
         after the other, ``lengths`` says how many each has (at least one); one row of
         ``num_perm`` per set."""
         count = len(lengths)
-        result = np.empty((count, self.settings.num_perm), dtype=np.uint32)
+        result = np.empty((self.settings.num_perm, count), dtype=np.uint32)
         if not count:
-            return result
-        mixed = _fmix32(stacked)
-        starts = np.cumsum(lengths) - lengths
-        permuted = np.empty(len(mixed), dtype=np.uint32)
-        for column, (a, b) in enumerate(zip(self._a, self._b)):
-            np.multiply(mixed, a, out=permuted)
+            return result.T
+        # The sets side by side, one column each, padded to the longest: each permutation's
+        # minima are then one element-wise np.minimum down the rows (vectorised), cheaper
+        # than a reduceat over many short runs even with the padding (sets are sentence
+        # units: the longest is about twice the typical one). Pads are ORed to the largest
+        # value after permuting, so they are never a minimum.
+        width = int(lengths.max())
+        place = np.arange(len(stacked)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        column = np.repeat(np.arange(count), lengths)
+        values = np.zeros((width, count), dtype=np.uint32)
+        values[place, column] = _fmix32(stacked)
+        pads = np.full((width, count), 0xFFFFFFFF, dtype=np.uint32)
+        pads[place, column] = 0
+        permuted = np.empty((width, count), dtype=np.uint32)
+        for row, (a, b) in enumerate(zip(self._a, self._b)):
+            np.multiply(values, a, out=permuted)
             permuted += b
-            result[:, column] = np.minimum.reduceat(permuted, starts)
-        return result
+            permuted |= pads
+            np.minimum.reduce(permuted, axis=0, out=result[row])
+        return result.T
 
     def band_keys(self, signatures: np.ndarray) -> np.ndarray:
         """One 64-bit key per band: equal key, equal band of the signature (up to a 2^-64
