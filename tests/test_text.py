@@ -1,5 +1,10 @@
 """Normalisation, tokens and segmentation."""
 
+import random
+import re
+import textwrap
+import unicodedata
+
 from dedup.read.text import (
     normalise,
     split_headline,
@@ -54,6 +59,50 @@ def test_lines_in_a_block_are_paragraphs_unless_hard_wrapped():
     wrapped = "This sentence is wrapped\nacross two lines of text.\n\nNext."
     assert next(p.text for p in split_paragraphs(wrapped)).endswith("lines of text.")
     assert len(split_paragraphs(wrapped)) == 2
+
+
+def test_hard_wrapped_prose_in_a_script_without_case_is_one_paragraph():
+    """No line of Devanagari, Arabic or CJK starts with a lower-case letter: a block is
+    hard-wrapped when it was filled to the body's width, whatever the script."""
+    rng = random.Random(5)
+    letters = "कखगघचछजझटठडढणतथदधनपफबभमयरलवशसह"  # Devanagari: no case
+
+    def sentence(words: int) -> str:
+        return " ".join(
+            "".join(rng.choice(letters) for _ in range(rng.randint(2, 7))) for _ in range(words)
+        )
+
+    prose = "। ".join(sentence(rng.randint(8, 20)) for _ in range(4)) + "।"
+    for width in (40, 60, 72):
+        body = sentence(3) + "\n\n" + textwrap.fill(prose, width) + "\n\n" + sentence(3) + "।"
+        assert [" ".join(p.text.split()) for p in split_paragraphs(body)][1:2] == [prose]
+    # Most vowel signs take no column of their own: a wrapper counting columns fills lines
+    # with more characters than one counting characters, and still each line is full.
+    signs = "ुूेैं"  # combining: no column
+    long_prose = "। ".join(sentence(rng.randint(8, 20)) for _ in range(12)) + "।"
+    marked = re.sub(r"(\w+)", lambda word: word.group() + rng.choice(signs), long_prose)
+    lines, line = [], ""
+    for word in marked.split():
+        columns = sum(unicodedata.category(c) != "Mn" for c in f"{line} {word}".strip())
+        if line and columns > 50:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    body = "\n".join([*lines, line])
+    assert max(map(len, lines)) > 55
+    assert [" ".join(p.text.split()) for p in split_paragraphs(body)] == [marked]
+    # Short lines (headlines, related links) stay lines, as do long ones that each end a
+    # sentence (a feed with a paragraph a line).
+    links = "\n".join(sentence(4) for _ in range(3))
+    body = textwrap.fill(prose, 60) + "\n\n" + links
+    assert len(split_paragraphs(body)) == 1 + 3
+    feed = "\n".join(sentence(12) + "।" for _ in range(3))
+    assert len(split_paragraphs(feed)) == 3
+    # Chinese wraps anywhere, without spaces.
+    chinese = "今天上午北京市政府召开新闻发布会介绍了全市防汛工作的最新进展情况。" * 3
+    body = "标题\n\n" + "\n".join(textwrap.wrap(chinese, 20))
+    assert [p.text.replace("\n", "") for p in split_paragraphs(body)] == ["标题", chinese]
 
 
 def test_headline_is_a_first_short_line_followed_by_a_blank_line():

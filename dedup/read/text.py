@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from itertools import pairwise
 
 from dedup.records import Paragraph
 
@@ -416,8 +417,7 @@ def split_paragraphs(body: str) -> tuple[Paragraph, ...]:
 
     Paragraphs are separated by blank lines. Inside a block, each line is a paragraph of its
     own (headlines, related-link lists, feeds that put one paragraph per line) unless the
-    block is hard-wrapped prose, recognised by a line that continues a sentence (starts with
-    a lower-case letter).
+    block is hard-wrapped prose (``_hard_wrapped``).
     """
     quick = _simple_layout(body)
     return quick if quick is not None else _split_blocks(body)
@@ -438,7 +438,7 @@ def _split_blocks(body: str) -> tuple[Paragraph, ...]:
     for cut in [*_BLANK_LINES.finditer(body), None]:
         end = cut.start() if cut else len(body)
         lines = list(_LINE.finditer(body, start, end))
-        if len(lines) > 1 and not _hard_wrapped([m.group() for m in lines]):
+        if len(lines) > 1 and not _hard_wrapped([m.group().strip() for m in lines], body):
             for line in lines:
                 add(line.start(), line.end())
         else:
@@ -461,7 +461,7 @@ def _simple_layout(body: str) -> tuple[Paragraph, ...] | None:
         for line in lines:
             if not line or line.strip() != line:
                 return None
-        if len(lines) > 1 and _hard_wrapped(lines):
+        if len(lines) > 1 and _hard_wrapped(lines, body):
             lines = (block,)
         for line in lines:
             found.append(Paragraph(len(found), line, start, start + len(line)))
@@ -470,8 +470,39 @@ def _simple_layout(body: str) -> tuple[Paragraph, ...] | None:
     return tuple(found)
 
 
-def _hard_wrapped(lines: Sequence[str]) -> bool:
-    return any(line.lstrip()[:1].islower() for line in lines[1:])
+def _hard_wrapped(lines: Sequence[str], body: str) -> bool:
+    """Whether a block's lines (stripped) are one paragraph of prose broken to a width. Where
+    lines start with cased letters, one that starts in lower case continues a sentence. In
+    a script without case (Arabic, Urdu, Hebrew, Devanagari, CJK...) the block must have
+    been filled the way wrappers fill, greedily to a width: ``_filled``. Headlines,
+    related-link lists and one-paragraph-a-line feeds fail that test: their lines are short
+    beside the body's width, or end sentences."""
+    starts = [line[:1] for line in lines[1:]]
+    if any(start.islower() for start in starts):
+        return True
+    if any(start.isupper() for start in starts):
+        return False
+    return _filled(lines, max(len(line.strip()) for line in body.split("\n")))
+
+
+def _filled(lines: Sequence[str], width: int) -> bool:
+    """Whether lines were filled greedily to ``width`` (the body's longest line): each line
+    but the last is full, the next line's first word would not have fit on it, and one of
+    them ends inside a sentence."""
+    inside = False
+    for line, following in pairwise(lines):
+        # What the wrapper would have added to the line: a space and the next word, or in a
+        # script written without spaces the next character alone.
+        split = _NO_SPACE.match(following)
+        word = 1 if split else len(following.split(maxsplit=1)[0]) + 1
+        if len(line) + word <= width:
+            return False
+        inside = inside or line.rstrip(_CLOSERS)[-1:] not in _STOP_CHARS
+    return inside
+
+
+_CLOSERS = "\"'”’»)]」』"
+"""What may follow a sentence's end mark on the same line."""
 
 
 def split_headline(text: str) -> str:
