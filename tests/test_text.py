@@ -141,7 +141,9 @@ def test_the_quick_paragraph_split_agrees_with_the_general_one():
 
     from dedup.read.text import _simple_layout, _split_blocks
 
-    pieces = st.sampled_from(["Alpha beta.", "gamma", " ", "\n", "\n\n", "\t", "\r", "\u2028", "é"])
+    pieces = st.sampled_from(
+        ["Alpha beta.", "gamma", " ", "\n", "\n\n", "\t", "\r", "\u2028", "é", "بت ثج", "۔", "中文"]
+    )
 
     @settings(max_examples=400, deadline=None)
     @given(st.lists(pieces, max_size=12).map("".join))

@@ -438,7 +438,8 @@ def _split_blocks(body: str) -> tuple[Paragraph, ...]:
     for cut in [*_BLANK_LINES.finditer(body), None]:
         end = cut.start() if cut else len(body)
         lines = list(_LINE.finditer(body, start, end))
-        if len(lines) > 1 and not _hard_wrapped([m.group().strip() for m in lines], body):
+        texts = [text for m in lines if (text := m.group().strip())]
+        if len(lines) > 1 and not _hard_wrapped(texts, body):
             for line in lines:
                 add(line.start(), line.end())
         else:
