@@ -7,7 +7,7 @@ rules are written once.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -297,7 +297,7 @@ def _let_go(prints: Sequence[Fingerprint], numbers: Iterable[int], **parts: np.n
     if not isinstance(prints, list):
         raise TypeError("release needs the fingerprints as a list")
     for at in numbers:
-        prints[at] = replace(prints[at], **parts)
+        prints[at] = prints[at].replaced(**parts)
 
 
 def _keep_usable(
@@ -312,14 +312,14 @@ def _keep_usable(
         part = block[low : low + _KEPT]
         if usable is not None and prints[part[0]].key_spool is not None:  # keys stay there
             for at in part:
-                prints[at] = replace(prints[at], shingles=_NO_HASHES)
+                prints[at] = prints[at].replaced(shingles=_NO_HASHES)
             continue
         kept = [prints[at].unit_keys[usable[at]] for at in part] if usable is not None else []
         together = np.concatenate(kept) if kept else _NO_UNIT_KEYS
         ends = np.cumsum([len(keys) for keys in kept]).tolist()
         for number, at in enumerate(part):
             keys = together[ends[number] - len(kept[number]) : ends[number]] if kept else together
-            prints[at] = replace(prints[at], shingles=_NO_HASHES, unit_keys=keys)
+            prints[at] = prints[at].replaced(shingles=_NO_HASHES, unit_keys=keys)
 
 
 _KEPT = 64
