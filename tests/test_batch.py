@@ -208,6 +208,28 @@ def test_batch_units_at_the_unit_size_limits_are_those_of_sentence_units():
         assert print_.units.tolist() == [list(unit) for unit in sentence_units(tokens)]
 
 
+def test_units_and_their_keys_do_not_depend_on_paragraph_breaks():
+    """The same sentences as one block, a sentence a paragraph, or paragraphs of any size
+    (some ending without a full stop, as headlines and list items do): the same units,
+    with the same band keys."""
+    rng = random.Random(3)
+    lengths = [1, 2, 4, 5, 6, 12, 25, 40, 41, 60]
+    fingerprinter = Fingerprinter()
+    for _ in range(200):
+        sentences = [
+            " ".join(rng.choice(VOCABULARY) + ("," if rng.random() < 0.1 else "") for _ in range(n))
+            + rng.choice([".", ".", ".", ""])
+            for n in rng.choices(lengths, k=rng.randint(1, 12))
+        ]
+        cuts = sorted(rng.sample(range(1, len(sentences)), k=rng.randint(0, len(sentences) - 1)))
+        grouped = [" ".join(sentences[a:b]) for a, b in zip([0, *cuts], [*cuts, len(sentences)])]
+        layouts = [[" ".join(sentences)], sentences, grouped]
+        prints = fingerprinter.texts(["block", "sentences", "grouped"], layouts)
+        for other in prints[1:]:
+            assert other.units.tolist() == prints[0].units.tolist()
+            assert other.unit_keys.tolist() == prints[0].unit_keys.tolist()
+
+
 def test_sentences_of_text_holding_a_lone_surrogate_are_made():
     """JSON can carry a lone surrogate into a story's text; its grams are made like any
     other character's rather than the rewrite decision failing."""

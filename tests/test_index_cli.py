@@ -267,10 +267,10 @@ def test_index_errors_are_one_line_with_their_exit_code(tmp_path):
     judged = ("--links", "copy", "--min-containment", "1", "--window", "0")
     assert run("check", "--db", str(db), str(RADIO), *judged).exit_code == exitcodes.OK
     with sqlite3.connect(db) as raw:
-        raw.execute("PRAGMA user_version = 7")
+        raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     refused = run("check", "--db", str(db), str(RADIO))
     assert refused.exit_code == exitcodes.INDEX
-    assert "schema version 7" in refused.stderr and len(refused.stderr.splitlines()) == 1
+    assert f"schema version {SCHEMA_VERSION + 1}" in refused.stderr and len(refused.stderr.splitlines()) == 1
     assert "Traceback" not in refused.output
     with open_index(str(tmp_path / "held.db"), create=True) as index, index.store.exclusive(1):
         busy = run("ingest", "--db", str(tmp_path / "held.db"), str(WIRE), "--lock-timeout", "0.2")

@@ -195,13 +195,15 @@ def test_real_agency_copy_and_the_newspaper_stories_made_from_it():
 
 
 @pytest.mark.skipif(not COUNTER.exists(), reason="../shared/data/counter-dev is not beside this")
-def test_real_stories_cluster_alike_hard_wrapped():
+@pytest.mark.parametrize("how", ["a sentence a paragraph", "hard-wrapped"])
+def test_real_stories_cluster_alike_in_other_layouts(how):
     """COUNTER's Urdu stories (each one block; a script without case, so no line of a
-    hard-wrapped block starts in lower case) wrapped to 60 characters: the same clusters as
+    hard-wrapped block starts in lower case; datelines such as "ڈھاکہ ۔", a sentence of one
+    word) laid out a sentence a paragraph or wrapped to 60 characters: the same clusters as
     published."""
     stories, problems = load([str(COUNTER / "stories.jsonl")])
     assert not problems
-    laid = [relayout(story, "hard-wrapped") for story in stories]
+    laid = [relayout(story, how) for story in stories]
     assert sum("\n" in story.body for story in laid) > len(stories) / 2
 
     def clusters(found):

@@ -11,7 +11,8 @@ lines), so nothing here depends on paragraph breaks:
   that share a verbatim run of ``shingle + anchor_window - 1`` words share the windows inside
   it, so they always share an anchor, wherever the run sits and however the text is laid
   out; about one shingle in twelve is an anchor.
-- **sentence units**: the story cut into sentences (``read.text.sentence_units``), each with
+- **sentence units**: the story cut into sentences (``read.text.sentence_units``; paragraph
+  breaks end none, so a headline-like paragraph runs on into the next sentence), each with
   a MinHash signature of its distinct words (datasketch's "affine32" scheme, numbers left
   out) cut into LSH band keys. A rewrite keeps the source's sentences recognisable but few of
   its five-word runs, so its candidates come from these keys; the units' words are kept for
@@ -40,8 +41,8 @@ from dedup.read.text import (
     STOP,
     UNIT_MAX,
     UNIT_MIN,
+    cut_sentence,
     marked_bytes,
-    units_of_marks,
 )
 from dedup.records import Story
 from dedup.settings import DEFAULT, Settings
@@ -62,7 +63,7 @@ _MULTIPLIERS = np.array(
 )
 _EMPTY32 = np.zeros(0, dtype=np.uint32)
 _EMPTY64 = np.zeros(0, dtype=np.uint64)
-FORMAT = 3
+FORMAT = 4
 """Version of ``Fingerprint.to_bytes``; bump it whenever fingerprints change meaning."""
 ROWS = 2
 """MinHash values per LSH band of a sentence unit: with ``num_perm`` 32, 16 bands of 2 rows,
@@ -657,8 +658,8 @@ def _story_units(
     """``read.text.sentence_units`` of each story of a batch, from its marks: (n, 2) word
     ranges, story after story, and how many each story has. Which full stops end nothing
     (after an initial, inside a decimal number) is decided in arrays as ``sentence_units``
-    decides it; a paragraph whose sentences are all of ``UNIT_MIN`` to ``UNIT_MAX`` words
-    (most are) has them as its units, and ``units_of_marks`` works on the others."""
+    decides it, and so is the joining of short units (``_merged_short``); the few sentences
+    longer than ``UNIT_MAX`` words are cut in Python (``cut_sentence``)."""
     hashes, starts, ends = found.hashes, found.starts, found.ends
     kinds = hashes[marks]
     stops = marks[kinds == np.uint64(MARK_CODES[STOP])]
@@ -680,7 +681,7 @@ def _story_units(
             and stop + 1 < story_end[at]
             and found.token(stop + 1)[:1].isdigit()
         )
-    keep = np.ones(len(marks), dtype=bool)
+    keep = kinds != np.uint64(_BREAK)  # units do not depend on paragraph breaks
     keep[np.searchsorted(marks, stops[skip])] = False
     count = len(cuts) - 1
     mark_story = np.repeat(np.arange(count), np.diff(cuts))[keep]
@@ -690,47 +691,63 @@ def _story_units(
     )
     kinds, words_before = kinds[keep].astype(np.int64), words_before[keep]
     words = np.diff(found.cuts) - np.diff(cuts)
-    # Sentences: between one sentence end or paragraph break and the next, or the story's end
-    # (kind 0 here); paragraphs: between breaks.
+    # Sentences: from one sentence end to the next, or to the story's end.
     ends_at = np.flatnonzero(kinds != _CLAUSE)
     last = np.searchsorted(mark_story[ends_at], np.arange(count), side="right")
-    end_story = np.insert(mark_story[ends_at], last, np.arange(count))
-    end_word = np.insert(words_before[ends_at], last, words)
-    end_kind = np.insert(kinds[ends_at], last, 0)
-    end_mark = np.insert(
-        ends_at, last, np.searchsorted(mark_story, np.arange(count), side="right") - 1
-    )
-    opens = np.ones(len(end_story), dtype=bool)
-    opens[1:] = end_story[1:] != end_story[:-1]
-    begin = np.where(opens, 0, np.roll(end_word, 1))
-    length = end_word - begin
-    closes = (end_kind == _BREAK) | (end_kind == 0)
-    paragraph = np.cumsum(closes) - closes
-    odd = (length > 0) & ((length < UNIT_MIN) | (length > UNIT_MAX))
-    plain = np.bincount(paragraph, weights=odd, minlength=int(closes.sum())) == 0
-    simple = (length > 0) & plain[paragraph]
-    found_units = [np.stack((end_story[simple], begin[simple], end_word[simple]), axis=1)]
-    # The other paragraphs, each through units_of_marks from the mark after the one before.
-    closing = np.flatnonzero(closes)
-    previous = np.concatenate(([-1], closing[:-1]))
-    first_of_story = np.concatenate(([True], end_story[closing[1:]] != end_story[closing[:-1]]))
-    kind_list, word_list = kinds.tolist(), words_before.tolist()
-    story_marks = np.searchsorted(mark_story, np.arange(count + 1)).tolist()
-    extra = []
-    for number in np.flatnonzero(~plain).tolist():
-        at, story = int(closing[number]), int(end_story[closing[number]])
-        if first_of_story[number]:
-            low, start = story_marks[story], 0
-        else:
-            low, start = int(end_mark[previous[number]]) + 1, int(end_word[previous[number]])
-        high = int(end_mark[at]) + 1 if end_kind[at] else story_marks[story + 1]
-        pieces = units_of_marks(kind_list[low:high], word_list[low:high], int(end_word[at]), start)
-        extra += [(story, a, b) for a, b in pieces]
-    if extra:
-        found_units.append(np.array(extra, dtype=np.int64))
-    units = np.concatenate(found_units)
-    units = units[np.lexsort((units[:, 1], units[:, 0]))]
+    story = np.insert(mark_story[ends_at], last, np.arange(count))
+    end = np.insert(words_before[ends_at], last, words)
+    opens = np.ones(len(story), dtype=bool)
+    opens[1:] = story[1:] != story[:-1]
+    begin = np.where(opens, 0, np.roll(end, 1))
+    filled = end > begin
+    story, begin, end = story[filled], begin[filled], end[filled]
+    units = np.stack((story, begin, end), axis=1)
+    long = np.flatnonzero(end - begin > UNIT_MAX)
+    if len(long):  # rare: cut at clause marks (``cut_sentence``), in Python
+        clauses = np.flatnonzero(kinds == _CLAUSE)
+        at = mark_story[clauses] * (int(words.max()) + 1) + words_before[clauses]
+        width = int(words.max()) + 1
+        low = np.searchsorted(at, story[long] * width + begin[long], side="right")
+        high = np.searchsorted(at, story[long] * width + end[long], side="left")
+        clause_words = words_before[clauses].tolist()
+        pieces = [
+            (int(story[n]), a, b)
+            for n, lo, hi in zip(long.tolist(), low.tolist(), high.tolist())
+            for a, b in cut_sentence(int(begin[n]), int(end[n]), clause_words[lo:hi])
+        ]
+        kept = np.ones(len(units), dtype=bool)
+        kept[long] = False
+        units = np.concatenate((units[kept], np.array(pieces, dtype=np.int64).reshape(-1, 3)))
+        units = units[np.lexsort((units[:, 1], units[:, 0]))]
+    units = _merged_short(units)
     return units[:, 1:], np.bincount(units[:, 0], minlength=count)
+
+
+def _merged_short(units: np.ndarray) -> np.ndarray:
+    """``read.text``'s joining of short units, on a batch's units ((story, first word, end)
+    rows, each story's in order, end to end): a unit shorter than ``UNIT_MIN`` joins the
+    one before (the one after, when first), and a story shorter than that altogether has
+    none. A story's first units form one group until a long unit comes after at least
+    ``UNIT_MIN`` words of them; from then on every long unit starts a group and every short
+    one joins the group before."""
+    if not len(units):
+        return units
+    story, low, high = units[:, 0], units[:, 1], units[:, 2]
+    first = np.ones(len(units), dtype=bool)
+    first[1:] = story[1:] != story[:-1]
+    long = high - low >= UNIT_MIN
+    if long.all():
+        return units
+    # Words of the story before each unit (units are end to end: its first word's number).
+    before = low - low[np.maximum.accumulate(np.where(first, np.arange(len(units)), 0))]
+    closes = long & ~first & (before >= UNIT_MIN)  # the unit that ends the first group
+    # Units from a story's first closing unit on: a cumulative count within each story.
+    seen = np.cumsum(closes)
+    seen -= np.repeat((seen - closes)[first], np.diff(np.append(np.flatnonzero(first), len(units))))
+    starts = first | (long & (seen > 0))
+    ends = np.append(np.flatnonzero(starts)[1:], len(units)) - 1
+    merged = np.stack((story[starts], low[starts], high[ends]), axis=1)
+    return merged[merged[:, 2] - merged[:, 1] >= UNIT_MIN]
 
 
 def paragraph_texts(story: Story) -> list[str]:

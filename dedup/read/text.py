@@ -293,10 +293,12 @@ def marked_bytes(texts: list[str]) -> bytes:
 
 def sentence_units(tokens: list[str], marks: Sequence[int] | None = None) -> list[tuple[int, int]]:
     """The sentence units of ``marked_tokens`` output as (start, end) ranges of its words
-    (marks not counted), for any script and any layout: a unit ends at a sentence end or a
-    paragraph break; a full stop after a single Latin letter (an initial) or between two
-    numbers (a decimal point) ends nothing; long sentences are cut at clause marks
-    (``UNIT_MAX``), short pieces joined (``UNIT_MIN``). ``marks`` are the positions of the
+    (marks not counted), for any script and any layout: a unit ends at a sentence end, never
+    at a paragraph break (a paragraph that ends without a full stop, as headlines and list
+    items do, runs on into the next sentence, as it does when the story comes as one
+    block); a full stop after a single Latin letter (an initial) or between two numbers (a
+    decimal point) ends nothing; long sentences are cut at clause marks (``UNIT_MAX``),
+    short pieces joined (``UNIT_MIN``). ``marks`` are the positions of the
     mark tokens, when the caller knows them already."""
     if marks is None:
         marks = [at for at, token in enumerate(tokens) if not is_word(token)]
@@ -315,38 +317,27 @@ def sentence_units(tokens: list[str], marks: Sequence[int] | None = None) -> lis
     return units_of_marks(kinds, ends, count - len(marks))
 
 
-def units_of_marks(
-    kinds: Sequence[int], ends: Sequence[int], words: int, start: int = 0
-) -> list[tuple[int, int]]:
+def units_of_marks(kinds: Sequence[int], ends: Sequence[int], words: int) -> list[tuple[int, int]]:
     """``sentence_units`` from a story's marks alone: each mark's ``MARK_CODES`` number and
     how many words precede it, full stops that end nothing (initials, decimal points)
-    already left out; ``words`` in all. Or of the paragraphs from word ``start`` on, given
-    their marks only. Fingerprinting finds the marks of a whole batch in arrays and calls
-    this for the paragraphs that need more than their sentences."""
-    units: list[tuple[int, int]] = []
+    already left out; ``words`` in all. Paragraph breaks end nothing: a story's units are
+    the same however it is laid out (fingerprinting makes the same units in arrays)."""
     block: list[tuple[int, int]] = []
-    short = False  # whether the block holds a unit shorter than UNIT_MIN
     clauses: list[int] = []
+    start = 0
     for kind, end in zip(kinds, ends):
+        if kind == _BREAK_CODE:
+            continue
         if kind == _CLAUSE_CODE:
             if end > start:
                 clauses.append(end)
             continue
-        if end - start > UNIT_MAX:
-            pieces = _cut(start, end, clauses)
-            block.extend(pieces)
-            short = short or any(high - low < UNIT_MIN for low, high in pieces)
-        elif end > start:
-            block.append((start, end))
-            short = short or end - start < UNIT_MIN
+        if end > start:
+            block.extend(cut_sentence(start, end, clauses))
         start, clauses = end, []
-        if kind == _BREAK_CODE:
-            units.extend(_merge_short(block) if short else block)
-            block, short = [], False
     if words > start:
-        block.extend(_cut(start, words, clauses))
-    units.extend(_merge_short(block))
-    return units
+        block.extend(cut_sentence(start, words, clauses))
+    return _merge_short(block)
 
 
 _CLAUSE_CODE, _BREAK_CODE = MARK_CODES[CLAUSE], MARK_CODES[_BREAK]
@@ -358,7 +349,7 @@ def is_word(token: str) -> bool:
     return token > _BREAK
 
 
-def _cut(start: int, end: int, clauses: list[int]) -> list[tuple[int, int]]:
+def cut_sentence(start: int, end: int, clauses: list[int]) -> list[tuple[int, int]]:
     """A sentence as units of at most ``UNIT_MAX`` words, cut at clause marks when it is
     longer."""
     if end - start <= UNIT_MAX:

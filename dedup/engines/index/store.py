@@ -27,14 +27,16 @@ from dedup.engines.index.errors import IndexUnusable
 from dedup.read.text import split_paragraphs
 from dedup.records import Match, Story, story_order
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """Layout of the stored index; an index with another number is refused, never misread.
 3: anchors and sentence-unit band keys of the layout-free core, and the stored matches.
 4: SQLite key tables hold 48-bit keys and whole-second stamps.
 5: fingerprints stored as their arrays, uncompressed, and their token text compressed
 against the story's stored text (``pack_print``).
 6: SQLite ``units`` rows each hold the carriers of a key that one batch stores within a week
-(Redis unchanged: one number for both back ends)."""
+(Redis unchanged: one number for both back ends).
+7: sentence units no longer end at paragraph breaks (fingerprint format 4): stored units and
+their band keys would differ from those made now for the same text."""
 
 
 @dataclass(frozen=True)
