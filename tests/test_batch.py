@@ -174,6 +174,56 @@ def test_batch_tokens_hashes_texts_and_units_are_those_of_the_plain_definitions(
         assert prints[number].units.tolist() == [list(u) for u in sentence_units(tokens)]
 
 
+def _same_sentences(made: rewrite.Sentences, plain: rewrite.Sentences) -> None:
+    for field in ("sizes", "grams", "counts", "units"):
+        mine, theirs = getattr(made, field), getattr(plain, field)
+        assert mine.dtype == theirs.dtype and mine.tolist() == theirs.tolist(), field
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(story_texts(), min_size=1, max_size=6), st.randoms(use_true_random=False))
+def test_units_of_many_stories_at_once_are_those_of_their_words(stories, rng):
+    """``Sentences.many`` over a batch's token texts gives each story what ``Sentences.of``
+    makes of its kept units' ``unit_words``: numbers in any script left out, marks dropped,
+    short and empty units, any subset of units kept."""
+    prints = Fingerprinter().texts([str(n) for n in range(len(stories))], stories)
+    keep = [np.array([rng.random() < 0.7 for _ in p.units], dtype=bool) for p in prints]
+    made = rewrite.Sentences.many(
+        [p.text for p in prints], [p.units[k] for p, k in zip(prints, keep)]
+    )
+    for print_, kept, mine in zip(prints, keep, made):
+        words = [w for w, k in zip(print_.unit_words(), kept.tolist()) if k]
+        _same_sentences(mine, rewrite.Sentences.of(words))
+
+
+def test_units_of_texts_spaced_and_marked_every_way_are_those_of_their_words():
+    """Any white space ``str.split`` knows, marks inside words, spans past the last word
+    and more units than are compared."""
+    texts = [
+        "a\u3000bb\xa0ccc \x02 dd\x01d 12 e\u2003ff\u0660 gg\tg\n hh  ",
+        "",
+        " \x07 x 9 yy zzz",
+        "one two three four five six",
+        " ".join(f"w{n % 7}x" for n in range(rewrite.UNITS + 9)),
+    ]
+    spans = [
+        np.array([[0, 2], [2, 5], [5, 5], [6, 9], [9, 20]]),
+        np.array([[0, 0], [0, 3]]),
+        np.array([[0, 1], [1, 4]]),
+        np.zeros((0, 2), dtype=np.int32),
+        np.array([[n, n + 1] for n in range(rewrite.UNITS + 9)]),
+    ]
+    made = rewrite.Sentences.many(texts, spans)
+    for text, span, mine in zip(texts, spans, made):
+        words = text
+        for mark in (STOP, CLAUSE, PARAGRAPH_BREAK):
+            words = words.replace(mark, "")
+        words = words.split()
+        units = [[w for w in words[low:high] if not re.search(r"\d", w)] for low, high in span]
+        _same_sentences(mine, rewrite.Sentences.of(units))
+    assert rewrite.Sentences.many([], []) == []
+
+
 def test_short_ascii_words_are_hashed_as_zlib_does():
     rng = random.Random(5)
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789_"

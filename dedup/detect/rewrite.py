@@ -29,6 +29,7 @@ from functools import cached_property
 import numpy as np
 
 from dedup.detect.fingerprint import distinct, fmix64
+from dedup.read.text import CLAUSE, PARAGRAPH_BREAK, STOP
 from dedup.settings import DEFAULT, Settings
 
 GRAM = 4
@@ -45,6 +46,12 @@ _EXACT_LIMIT = 1 << _EXACT_BITS
 _SHIFTS = [np.uint64(_EXACT_BITS * (GRAM - 1 - offset)) for offset in range(GRAM)]
 _HASHED = np.uint64(1 << 63)
 """Set in the key of a gram that is hashed (never in an exact one)."""
+UNITS = 1 << _UNIT_BITS
+"""Units of a story compared at most (the first ones)."""
+_MARKS = np.array([ord(mark) for mark in (STOP, CLAUSE, PARAGRAPH_BREAK)])
+_SPACE = np.array([chr(code).isspace() for code in range(0x3002)])
+"""Whether each code point is white space (``str.split``'s), up to the last one, U+3000;
+the one after stands for any larger."""
 
 
 @dataclass(frozen=True)
@@ -62,11 +69,101 @@ class Sentences:
     @classmethod
     def of(cls, units: Sequence[Sequence[str]]) -> Sentences:
         """From each unit's words (``Fingerprint.unit_words``)."""
-        units = list(units)[: 1 << _UNIT_BITS]
+        units = list(units)[:UNITS]
         grams = _grams([" ".join(words) for words in units])
+        return cls._made(np.array([len(w) for w in units], dtype=np.float64), grams)
+
+    @classmethod
+    def _made(cls, sizes: np.ndarray, grams: np.ndarray) -> Sentences:
         unit = (grams & _UNIT_MASK).astype(np.intp)
-        counts = np.bincount(unit, minlength=len(units))
-        return cls(np.array([len(w) for w in units], dtype=np.float64), grams, counts, unit)
+        return cls(sizes, grams, np.bincount(unit, minlength=len(sizes)), unit)
+
+    @classmethod
+    def many(cls, texts: Sequence[str], spans: Sequence[np.ndarray]) -> list[Sentences]:
+        """Many stories at once, from each one's token text (``Fingerprint.text``) and the
+        word spans of the units to compare (rows of ``Fingerprint.units``): what ``of``
+        makes of those units' ``Fingerprint.unit_words``, with the words found, the
+        numbers left out and the units' texts put together in arrays over all the stories'
+        characters rather than word by word in Python."""
+        count = len(texts)
+        spans = [np.asarray(s, dtype=np.int64).reshape(-1, 2)[:UNITS] for s in spans]
+        kept = np.fromiter(map(len, spans), dtype=np.int64, count=count)
+        if not count:
+            return []
+        codes = _codes(" ".join(texts))
+        story = np.repeat(
+            np.arange(count), np.fromiter(map(len, texts), dtype=np.int64, count=count) + 1
+        )[: len(codes)]  # each character's story, the space after a story counted with it
+        mark = np.isin(codes, _MARKS)
+        if mark.any():  # marks are tokens of their own: without them, words are what is left
+            codes, story = codes[~mark], story[~mark]
+        else:
+            codes = codes.copy()
+        wide = codes.dtype != np.uint8
+        space = _SPACE[np.minimum(codes, len(_SPACE) - 1) if wide else codes]
+        word = ~space
+        begins = word.copy()
+        begins[1:] &= space[:-1]
+        first = np.flatnonzero(begins)  # each word's first character
+        numbered = np.cumsum(begins, dtype=np.int32)  # each character's word (a space:
+        numbered -= 1  # the one before)
+        per_story = np.bincount(story[first], minlength=count)
+        before = np.cumsum(per_story) - per_story  # words of the stories before
+        # Each word's unit (-1: in none), units being disjoint runs of words in order.
+        unit_story = np.repeat(np.arange(count), kept)
+        every = np.concatenate(spans)
+        low = np.minimum(every[:, 0], per_story[unit_story])
+        width = np.maximum(np.minimum(every[:, 1], per_story[unit_story]) - low, 0)
+        units = len(width)
+        in_unit = np.repeat(low + before[unit_story] - np.cumsum(width) + width, width)
+        in_unit += np.arange(len(in_unit))
+        word_unit = np.full(len(first) + 1, -1, dtype=np.int64)  # the last: before any word
+        word_unit[in_unit] = np.repeat(np.arange(units), width)
+        number = np.zeros(len(first) + 1, dtype=bool)  # words holding a digit: no evidence
+        number[numbered[_digits(codes)]] = True
+        evidence = (word_unit >= 0) & ~number
+        evidence[-1] = False
+        kept_words = np.flatnonzero(evidence)
+        sizes = np.bincount(word_unit[kept_words], minlength=units).astype(np.float64)
+        # The units' texts end to end: the evidence words' characters, each word after the
+        # first of its unit with the space before it.
+        take = word & evidence[numbered]
+        joins = kept_words[1:][word_unit[kept_words[1:]] == word_unit[kept_words[:-1]]]
+        take[first[joins] - 1] = True
+        codes[first[joins] - 1] = ord(" ")
+        owner = word_unit[numbered[take]]
+        text_length = np.bincount(owner, minlength=units)
+        keys, owner = _keys(
+            codes[take], owner[GRAM - 1 :] == owner[: max(len(owner) - GRAM + 1, 0)], owner
+        )
+        base = np.cumsum(kept) - kept  # each story's first unit
+        local = (owner - base[unit_story[owner]]).astype(np.uint64)
+        packed = (keys << _UNIT_SHIFT) | local
+        bounds = np.searchsorted(owner, np.append(base, units)).tolist()
+        short: dict[int, list[tuple[int, str]]] = {}
+        if ((text_length > 0) & (text_length < GRAM)).any():
+            text = codes[take]
+            starts = np.cumsum(text_length) - text_length
+            for unit in np.flatnonzero((text_length > 0) & (text_length < GRAM)).tolist():
+                found = text[starts[unit] : starts[unit] + text_length[unit]].tolist()
+                at_story = int(unit_story[unit])
+                short.setdefault(at_story, []).append(
+                    (unit - int(base[at_story]), "".join(map(chr, found)))
+                )
+        made = []
+        for number_ in range(count):
+            part = packed[bounds[number_] : bounds[number_ + 1]]
+            if number_ in short:
+                part = np.concatenate((part, _short(*zip(*short[number_]))))
+            grams = distinct(part, in_place=True)
+            first_unit = int(base[number_])
+            made.append(
+                cls._made(
+                    sizes[first_unit : first_unit + int(kept[number_])].copy(),
+                    grams if grams.base is None else grams.copy(),  # not a view of the batch
+                )
+            )
+        return made
 
     @cached_property
     def words(self) -> float:
@@ -178,37 +275,60 @@ def _grams(texts: Sequence[str]) -> np.ndarray:
     two kinds never meet. A non-empty text shorter than a gram is one gram of itself."""
     if not texts:
         return np.zeros(0, dtype=np.uint64)
-    joined = "\x00".join(texts)
-    if joined.isascii():  # one byte a character: the common case, and cheaper to read
-        codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
-    else:  # a lone surrogate (JSON can hold one) is a character like any other
-        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    length = len(codes)
-    breaks = np.zeros(length + 1, dtype=np.int32)
+    codes = _codes("\x00".join(texts))
+    breaks = np.zeros(len(codes) + 1, dtype=np.int32)
     np.cumsum(codes == 0, out=breaks[1:])
-    parts = []
-    if length >= GRAM:
-        wide = codes.astype(np.uint64)
-        count = length - GRAM + 1
-        keys = wide[:count] << _SHIFTS[0]
-        for offset in range(1, GRAM):
-            keys |= wide[offset : offset + count] << _SHIFTS[offset]
-        owner = breaks[:count]
-        clean = breaks[GRAM:] == owner  # no break inside the gram
-        if codes.dtype != np.uint8:
-            large = np.zeros(length + 1, dtype=np.int32)
-            np.cumsum(codes >= _EXACT_LIMIT, out=large[1:])
-            hashed = large[GRAM:] != large[:count]  # a code point too large for its place
-            if hashed.any():
-                keys[hashed] = _hashed(wide, count)[hashed]
-        parts.append((keys[clean] << _UNIT_SHIFT) | owner[clean].astype(np.uint64))
+    clean = breaks[GRAM:] == breaks[: max(len(breaks) - GRAM, 0)]  # no break inside the gram
+    keys, owner = _keys(codes, clean, breaks)
+    parts = [(keys << _UNIT_SHIFT) | owner.astype(np.uint64)]
     short = [number for number, text in enumerate(texts) if 0 < len(text) < GRAM]
     if short:
-        whole = np.array([hash_text(texts[n]) for n in short], dtype=np.uint64)
-        parts.append((fmix64(whole) & _GRAM_MASK) | _HASHED | np.array(short, dtype=np.uint64))
-    if not parts:
-        return np.zeros(0, dtype=np.uint64)
+        parts.append(_short(short, [texts[n] for n in short]))
     return distinct(parts[0] if len(parts) == 1 else np.concatenate(parts), in_place=True)
+
+
+def _codes(text: str) -> np.ndarray:
+    """A text's code points: a byte each when it is ASCII (the common case, and cheaper to
+    read); a lone surrogate (JSON can hold one) is a character like any other."""
+    if text.isascii():
+        return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _keys(codes: np.ndarray, clean: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keys of the grams starting at each code point but the last ``GRAM - 1`` (see
+    ``_grams``), of those ``clean`` (inside one text), with their texts' numbers
+    (``owner``, a code point's)."""
+    count = len(codes) - GRAM + 1
+    if count <= 0:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    wide = codes.astype(np.uint64)
+    keys = wide[:count] << _SHIFTS[0]
+    for offset in range(1, GRAM):
+        keys |= wide[offset : offset + count] << _SHIFTS[offset]
+    if codes.dtype != np.uint8:
+        large = np.zeros(len(codes) + 1, dtype=np.int32)
+        np.cumsum(codes >= _EXACT_LIMIT, out=large[1:])
+        hashed = large[GRAM:] != large[:count]  # a code point too large for its place
+        if hashed.any():
+            keys[hashed] = _hashed(wide, count)[hashed]
+    return keys[clean], owner[:count][clean].astype(np.int64)
+
+
+def _short(numbers: Sequence[int], texts: Sequence[str]) -> np.ndarray:
+    """The packed gram of each text shorter than a gram (``numbers``: the texts' own)."""
+    whole = np.array([hash_text(text) for text in texts], dtype=np.uint64)
+    return (fmix64(whole) & _GRAM_MASK) | _HASHED | np.array(numbers, dtype=np.uint64)
+
+
+def _digits(codes: np.ndarray) -> np.ndarray:
+    """Which code points are decimal digits in any script (what ``\\d`` matches)."""
+    digit = (codes >= ord("0")) & (codes <= ord("9"))
+    if codes.dtype != np.uint8:
+        others = [c for c in np.unique(codes[codes > 127]).tolist() if chr(c).isdecimal()]
+        if others:
+            digit |= np.isin(codes, others)
+    return digit
 
 
 def _hashed(wide: np.ndarray, count: int) -> np.ndarray:

@@ -165,8 +165,19 @@ def sentences(
 ) -> Sentences:
     """A story's usable units, prepared for the rewrite decision (``usable``: its
     ``usable_units``, when the caller has them)."""
-    keep = usable_units(print_, removed, settings.shingle) if usable is None else usable
-    return Sentences.of([words for words, kept in zip(print_.unit_words(), keep) if kept])
+    return _sentences([print_], [removed], settings, None if usable is None else [usable])[0]
+
+
+def _sentences(
+    prints: Sequence[Fingerprint],
+    removed: Sequence[np.ndarray],
+    settings: Settings,
+    usable: Sequence[np.ndarray] | None,
+) -> list[Sentences]:
+    """``sentences`` of many stories, prepared together (``Sentences.many``)."""
+    if usable is None:
+        usable = [usable_units(p, r, settings.shingle) for p, r in zip(prints, removed)]
+    return Sentences.many([p.text for p in prints], [p.units[k] for p, k in zip(prints, usable)])
 
 
 def without(shingles: np.ndarray, removed: np.ndarray) -> np.ndarray:
@@ -227,6 +238,11 @@ def shared_counts(
     return counts
 
 
+_PREPARED_AT_ONCE = 32
+"""Stories whose units ``verify_rewrites`` prepares together, in the order its pairs need
+them: enough to share the array work, few enough to hold while they wait."""
+
+
 def verify_rewrites(
     pairs: np.ndarray,
     keys: Sequence[str],
@@ -242,19 +258,29 @@ def verify_rewrites(
     ``partial`` copy; otherwise a ``rewrite``. ``usable[i]``: story i's ``usable_units``,
     when the caller has them."""
     prepared: dict[int, Sentences] = {}
-
-    def units_of(story: int) -> Sentences:
-        if story not in prepared:
-            known = usable[story] if usable is not None else None
-            prepared[story] = sentences(prints[story], removed[story], settings, known)
-        return prepared[story]
-
     matches = []
     first, second = unpack_pairs(pairs)
     firsts, seconds = first.tolist(), second.tolist()
     last_use = {}
     for at, (a, b) in enumerate(zip(firsts, seconds)):
         last_use[a] = last_use[b] = at
+    needed = list(dict.fromkeys(story for pair in zip(firsts, seconds) for story in pair))
+    ahead = 0  # stories are needed in the order of ``needed``: made a batch at a time
+
+    def units_of(story: int) -> Sentences:
+        nonlocal ahead
+        if story not in prepared:
+            batch = needed[ahead : ahead + _PREPARED_AT_ONCE]
+            ahead += len(batch)
+            made = _sentences(
+                [prints[s] for s in batch],
+                [removed[s] for s in batch],
+                settings,
+                None if usable is None else [usable[s] for s in batch],
+            )
+            prepared.update(zip(batch, made))
+        return prepared[story]
+
     for at, (a, b) in enumerate(zip(firsts, seconds)):
         found = decide_rewrite(units_of(a), units_of(b), settings)
         for story in (a, b):  # a story's prepared units are let go after its last pair
