@@ -8,6 +8,7 @@ import random
 import re
 import unicodedata
 import zlib
+from dataclasses import replace
 
 import numpy as np
 from conftest import VOCABULARY, make_story, paragraphs
@@ -103,6 +104,34 @@ def test_shared_grams_searched_once_equal_the_two_sided_search():
             plain = rewrite._shared(a.grams, b.grams, len(a.sizes), len(b.sizes))
             quick = rewrite._shared_units(a, b)
             assert plain.dtype == quick.dtype and plain.tolist() == quick.tolist()
+
+
+def test_rewrite_decisions_made_together_are_those_made_one_at_a_time():
+    """Pairs linked, not linked, ended by the bound or decided in full, and pairs with too
+    few units or words, under the default rule and looser ones."""
+    rng = random.Random(3)
+    prints = Fingerprinter().batch(stories_with_numbers(7, 14))
+    units = [p.unit_words() for p in prints]
+    edited = [  # rewritten: each unit with some of its words changed or left out
+        [[w if rng.random() < 0.7 else w[::-1] for w in unit if rng.random() < 0.9] for unit in u]
+        for u in units
+    ]
+    prepared = [rewrite.Sentences.of(u) for u in units + edited]
+    prepared += [rewrite.Sentences.of([]), rewrite.Sentences.of([["ab"], ["one", "two"]])]
+    pairs = [(a, b) for a in prepared for b in prepared]
+    for rule in (
+        DEFAULT,
+        replace(DEFAULT, rewrite_coverage=0.05, rewrite_similarity=0.2),
+        replace(DEFAULT, rewrite_sentences=1),
+    ):
+        one_at_a_time = [rewrite.decide_rewrite(a, b, rule) for a, b in pairs]
+        assert 0 < sum(found.linked for found in one_at_a_time) < len(pairs)
+        for size in (1, 7, len(pairs)):
+            together = []
+            for start in range(0, len(pairs), size):
+                together += rewrite.decide_rewrite_many(pairs[start : start + size], rule)
+            assert together == one_at_a_time
+    assert rewrite.decide_rewrite_many([]) == []
 
 
 _PIECES = [

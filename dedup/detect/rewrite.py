@@ -48,10 +48,11 @@ _HASHED = np.uint64(1 << 63)
 """Set in the key of a gram that is hashed (never in an exact one)."""
 UNITS = 1 << _UNIT_BITS
 """Units of a story compared at most (the first ones)."""
-_MARKS = np.array([ord(mark) for mark in (STOP, CLAUSE, PARAGRAPH_BREAK)])
-_SPACE = np.array([chr(code).isspace() for code in range(0x3002)])
-"""Whether each code point is white space (``str.split``'s), up to the last one, U+3000;
-the one after stands for any larger."""
+_MARK = 2
+_KIND = np.array([chr(code).isspace() for code in range(0x3002)], dtype=np.uint8)
+"""What each code point is: 1 white space (``str.split``'s, up to the last, U+3000; the
+entry after stands for any larger), ``_MARK`` a sentence or clause mark, 0 a word's."""
+_KIND[[ord(mark) for mark in (STOP, CLAUSE, PARAGRAPH_BREAK)]] = _MARK
 
 
 @dataclass(frozen=True)
@@ -84,30 +85,31 @@ class Sentences:
         word spans of the units to compare (rows of ``Fingerprint.units``): what ``of``
         makes of those units' ``Fingerprint.unit_words``, with the words found, the
         numbers left out and the units' texts put together in arrays over all the stories'
-        characters rather than word by word in Python."""
+        characters rather than word by word in Python. The units are disjoint runs of words
+        in order, and no word holds a code 0, as in every text the fingerprints hold."""
         count = len(texts)
         spans = [np.asarray(s, dtype=np.int64).reshape(-1, 2)[:UNITS] for s in spans]
         kept = np.fromiter(map(len, spans), dtype=np.int64, count=count)
         if not count:
             return []
         codes = _codes(" ".join(texts))
-        story = np.repeat(
-            np.arange(count), np.fromiter(map(len, texts), dtype=np.int64, count=count) + 1
-        )[: len(codes)]  # each character's story, the space after a story counted with it
-        mark = np.isin(codes, _MARKS)
-        if mark.any():  # marks are tokens of their own: without them, words are what is left
-            codes, story = codes[~mark], story[~mark]
+        kind = _KIND[codes if codes.dtype == np.uint8 else np.minimum(codes, len(_KIND) - 1)]
+        # Where each story's words end: its text and the space after it.
+        ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=count) + 1)
+        marks = np.flatnonzero(kind == _MARK)
+        if len(marks):  # marks are tokens of their own: without them, words are what is left
+            codes, kind = codes[kind != _MARK], kind[kind != _MARK]
+            ends -= np.searchsorted(marks, ends)
         else:
             codes = codes.copy()
-        wide = codes.dtype != np.uint8
-        space = _SPACE[np.minimum(codes, len(_SPACE) - 1) if wide else codes]
+        space = kind.view(bool)
         word = ~space
         begins = word.copy()
         begins[1:] &= space[:-1]
         first = np.flatnonzero(begins)  # each word's first character
         numbered = np.cumsum(begins, dtype=np.int32)  # each character's word (a space:
         numbered -= 1  # the one before)
-        per_story = np.bincount(story[first], minlength=count)
+        per_story = np.diff(np.searchsorted(first, ends), prepend=0)
         before = np.cumsum(per_story) - per_story  # words of the stories before
         # Each word's unit (-1: in none), units being disjoint runs of words in order.
         unit_story = np.repeat(np.arange(count), kept)
@@ -117,8 +119,8 @@ class Sentences:
         units = len(width)
         in_unit = np.repeat(low + before[unit_story] - np.cumsum(width) + width, width)
         in_unit += np.arange(len(in_unit))
-        word_unit = np.full(len(first) + 1, -1, dtype=np.int64)  # the last: before any word
-        word_unit[in_unit] = np.repeat(np.arange(units), width)
+        word_unit = np.full(len(first) + 1, -1, dtype=np.int32)  # the last: before any word
+        word_unit[in_unit] = np.repeat(np.arange(units, dtype=np.int32), width)
         number = np.zeros(len(first) + 1, dtype=bool)  # words holding a digit: no evidence
         number[numbered[_digits(codes)]] = True
         evidence = (word_unit >= 0) & ~number
@@ -137,7 +139,7 @@ class Sentences:
             codes[take], owner[GRAM - 1 :] == owner[: max(len(owner) - GRAM + 1, 0)], owner
         )
         base = np.cumsum(kept) - kept  # each story's first unit
-        local = (owner - base[unit_story[owner]]).astype(np.uint64)
+        local = (np.arange(units) - base[unit_story]).astype(np.uint64)[owner]
         packed = (keys << _UNIT_SHIFT) | local
         bounds = np.searchsorted(owner, np.append(base, units)).tolist()
         short: dict[int, list[tuple[int, str]]] = {}
@@ -151,15 +153,15 @@ class Sentences:
                     (unit - int(base[at_story]), "".join(map(chr, found)))
                 )
         made = []
-        for number_ in range(count):
-            part = packed[bounds[number_] : bounds[number_ + 1]]
-            if number_ in short:
-                part = np.concatenate((part, _short(*zip(*short[number_]))))
+        for story in range(count):
+            part = packed[bounds[story] : bounds[story + 1]]
+            if story in short:
+                part = np.concatenate((part, _short(*zip(*short[story]))))
             grams = distinct(part, in_place=True)
-            first_unit = int(base[number_])
+            first_unit = int(base[story])
             made.append(
                 cls._made(
-                    sizes[first_unit : first_unit + int(kept[number_])].copy(),
+                    sizes[first_unit : first_unit + int(kept[story])].copy(),
                     grams if grams.base is None else grams.copy(),  # not a view of the batch
                 )
             )
@@ -265,6 +267,65 @@ def decide_rewrite(a: Sentences, b: Sentences, settings: Settings = DEFAULT) -> 
     )
     linked = coverage >= settings.rewrite_coverage and len(pairs) >= settings.rewrite_sentences
     return Rewrite(linked, round(float(coverage), 4), pairs)
+
+
+_ROUNDING = 1e-9
+"""Far more than the rounding of a sum of at most ``UNITS`` shares in another order."""
+
+
+def decide_rewrite_many(
+    pairs: Sequence[tuple[Sentences, Sentences]], settings: Settings = DEFAULT
+) -> list[Rewrite]:
+    """``decide_rewrite`` of each pair. The bound most pairs end at is worked out for all
+    of them together: each pair's shared gram counts are made apart, but the bound's dozen
+    operations on every pair's small matrix are a dozen on all the matrices end to end.
+    Its sum over a story's units is taken in another order than ``decide_rewrite``'s, so a
+    pair ends here only when its bound falls short by more than any rounding
+    (``_ROUNDING``); any other pair is decided by ``decide_rewrite`` itself."""
+    least = settings.rewrite_similarity
+    found = [NOT_LINKED] * len(pairs)
+    taken, matrices, smalls, larges = [], [], [], []
+    for number, (a, b) in enumerate(pairs):
+        small, large = (b, a) if a.words > b.words else (a, b)
+        if small.words and large.words and len(small.sizes) >= settings.rewrite_sentences:
+            taken.append(number)
+            matrices.append(_shared_units(small, large).ravel())
+            smalls.append(small)
+            larges.append(large)
+    if taken:
+        rows = np.array([len(s.sizes) for s in smalls])
+        columns = np.array([len(s.sizes) for s in larges])
+        cells = rows * columns
+        pair = np.repeat(np.arange(len(taken)), cells)
+        inside = np.arange(int(cells.sum())) - np.repeat(np.cumsum(cells) - cells, cells)
+        column = inside % columns[pair]
+        row = inside // columns[pair] + (np.cumsum(rows) - rows)[pair]
+        shared = np.concatenate(matrices)
+        held = shared / np.concatenate([s.divisors for s in smalls])[row]
+        holds = (
+            shared
+            / np.concatenate([s.divisors for s in larges])[
+                column + (np.cumsum(columns) - columns)[pair]
+            ]
+        )
+        value = np.where(np.maximum(held, holds) >= least, held, 0)
+        split = np.minimum(1.0, held[:-1] + held[1:])  # with the next column of the row
+        split = np.where((split >= least) & (column[:-1] + 1 < columns[pair[:-1]]), split, 0)
+        np.maximum(value[:-1], split, out=value[:-1])
+        owner = np.repeat(np.arange(len(taken)), rows)  # each row's pair
+        width = columns[owner]
+        best = np.maximum.reduceat(value, np.cumsum(width) - width)  # each row's best
+        sizes = np.concatenate([s.sizes for s in smalls])
+        words = np.array([s.words for s in smalls])
+        coverage = np.bincount(owner, weights=best * sizes, minlength=len(taken)) / words
+        enough = np.bincount(owner, weights=best > 0, minlength=len(taken))
+        maybe = (coverage >= settings.rewrite_coverage - _ROUNDING) & (
+            enough >= settings.rewrite_sentences
+        )
+        for at in np.flatnonzero(maybe).tolist():
+            number = taken[at]
+            found[number] = decide_rewrite(*pairs[number], settings)
+    return found
 
 
 def _grams(texts: Sequence[str]) -> np.ndarray:

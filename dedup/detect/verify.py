@@ -17,7 +17,7 @@ import numpy as np
 
 from dedup.detect.candidates import unpack_pairs
 from dedup.detect.fingerprint import Fingerprint, distinct
-from dedup.detect.rewrite import Sentences, decide_rewrite
+from dedup.detect.rewrite import Sentences, decide_rewrite_many
 from dedup.records import Match
 from dedup.settings import DEFAULT, Settings
 
@@ -241,6 +241,8 @@ def shared_counts(
 _PREPARED_AT_ONCE = 32
 """Stories whose units ``verify_rewrites`` prepares together, in the order its pairs need
 them: enough to share the array work, few enough to hold while they wait."""
+_DECIDED_AT_ONCE = 32
+"""Pairs ``verify_rewrites`` decides together (``decide_rewrite_many``)."""
 
 
 def verify_rewrites(
@@ -281,24 +283,30 @@ def verify_rewrites(
             prepared.update(zip(batch, made))
         return prepared[story]
 
-    for at, (a, b) in enumerate(zip(firsts, seconds)):
-        found = decide_rewrite(units_of(a), units_of(b), settings)
-        for story in (a, b):  # a story's prepared units are let go after its last pair
-            if last_use[story] == at:
-                prepared.pop(story, None)
-        if not found.linked:
-            continue
-        shared = overlap(content[a], content[b])
-        kind = "partial" if shared.containment >= found.coverage / 2 else REWRITE
-        matches.append(
-            Match(
-                keys[a],
-                keys[b],
-                shared.shared,
-                shared.resemblance,
-                shared.containment,
-                kind,
-                found.coverage,
-            )
+    for start in range(0, len(firsts), _DECIDED_AT_ONCE):
+        run = range(start, min(start + _DECIDED_AT_ONCE, len(firsts)))
+        decided = decide_rewrite_many(
+            [(units_of(firsts[at]), units_of(seconds[at])) for at in run], settings
         )
+        for at in run:  # a story's prepared units are let go after its last pair
+            for story in (firsts[at], seconds[at]):
+                if last_use[story] == at:
+                    prepared.pop(story, None)
+        for at, found in zip(run, decided):
+            if not found.linked:
+                continue
+            a, b = firsts[at], seconds[at]
+            shared = overlap(content[a], content[b])
+            kind = "partial" if shared.containment >= found.coverage / 2 else REWRITE
+            matches.append(
+                Match(
+                    keys[a],
+                    keys[b],
+                    shared.shared,
+                    shared.resemblance,
+                    shared.containment,
+                    kind,
+                    found.coverage,
+                )
+            )
     return matches
