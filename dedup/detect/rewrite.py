@@ -133,8 +133,8 @@ class Sentences:
         joins = kept_words[1:][word_unit[kept_words[1:]] == word_unit[kept_words[:-1]]]
         take[first[joins] - 1] = True
         codes[first[joins] - 1] = ord(" ")
-        owner = word_unit[numbered[take]]
-        text_length = np.bincount(owner, minlength=units)
+        owner = word_unit[numbered[take]]  # in order: each unit's characters in one run
+        text_length = np.diff(np.searchsorted(owner, np.arange(units + 1)))
         keys, owner = _keys(
             codes[take], owner[GRAM - 1 :] == owner[: max(len(owner) - GRAM + 1, 0)], owner
         )
