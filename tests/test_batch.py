@@ -16,8 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.detect import rewrite
+from dedup.detect import verify as verify_module
+from dedup.detect.candidates import pack_pairs
 from dedup.detect.fingerprint import Fingerprinter, _Tokens, hash_tokens
-from dedup.detect.verify import sentences, usable_units, usable_units_all
+from dedup.detect.verify import sentences, usable_units, usable_units_all, verify_rewrites
 from dedup.read import text as text_module
 from dedup.read.text import (
     CLAUSE,
@@ -106,9 +108,10 @@ def test_shared_grams_searched_once_equal_the_two_sided_search():
             assert plain.dtype == quick.dtype and plain.tolist() == quick.tolist()
 
 
-def test_rewrite_decisions_made_together_are_those_made_one_at_a_time():
-    """Pairs linked, not linked, ended by the bound or decided in full, and pairs with too
-    few units or words, under the default rule and looser ones."""
+def test_rewrite_decisions_made_together_are_those_made_one_at_a_time(monkeypatch):
+    """Pairs linked, not linked, ended by the bound or decided in full, pairs with too
+    few units or words and pairs too large for a batch, under the default rule and looser
+    ones."""
     rng = random.Random(3)
     prints = Fingerprinter().batch(stories_with_numbers(7, 14))
     units = [p.unit_words() for p in prints]
@@ -126,12 +129,43 @@ def test_rewrite_decisions_made_together_are_those_made_one_at_a_time():
     ):
         one_at_a_time = [rewrite.decide_rewrite(a, b, rule) for a, b in pairs]
         assert 0 < sum(found.linked for found in one_at_a_time) < len(pairs)
-        for size in (1, 7, len(pairs)):
+        for size, cells in ((1, rewrite._CELLS), (7, 100), (len(pairs), rewrite._CELLS)):
+            monkeypatch.setattr(rewrite, "_CELLS", cells)
             together = []
             for start in range(0, len(pairs), size):
                 together += rewrite.decide_rewrite_many(pairs[start : start + size], rule)
             assert together == one_at_a_time
+            monkeypatch.undo()
     assert rewrite.decide_rewrite_many([]) == []
+
+
+def test_rewrite_matches_are_the_same_whatever_the_batches(monkeypatch):
+    """Stories prepared and pairs decided one at a time, or in batches cut by their count
+    or their words, give the same matches."""
+    rng = random.Random(9)
+    texts = [paragraphs(number, 4, sentences=3) for number in range(6)]
+    texts += [  # rewritten: some words changed or left out
+        [" ".join(w if rng.random() < 0.8 else w[::-1] for w in p.split()) for p in story]
+        for story in texts
+    ]
+    prints = Fingerprinter().texts([str(n) for n in range(len(texts))], texts)
+    count = len(prints)
+    first, second = np.triu_indices(count, 1)
+    pairs = pack_pairs(first, second)
+    keys = [p.key for p in prints]
+    content = [p.shingle_set() for p in prints]
+    removed = [np.zeros(0, dtype=np.uint32)] * count
+
+    def matches() -> list:
+        return verify_rewrites(pairs, keys, prints, content, removed)
+
+    expected = matches()
+    assert any(m.kind == "rewrite" for m in expected)
+    for at_once, words, decided in ((1, 1 << 15, 1), (5, 1 << 15, 3), (32, 100, 32)):
+        monkeypatch.setattr(verify_module, "_PREPARED_AT_ONCE", at_once)
+        monkeypatch.setattr(verify_module, "_PREPARED_WORDS", words)
+        monkeypatch.setattr(verify_module, "_DECIDED_AT_ONCE", decided)
+        assert matches() == expected
 
 
 _PIECES = [

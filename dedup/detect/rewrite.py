@@ -271,6 +271,9 @@ def decide_rewrite(a: Sentences, b: Sentences, settings: Settings = DEFAULT) -> 
 
 _ROUNDING = 1e-9
 """Far more than the rounding of a sum of at most ``UNITS`` shares in another order."""
+_CELLS = 1 << 12
+"""Unit pairs above which ``decide_rewrite_many`` decides a pair on its own: its arrays
+stay small, however long the stories (two of ~650 words make about 1,200)."""
 
 
 def decide_rewrite_many(
@@ -287,7 +290,9 @@ def decide_rewrite_many(
     taken, matrices, smalls, larges = [], [], [], []
     for number, (a, b) in enumerate(pairs):
         small, large = (b, a) if a.words > b.words else (a, b)
-        if small.words and large.words and len(small.sizes) >= settings.rewrite_sentences:
+        if len(small.sizes) * len(large.sizes) > _CELLS:
+            found[number] = decide_rewrite(a, b, settings)
+        elif small.words and large.words and len(small.sizes) >= settings.rewrite_sentences:
             taken.append(number)
             matrices.append(_shared_units(small, large).ravel())
             smalls.append(small)

@@ -241,6 +241,9 @@ def shared_counts(
 _PREPARED_AT_ONCE = 32
 """Stories whose units ``verify_rewrites`` prepares together, in the order its pairs need
 them: enough to share the array work, few enough to hold while they wait."""
+_PREPARED_WORDS = 1 << 15
+"""Words a batch of stories prepared together holds at most (but one story, however long):
+the work arrays stay small whatever the stories' lengths."""
 _DECIDED_AT_ONCE = 32
 """Pairs ``verify_rewrites`` decides together (``decide_rewrite_many``)."""
 
@@ -272,7 +275,13 @@ def verify_rewrites(
     def units_of(story: int) -> Sentences:
         nonlocal ahead
         if story not in prepared:
-            batch = needed[ahead : ahead + _PREPARED_AT_ONCE]
+            batch, words = [], 0
+            for waiting in needed[ahead : ahead + _PREPARED_AT_ONCE]:
+                units = prints[waiting].units
+                words += int(units[-1, 1]) if len(units) else 0
+                if batch and words > _PREPARED_WORDS:
+                    break
+                batch.append(waiting)
             ahead += len(batch)
             made = _sentences(
                 [prints[s] for s in batch],
