@@ -8,6 +8,7 @@ import random
 import re
 import unicodedata
 import zlib
+from dataclasses import replace
 
 import numpy as np
 from conftest import VOCABULARY, make_story, paragraphs
@@ -15,8 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.detect import rewrite
+from dedup.detect import verify as verify_module
+from dedup.detect.candidates import pack_pairs
 from dedup.detect.fingerprint import Fingerprinter, _Tokens, hash_tokens
-from dedup.detect.verify import sentences, usable_units, usable_units_all
+from dedup.detect.verify import sentences, usable_units, usable_units_all, verify_rewrites
 from dedup.read import text as text_module
 from dedup.read.text import (
     CLAUSE,
@@ -105,6 +108,66 @@ def test_shared_grams_searched_once_equal_the_two_sided_search():
             assert plain.dtype == quick.dtype and plain.tolist() == quick.tolist()
 
 
+def test_rewrite_decisions_made_together_are_those_made_one_at_a_time(monkeypatch):
+    """Pairs linked, not linked, ended by the bound or decided in full, pairs with too
+    few units or words and pairs too large for a batch, under the default rule and looser
+    ones."""
+    rng = random.Random(3)
+    prints = Fingerprinter().batch(stories_with_numbers(7, 14))
+    units = [p.unit_words() for p in prints]
+    edited = [  # rewritten: each unit with some of its words changed or left out
+        [[w if rng.random() < 0.7 else w[::-1] for w in unit if rng.random() < 0.9] for unit in u]
+        for u in units
+    ]
+    prepared = [rewrite.Sentences.of(u) for u in units + edited]
+    prepared += [rewrite.Sentences.of([]), rewrite.Sentences.of([["ab"], ["one", "two"]])]
+    pairs = [(a, b) for a in prepared for b in prepared]
+    for rule in (
+        DEFAULT,
+        replace(DEFAULT, rewrite_coverage=0.05, rewrite_similarity=0.2),
+        replace(DEFAULT, rewrite_sentences=1),
+    ):
+        one_at_a_time = [rewrite.decide_rewrite(a, b, rule) for a, b in pairs]
+        assert 0 < sum(found.linked for found in one_at_a_time) < len(pairs)
+        for size, cells in ((1, rewrite._CELLS), (7, 100), (len(pairs), rewrite._CELLS)):
+            monkeypatch.setattr(rewrite, "_CELLS", cells)
+            together = []
+            for start in range(0, len(pairs), size):
+                together += rewrite.decide_rewrite_many(pairs[start : start + size], rule)
+            assert together == one_at_a_time
+            monkeypatch.undo()
+    assert rewrite.decide_rewrite_many([]) == []
+
+
+def test_rewrite_matches_are_the_same_whatever_the_batches(monkeypatch):
+    """Stories prepared and pairs decided one at a time, or in batches cut by their count
+    or their words, give the same matches."""
+    rng = random.Random(9)
+    texts = [paragraphs(number, 4, sentences=3) for number in range(6)]
+    texts += [  # rewritten: some words changed or left out
+        [" ".join(w if rng.random() < 0.8 else w[::-1] for w in p.split()) for p in story]
+        for story in texts
+    ]
+    prints = Fingerprinter().texts([str(n) for n in range(len(texts))], texts)
+    count = len(prints)
+    first, second = np.triu_indices(count, 1)
+    pairs = pack_pairs(first, second)
+    keys = [p.key for p in prints]
+    content = [p.shingle_set() for p in prints]
+    removed = [np.zeros(0, dtype=np.uint32)] * count
+
+    def matches() -> list:
+        return verify_rewrites(pairs, keys, prints, content, removed)
+
+    expected = matches()
+    assert any(m.kind == "rewrite" for m in expected)
+    for at_once, words, decided in ((1, 1 << 15, 1), (5, 1 << 15, 3), (32, 100, 32)):
+        monkeypatch.setattr(verify_module, "_PREPARED_AT_ONCE", at_once)
+        monkeypatch.setattr(verify_module, "_PREPARED_WORDS", words)
+        monkeypatch.setattr(verify_module, "_DECIDED_AT_ONCE", decided)
+        assert matches() == expected
+
+
 _PIECES = [
     *VOCABULARY[:40],
     "Mr.",
@@ -172,6 +235,56 @@ def test_batch_tokens_hashes_texts_and_units_are_those_of_the_plain_definitions(
         )
         assert prints[number].text == " ".join(tokens)
         assert prints[number].units.tolist() == [list(u) for u in sentence_units(tokens)]
+
+
+def _same_sentences(made: rewrite.Sentences, plain: rewrite.Sentences) -> None:
+    for field in ("sizes", "grams", "counts", "units"):
+        mine, theirs = getattr(made, field), getattr(plain, field)
+        assert mine.dtype == theirs.dtype and mine.tolist() == theirs.tolist(), field
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(story_texts(), min_size=1, max_size=6), st.randoms(use_true_random=False))
+def test_units_of_many_stories_at_once_are_those_of_their_words(stories, rng):
+    """``Sentences.many`` over a batch's token texts gives each story what ``Sentences.of``
+    makes of its kept units' ``unit_words``: numbers in any script left out, marks dropped,
+    short and empty units, any subset of units kept."""
+    prints = Fingerprinter().texts([str(n) for n in range(len(stories))], stories)
+    keep = [np.array([rng.random() < 0.7 for _ in p.units], dtype=bool) for p in prints]
+    made = rewrite.Sentences.many(
+        [p.text for p in prints], [p.units[k] for p, k in zip(prints, keep)]
+    )
+    for print_, kept, mine in zip(prints, keep, made):
+        words = [w for w, k in zip(print_.unit_words(), kept.tolist()) if k]
+        _same_sentences(mine, rewrite.Sentences.of(words))
+
+
+def test_units_of_texts_spaced_and_marked_every_way_are_those_of_their_words():
+    """Any white space ``str.split`` knows, marks inside words, spans past the last word
+    and more units than are compared."""
+    texts = [
+        "a\u3000bb\xa0ccc \x02 dd\x01d 12 e\u2003ff\u0660 gg\tg\n hh  ",
+        "",
+        " \x07 x 9 yy zzz",
+        "one two three four five six",
+        " ".join(f"w{n % 7}x" for n in range(rewrite.UNITS + 9)),
+    ]
+    spans = [
+        np.array([[0, 2], [2, 5], [5, 5], [6, 9], [9, 20]]),
+        np.array([[0, 0], [0, 3]]),
+        np.array([[0, 1], [1, 4]]),
+        np.zeros((0, 2), dtype=np.int32),
+        np.array([[n, n + 1] for n in range(rewrite.UNITS + 9)]),
+    ]
+    made = rewrite.Sentences.many(texts, spans)
+    for text, span, mine in zip(texts, spans, made):
+        words = text
+        for mark in (STOP, CLAUSE, PARAGRAPH_BREAK):
+            words = words.replace(mark, "")
+        words = words.split()
+        units = [[w for w in words[low:high] if not re.search(r"\d", w)] for low, high in span]
+        _same_sentences(mine, rewrite.Sentences.of(units))
+    assert rewrite.Sentences.many([], []) == []
 
 
 def test_short_ascii_words_are_hashed_as_zlib_does():

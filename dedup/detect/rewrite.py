@@ -29,6 +29,7 @@ from functools import cached_property
 import numpy as np
 
 from dedup.detect.fingerprint import distinct, fmix64
+from dedup.read.text import CLAUSE, PARAGRAPH_BREAK, STOP
 from dedup.settings import DEFAULT, Settings
 
 GRAM = 4
@@ -45,6 +46,13 @@ _EXACT_LIMIT = 1 << _EXACT_BITS
 _SHIFTS = [np.uint64(_EXACT_BITS * (GRAM - 1 - offset)) for offset in range(GRAM)]
 _HASHED = np.uint64(1 << 63)
 """Set in the key of a gram that is hashed (never in an exact one)."""
+UNITS = 1 << _UNIT_BITS
+"""Units of a story compared at most (the first ones)."""
+_MARK = 2
+_KIND = np.array([chr(code).isspace() for code in range(0x3002)], dtype=np.uint8)
+"""What each code point is: 1 white space (``str.split``'s, up to the last, U+3000; the
+entry after stands for any larger), ``_MARK`` a sentence or clause mark, 0 a word's."""
+_KIND[[ord(mark) for mark in (STOP, CLAUSE, PARAGRAPH_BREAK)]] = _MARK
 
 
 @dataclass(frozen=True)
@@ -62,11 +70,102 @@ class Sentences:
     @classmethod
     def of(cls, units: Sequence[Sequence[str]]) -> Sentences:
         """From each unit's words (``Fingerprint.unit_words``)."""
-        units = list(units)[: 1 << _UNIT_BITS]
+        units = list(units)[:UNITS]
         grams = _grams([" ".join(words) for words in units])
+        return cls._made(np.array([len(w) for w in units], dtype=np.float64), grams)
+
+    @classmethod
+    def _made(cls, sizes: np.ndarray, grams: np.ndarray) -> Sentences:
         unit = (grams & _UNIT_MASK).astype(np.intp)
-        counts = np.bincount(unit, minlength=len(units))
-        return cls(np.array([len(w) for w in units], dtype=np.float64), grams, counts, unit)
+        return cls(sizes, grams, np.bincount(unit, minlength=len(sizes)), unit)
+
+    @classmethod
+    def many(cls, texts: Sequence[str], spans: Sequence[np.ndarray]) -> list[Sentences]:
+        """Many stories at once, from each one's token text (``Fingerprint.text``) and the
+        word spans of the units to compare (rows of ``Fingerprint.units``): what ``of``
+        makes of those units' ``Fingerprint.unit_words``, with the words found, the
+        numbers left out and the units' texts put together in arrays over all the stories'
+        characters rather than word by word in Python. The units are disjoint runs of words
+        in order, and no word holds a code 0, as in every text the fingerprints hold."""
+        count = len(texts)
+        spans = [np.asarray(s, dtype=np.int64).reshape(-1, 2)[:UNITS] for s in spans]
+        kept = np.fromiter(map(len, spans), dtype=np.int64, count=count)
+        if not count:
+            return []
+        codes = _codes(" ".join(texts))
+        kind = _KIND[codes if codes.dtype == np.uint8 else np.minimum(codes, len(_KIND) - 1)]
+        # Where each story's words end: its text and the space after it.
+        ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=count) + 1)
+        marks = np.flatnonzero(kind == _MARK)
+        if len(marks):  # marks are tokens of their own: without them, words are what is left
+            codes, kind = codes[kind != _MARK], kind[kind != _MARK]
+            ends -= np.searchsorted(marks, ends)
+        else:
+            codes = codes.copy()
+        space = kind.view(bool)
+        word = ~space
+        begins = word.copy()
+        begins[1:] &= space[:-1]
+        first = np.flatnonzero(begins)  # each word's first character
+        numbered = np.cumsum(begins, dtype=np.int32)  # each character's word (a space:
+        numbered -= 1  # the one before)
+        per_story = np.diff(np.searchsorted(first, ends), prepend=0)
+        before = np.cumsum(per_story) - per_story  # words of the stories before
+        # Each word's unit (-1: in none), units being disjoint runs of words in order.
+        unit_story = np.repeat(np.arange(count), kept)
+        every = np.concatenate(spans)
+        low = np.minimum(every[:, 0], per_story[unit_story])
+        width = np.maximum(np.minimum(every[:, 1], per_story[unit_story]) - low, 0)
+        units = len(width)
+        in_unit = np.repeat(low + before[unit_story] - np.cumsum(width) + width, width)
+        in_unit += np.arange(len(in_unit))
+        word_unit = np.full(len(first) + 1, -1, dtype=np.int32)  # the last: before any word
+        word_unit[in_unit] = np.repeat(np.arange(units, dtype=np.int32), width)
+        number = np.zeros(len(first) + 1, dtype=bool)  # words holding a digit: no evidence
+        number[numbered[_digits(codes)]] = True
+        evidence = (word_unit >= 0) & ~number
+        evidence[-1] = False
+        kept_words = np.flatnonzero(evidence)
+        sizes = np.bincount(word_unit[kept_words], minlength=units).astype(np.float64)
+        # The units' texts end to end: the evidence words' characters, each word after the
+        # first of its unit with the space before it.
+        take = word & evidence[numbered]
+        joins = kept_words[1:][word_unit[kept_words[1:]] == word_unit[kept_words[:-1]]]
+        take[first[joins] - 1] = True
+        codes[first[joins] - 1] = ord(" ")
+        owner = word_unit[numbered[take]]  # in order: each unit's characters in one run
+        text_length = np.diff(np.searchsorted(owner, np.arange(units + 1)))
+        keys, owner = _keys(
+            codes[take], owner[GRAM - 1 :] == owner[: max(len(owner) - GRAM + 1, 0)], owner
+        )
+        base = np.cumsum(kept) - kept  # each story's first unit
+        local = (np.arange(units) - base[unit_story]).astype(np.uint64)[owner]
+        packed = (keys << _UNIT_SHIFT) | local
+        bounds = np.searchsorted(owner, np.append(base, units)).tolist()
+        short: dict[int, list[tuple[int, str]]] = {}
+        if ((text_length > 0) & (text_length < GRAM)).any():
+            text = codes[take]
+            starts = np.cumsum(text_length) - text_length
+            for unit in np.flatnonzero((text_length > 0) & (text_length < GRAM)).tolist():
+                found = text[starts[unit] : starts[unit] + text_length[unit]].tolist()
+                at_story = int(unit_story[unit])
+                short.setdefault(at_story, []).append(
+                    (unit - int(base[at_story]), "".join(map(chr, found)))
+                )
+        made = []
+        for story in range(count):
+            part = packed[bounds[story] : bounds[story + 1]]
+            if story in short:
+                part = np.concatenate((part, _short(*zip(*short[story]))))
+            grams = distinct(part, in_place=True)
+            first_unit = int(base[story])
+            made.append(
+                cls._made(
+                    sizes[first_unit : first_unit + int(kept[story])].copy(),
+                    grams if grams.base is None else grams.copy(),  # not a view of the batch
+                )
+            )
+        return made
 
     @cached_property
     def words(self) -> float:
@@ -170,6 +269,70 @@ def decide_rewrite(a: Sentences, b: Sentences, settings: Settings = DEFAULT) -> 
     return Rewrite(linked, round(float(coverage), 4), pairs)
 
 
+_ROUNDING = 1e-9
+"""Far more than the rounding of a sum of at most ``UNITS`` shares in another order."""
+_CELLS = 1 << 12
+"""Unit pairs above which ``decide_rewrite_many`` decides a pair on its own: its arrays
+stay small, however long the stories (two of ~650 words make about 1,200)."""
+
+
+def decide_rewrite_many(
+    pairs: Sequence[tuple[Sentences, Sentences]], settings: Settings = DEFAULT
+) -> list[Rewrite]:
+    """``decide_rewrite`` of each pair. The bound most pairs end at is worked out for all
+    of them together: each pair's shared gram counts are made apart, but the bound's dozen
+    operations on every pair's small matrix are a dozen on all the matrices end to end.
+    Its sum over a story's units is taken in another order than ``decide_rewrite``'s, so a
+    pair ends here only when its bound falls short by more than any rounding
+    (``_ROUNDING``); any other pair is decided by ``decide_rewrite`` itself."""
+    least = settings.rewrite_similarity
+    found = [NOT_LINKED] * len(pairs)
+    taken, matrices, smalls, larges = [], [], [], []
+    for number, (a, b) in enumerate(pairs):
+        small, large = (b, a) if a.words > b.words else (a, b)
+        if len(small.sizes) * len(large.sizes) > _CELLS:
+            found[number] = decide_rewrite(a, b, settings)
+        elif small.words and large.words and len(small.sizes) >= settings.rewrite_sentences:
+            taken.append(number)
+            matrices.append(_shared_units(small, large).ravel())
+            smalls.append(small)
+            larges.append(large)
+    if taken:
+        rows = np.array([len(s.sizes) for s in smalls])
+        columns = np.array([len(s.sizes) for s in larges])
+        cells = rows * columns
+        pair = np.repeat(np.arange(len(taken)), cells)
+        inside = np.arange(int(cells.sum())) - np.repeat(np.cumsum(cells) - cells, cells)
+        column = inside % columns[pair]
+        row = inside // columns[pair] + (np.cumsum(rows) - rows)[pair]
+        shared = np.concatenate(matrices)
+        held = shared / np.concatenate([s.divisors for s in smalls])[row]
+        holds = (
+            shared
+            / np.concatenate([s.divisors for s in larges])[
+                column + (np.cumsum(columns) - columns)[pair]
+            ]
+        )
+        value = np.where(np.maximum(held, holds) >= least, held, 0)
+        split = np.minimum(1.0, held[:-1] + held[1:])  # with the next column of the row
+        split = np.where((split >= least) & (column[:-1] + 1 < columns[pair[:-1]]), split, 0)
+        np.maximum(value[:-1], split, out=value[:-1])
+        owner = np.repeat(np.arange(len(taken)), rows)  # each row's pair
+        width = columns[owner]
+        best = np.maximum.reduceat(value, np.cumsum(width) - width)  # each row's best
+        sizes = np.concatenate([s.sizes for s in smalls])
+        words = np.array([s.words for s in smalls])
+        coverage = np.bincount(owner, weights=best * sizes, minlength=len(taken)) / words
+        enough = np.bincount(owner, weights=best > 0, minlength=len(taken))
+        maybe = (coverage >= settings.rewrite_coverage - _ROUNDING) & (
+            enough >= settings.rewrite_sentences
+        )
+        for at in np.flatnonzero(maybe).tolist():
+            number = taken[at]
+            found[number] = decide_rewrite(*pairs[number], settings)
+    return found
+
+
 def _grams(texts: Sequence[str]) -> np.ndarray:
     """Distinct character grams of each text, packed: the gram's key with the text's number
     in its low bits, sorted. A gram of code points below ``2**_EXACT_BITS`` (every
@@ -178,37 +341,60 @@ def _grams(texts: Sequence[str]) -> np.ndarray:
     two kinds never meet. A non-empty text shorter than a gram is one gram of itself."""
     if not texts:
         return np.zeros(0, dtype=np.uint64)
-    joined = "\x00".join(texts)
-    if joined.isascii():  # one byte a character: the common case, and cheaper to read
-        codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
-    else:  # a lone surrogate (JSON can hold one) is a character like any other
-        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    length = len(codes)
-    breaks = np.zeros(length + 1, dtype=np.int32)
+    codes = _codes("\x00".join(texts))
+    breaks = np.zeros(len(codes) + 1, dtype=np.int32)
     np.cumsum(codes == 0, out=breaks[1:])
-    parts = []
-    if length >= GRAM:
-        wide = codes.astype(np.uint64)
-        count = length - GRAM + 1
-        keys = wide[:count] << _SHIFTS[0]
-        for offset in range(1, GRAM):
-            keys |= wide[offset : offset + count] << _SHIFTS[offset]
-        owner = breaks[:count]
-        clean = breaks[GRAM:] == owner  # no break inside the gram
-        if codes.dtype != np.uint8:
-            large = np.zeros(length + 1, dtype=np.int32)
-            np.cumsum(codes >= _EXACT_LIMIT, out=large[1:])
-            hashed = large[GRAM:] != large[:count]  # a code point too large for its place
-            if hashed.any():
-                keys[hashed] = _hashed(wide, count)[hashed]
-        parts.append((keys[clean] << _UNIT_SHIFT) | owner[clean].astype(np.uint64))
+    clean = breaks[GRAM:] == breaks[: max(len(breaks) - GRAM, 0)]  # no break inside the gram
+    keys, owner = _keys(codes, clean, breaks)
+    parts = [(keys << _UNIT_SHIFT) | owner.astype(np.uint64)]
     short = [number for number, text in enumerate(texts) if 0 < len(text) < GRAM]
     if short:
-        whole = np.array([hash_text(texts[n]) for n in short], dtype=np.uint64)
-        parts.append((fmix64(whole) & _GRAM_MASK) | _HASHED | np.array(short, dtype=np.uint64))
-    if not parts:
-        return np.zeros(0, dtype=np.uint64)
+        parts.append(_short(short, [texts[n] for n in short]))
     return distinct(parts[0] if len(parts) == 1 else np.concatenate(parts), in_place=True)
+
+
+def _codes(text: str) -> np.ndarray:
+    """A text's code points: a byte each when it is ASCII (the common case, and cheaper to
+    read); a lone surrogate (JSON can hold one) is a character like any other."""
+    if text.isascii():
+        return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _keys(codes: np.ndarray, clean: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keys of the grams starting at each code point but the last ``GRAM - 1`` (see
+    ``_grams``), of those ``clean`` (inside one text), with their texts' numbers
+    (``owner``, a code point's)."""
+    count = len(codes) - GRAM + 1
+    if count <= 0:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    wide = codes.astype(np.uint64)
+    keys = wide[:count] << _SHIFTS[0]
+    for offset in range(1, GRAM):
+        keys |= wide[offset : offset + count] << _SHIFTS[offset]
+    if codes.dtype != np.uint8:
+        large = np.zeros(len(codes) + 1, dtype=np.int32)
+        np.cumsum(codes >= _EXACT_LIMIT, out=large[1:])
+        hashed = large[GRAM:] != large[:count]  # a code point too large for its place
+        if hashed.any():
+            keys[hashed] = _hashed(wide, count)[hashed]
+    return keys[clean], owner[:count][clean].astype(np.int64)
+
+
+def _short(numbers: Sequence[int], texts: Sequence[str]) -> np.ndarray:
+    """The packed gram of each text shorter than a gram (``numbers``: the texts' own)."""
+    whole = np.array([hash_text(text) for text in texts], dtype=np.uint64)
+    return (fmix64(whole) & _GRAM_MASK) | _HASHED | np.array(numbers, dtype=np.uint64)
+
+
+def _digits(codes: np.ndarray) -> np.ndarray:
+    """Which code points are decimal digits in any script (what ``\\d`` matches)."""
+    digit = (codes >= ord("0")) & (codes <= ord("9"))
+    if codes.dtype != np.uint8:
+        others = [c for c in np.unique(codes[codes > 127]).tolist() if chr(c).isdecimal()]
+        if others:
+            digit |= np.isin(codes, others)
+    return digit
 
 
 def _hashed(wide: np.ndarray, count: int) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 
 from dedup.detect.candidates import unpack_pairs
 from dedup.detect.fingerprint import Fingerprint, distinct
-from dedup.detect.rewrite import Sentences, decide_rewrite
+from dedup.detect.rewrite import Sentences, decide_rewrite_many
 from dedup.records import Match
 from dedup.settings import DEFAULT, Settings
 
@@ -165,8 +165,19 @@ def sentences(
 ) -> Sentences:
     """A story's usable units, prepared for the rewrite decision (``usable``: its
     ``usable_units``, when the caller has them)."""
-    keep = usable_units(print_, removed, settings.shingle) if usable is None else usable
-    return Sentences.of([words for words, kept in zip(print_.unit_words(), keep) if kept])
+    return _sentences([print_], [removed], settings, None if usable is None else [usable])[0]
+
+
+def _sentences(
+    prints: Sequence[Fingerprint],
+    removed: Sequence[np.ndarray],
+    settings: Settings,
+    usable: Sequence[np.ndarray] | None,
+) -> list[Sentences]:
+    """``sentences`` of many stories, prepared together (``Sentences.many``)."""
+    if usable is None:
+        usable = [usable_units(p, r, settings.shingle) for p, r in zip(prints, removed)]
+    return Sentences.many([p.text for p in prints], [p.units[k] for p, k in zip(prints, usable)])
 
 
 def without(shingles: np.ndarray, removed: np.ndarray) -> np.ndarray:
@@ -227,6 +238,16 @@ def shared_counts(
     return counts
 
 
+_PREPARED_AT_ONCE = 32
+"""Stories whose units ``verify_rewrites`` prepares together, in the order its pairs need
+them: enough to share the array work, few enough to hold while they wait."""
+_PREPARED_WORDS = 1 << 15
+"""Words a batch of stories prepared together holds at most (but one story, however long):
+the work arrays stay small whatever the stories' lengths."""
+_DECIDED_AT_ONCE = 32
+"""Pairs ``verify_rewrites`` decides together (``decide_rewrite_many``)."""
+
+
 def verify_rewrites(
     pairs: np.ndarray,
     keys: Sequence[str],
@@ -242,37 +263,59 @@ def verify_rewrites(
     ``partial`` copy; otherwise a ``rewrite``. ``usable[i]``: story i's ``usable_units``,
     when the caller has them."""
     prepared: dict[int, Sentences] = {}
-
-    def units_of(story: int) -> Sentences:
-        if story not in prepared:
-            known = usable[story] if usable is not None else None
-            prepared[story] = sentences(prints[story], removed[story], settings, known)
-        return prepared[story]
-
     matches = []
     first, second = unpack_pairs(pairs)
     firsts, seconds = first.tolist(), second.tolist()
     last_use = {}
     for at, (a, b) in enumerate(zip(firsts, seconds)):
         last_use[a] = last_use[b] = at
-    for at, (a, b) in enumerate(zip(firsts, seconds)):
-        found = decide_rewrite(units_of(a), units_of(b), settings)
-        for story in (a, b):  # a story's prepared units are let go after its last pair
-            if last_use[story] == at:
-                prepared.pop(story, None)
-        if not found.linked:
-            continue
-        shared = overlap(content[a], content[b])
-        kind = "partial" if shared.containment >= found.coverage / 2 else REWRITE
-        matches.append(
-            Match(
-                keys[a],
-                keys[b],
-                shared.shared,
-                shared.resemblance,
-                shared.containment,
-                kind,
-                found.coverage,
+    needed = list(dict.fromkeys(story for pair in zip(firsts, seconds) for story in pair))
+    ahead = 0  # stories are needed in the order of ``needed``: made a batch at a time
+
+    def units_of(story: int) -> Sentences:
+        nonlocal ahead
+        if story not in prepared:
+            batch, words = [], 0
+            for waiting in needed[ahead : ahead + _PREPARED_AT_ONCE]:
+                units = prints[waiting].units
+                words += int(units[-1, 1]) if len(units) else 0
+                if batch and words > _PREPARED_WORDS:
+                    break
+                batch.append(waiting)
+            ahead += len(batch)
+            made = _sentences(
+                [prints[s] for s in batch],
+                [removed[s] for s in batch],
+                settings,
+                None if usable is None else [usable[s] for s in batch],
             )
+            prepared.update(zip(batch, made))
+        return prepared[story]
+
+    for start in range(0, len(firsts), _DECIDED_AT_ONCE):
+        run = range(start, min(start + _DECIDED_AT_ONCE, len(firsts)))
+        decided = decide_rewrite_many(
+            [(units_of(firsts[at]), units_of(seconds[at])) for at in run], settings
         )
+        for at in run:  # a story's prepared units are let go after its last pair
+            for story in (firsts[at], seconds[at]):
+                if last_use[story] == at:
+                    prepared.pop(story, None)
+        for at, found in zip(run, decided):
+            if not found.linked:
+                continue
+            a, b = firsts[at], seconds[at]
+            shared = overlap(content[a], content[b])
+            kind = "partial" if shared.containment >= found.coverage / 2 else REWRITE
+            matches.append(
+                Match(
+                    keys[a],
+                    keys[b],
+                    shared.shared,
+                    shared.resemblance,
+                    shared.containment,
+                    kind,
+                    found.coverage,
+                )
+            )
     return matches
