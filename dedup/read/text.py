@@ -195,12 +195,11 @@ def _drop_symbols(text: str) -> str:
     return text
 
 
-def _joined_without_datelines(texts: list[str]) -> str:
-    """``_BREAK.join(_without_datelines(texts))`` for texts none of which holds ``_BREAK``:
-    the characters a dateline needs are found in the joined text (a few ``str.find``) and
-    only the paragraphs holding one near their start are tried, instead of testing every
-    paragraph in Python."""
-    joined = _BREAK.join(texts)
+def _joined_without_datelines(joined: str) -> str:
+    """``_BREAK.join(_without_datelines(texts))`` of the ``joined`` texts, none of which
+    holds ``_BREAK``: the characters a dateline needs are found in the joined text (a few
+    ``str.find``) and only the paragraphs holding one near their start are tried, instead of
+    testing every paragraph in Python."""
     starts = set()
     for hint in _DATELINE_HINTS:
         at = joined.find(hint)
@@ -299,7 +298,7 @@ def _marked_text(texts: list[str]) -> bytes | list[str]:
         parts = [part.translate(dict.fromkeys(map(ord, _MARKS), " ")) for part in parts]
         joined = _BREAK.join(parts)
     else:
-        joined = _joined_without_datelines(texts)
+        joined = _joined_without_datelines(joined)
     if joined.isascii():
         return joined.encode("ascii").translate(_ASCII_MARKED)
     folded = _folded(joined)
