@@ -294,6 +294,16 @@ def test_datelines_found_in_the_joined_text_are_those_of_each_paragraph(pieces, 
     assert text_module._joined_without_datelines(PARAGRAPH_BREAK.join(texts)) == joined
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ABZabz ,.'-1_ÉéǅǆªΣ東"), max_size=12))
+def test_places_in_capitals_are_found_alike_in_ascii_and_in_any_script(place):
+    """A place is in capitals when its part before any comma has a letter and no letter
+    that is not upper-case; ASCII places are told by ``str.isupper``."""
+    letters = [char for char in place.split(",")[0] if char.isalpha()]
+    plain = bool(letters) and all(char.isupper() for char in letters)
+    assert text_module._is_capitals(place) == plain
+
+
 def _dateline_plain(text: str) -> str:
     """``strip_dateline`` by its regular expressions alone."""
     match = text_module._DATELINE.match(text[: text_module._DATELINE_REACH])

@@ -92,6 +92,8 @@ def _prose(text: str) -> bool:
 
 def _is_capitals(place: str) -> bool:
     head = place.split(",")[0]
+    if head.isascii():  # letters are cased: some letter, none lower-case
+        return head.isupper()
     letters = [c for c in head if c.isalpha()]
     return bool(letters) and all(c.isupper() for c in letters)
 
@@ -214,14 +216,14 @@ def _joined_without_datelines(joined: str) -> str:
     pieces, done = [], 0
     for start in sorted(starts):
         end = joined.find(_BREAK, start)
-        end = len(joined) if end < 0 else end
-        text = joined[start:end]
-        kept = strip_dateline(text)
-        if kept is not text:
-            pieces += (joined[done:start], kept)
-            done = end
+        text = joined[start : len(joined) if end < 0 else end]
+        cut = len(text) - len(strip_dateline(text))  # the text, or its end without a dateline
+        if cut:
+            if start > done:
+                pieces.append(joined[done:start])
+            done = start + cut
     pieces.append(joined[done:])
-    return "".join(pieces)
+    return "".join(pieces)  # the one piece itself when only the first paragraph had one
 
 
 PARAGRAPH_BREAK = _BREAK
