@@ -518,8 +518,9 @@ def _simple_layout(body: str) -> tuple[Paragraph, ...] | None:
     if "\r" in body:
         return None
     blocks = body.split("\n\n")
-    if len(blocks) == 1 and "\n" not in body:  # a single paragraph
-        return (Paragraph(0, body, 0, len(body)),) if body and body.strip() == body else None
+    if len(blocks) == 1 and "\n" not in body:  # a single paragraph (a str, as split made it)
+        text = blocks[0]
+        return (Paragraph(0, text, 0, len(text)),) if text and text.strip() == text else None
     if "" in blocks or list(map(str.strip, blocks)) != blocks:
         return None
     texts: list[str] = blocks
