@@ -126,3 +126,15 @@ def test_paragraphs_made_field_by_field_are_those_the_class_makes():
     assert made == expected
     assert list(map(hash, made)) == list(map(hash, expected))
     assert all(type(paragraph) is Paragraph for paragraph in made)
+
+
+def test_paragraph_texts_are_plain_strings_whatever_the_body():
+    """A reader may pass a ``str`` subclass (an XML parser's string, which keeps its
+    document alive); paragraphs hold plain strings, however many the body has."""
+
+    class Tied(str):
+        pass
+
+    for body in ("One paragraph.", "One.\n\nTwo.", "Headline\n\n• one\n• two"):
+        texts = [paragraph.text for paragraph in split_paragraphs(Tied(body))]
+        assert texts and all(type(text) is str for text in texts)
