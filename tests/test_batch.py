@@ -410,6 +410,35 @@ def test_datelines_found_by_the_cheap_tests_first_are_those_of_the_expressions(p
         assert text_module._without_datelines([paragraph, paragraph]) == [plain, plain]
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(st.sampled_from(_OPENINGS), max_size=4), st.sampled_from(_OPENINGS)),
+        min_size=1,
+        max_size=5,
+    ),
+    st.sampled_from(["", " ", "x" * 130]),
+)
+def test_datelines_found_in_the_joined_text_are_those_of_each_paragraph(pieces, filler):
+    """Looking for the characters a dateline needs in the joined paragraphs (some far from
+    a paragraph's start, some in several paragraphs) strips what stripping each paragraph
+    strips."""
+    texts = [filler.join([*head, tail]) + " officials said." for head, tail in pieces]
+    texts = [text for text in texts if PARAGRAPH_BREAK not in text]
+    joined = PARAGRAPH_BREAK.join(text_module._without_datelines(texts))
+    assert text_module._joined_without_datelines(PARAGRAPH_BREAK.join(texts)) == joined
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ABZabz ,.'-1_ÉéǅǆªΣ東"), max_size=12))
+def test_places_in_capitals_are_found_alike_in_ascii_and_in_any_script(place):
+    """A place is in capitals when its part before any comma has a letter and no letter
+    that is not upper-case; ASCII places are told by ``str.isupper``."""
+    letters = [char for char in place.split(",")[0] if char.isalpha()]
+    plain = bool(letters) and all(char.isupper() for char in letters)
+    assert text_module._is_capitals(place) == plain
+
+
 def _dateline_plain(text: str) -> str:
     """``strip_dateline`` by its regular expressions alone."""
     match = text_module._DATELINE.match(text[: text_module._DATELINE_REACH])
@@ -465,3 +494,6 @@ def test_folding_that_leaves_out_the_nfkc_check_folds_the_nfkc_text(pieces):
     text = "".join(pieces)
     plain = text_module._drop_symbols(text_module._fold(unicodedata.normalize("NFKC", text)))
     assert text_module._folded(text) == plain
+    in_nfkc = any(char in text for char in text_module._NOT_NFKC)
+    folded = text_module._drop_symbols(text_module._fold(text))
+    assert text_module._fold_and_drop(text) == (folded, in_nfkc)

@@ -136,23 +136,54 @@ def test_symbols_outside_ascii_do_not_change_tokens():
 
 
 def test_the_quick_paragraph_split_agrees_with_the_general_one():
+    from dataclasses import astuple
+
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
     from dedup.read.text import _simple_layout, _split_blocks
+    from dedup.records import Paragraph
 
-    pieces = st.sampled_from(
-        ["Alpha beta.", "gamma", " ", "\n", "\n\n", "\t", "\r", "\u2028", "é", "بت ثج", "۔", "中文"]
-    )
+    pieces = ["Alpha beta.", "gamma", "• Delta", " ", "\n", "\n\n", "\t", "\r", "\u2028", "é"]
+    pieces += ["\x1c", "\u00a0", "بت ثج", "۔", "中文"]
 
-    @settings(max_examples=400, deadline=None)
-    @given(st.lists(pieces, max_size=12).map("".join))
+    @settings(max_examples=1000, deadline=None)
+    @given(st.lists(st.sampled_from(pieces), max_size=12).map("".join))
     def agree(body):
         quick = _simple_layout(body)
         if quick is not None:
             assert quick == _split_blocks(body)
+            assert quick == tuple(Paragraph(*astuple(paragraph)) for paragraph in quick)
 
     agree()
     body = "Headline\n\nFirst paragraph.\n\nRelated:\n• one\n• two\n\nwrapped line\ncontinues here"
     assert _simple_layout(body) == _split_blocks(body) == split_paragraphs(body)
     assert [p.text for p in split_paragraphs(body)][-3:] == ["• one", "• two", body[-27:]]
+
+
+def test_paragraphs_made_field_by_field_are_those_the_class_makes():
+    """``_paragraphs`` sets the slots of ``Paragraph`` itself: it must set every field, in
+    the class's order, and give records equal (and hashed) as the class's own."""
+    from dataclasses import fields
+
+    from dedup.read.text import _PARAGRAPH_FIELDS, _paragraphs
+    from dedup.records import Paragraph
+
+    assert tuple(field.name for field in fields(Paragraph)) == _PARAGRAPH_FIELDS
+    made = _paragraphs(["One.", "Two"], [0, 6], [4, 9])
+    expected = (Paragraph(0, "One.", 0, 4), Paragraph(1, "Two", 6, 9))
+    assert made == expected
+    assert list(map(hash, made)) == list(map(hash, expected))
+    assert all(type(paragraph) is Paragraph for paragraph in made)
+
+
+def test_paragraph_texts_are_plain_strings_whatever_the_body():
+    """A reader may pass a ``str`` subclass (an XML parser's string, which keeps its
+    document alive); paragraphs hold plain strings, however many the body has."""
+
+    class Tied(str):
+        pass
+
+    for body in ("One paragraph.", "One.\n\nTwo.", "Headline\n\n• one\n• two"):
+        texts = [paragraph.text for paragraph in split_paragraphs(Tied(body))]
+        assert texts and all(type(text) is str for text in texts)

@@ -751,7 +751,7 @@ def _read_jsonl_lines(
                 continue
         if line_no == 1:
             line = line.lstrip("\ufeff")
-        if not line.strip():
+        if not line or line.isspace():  # not line.strip(), which copies every line
             continue
         number += 1
         try:
@@ -940,10 +940,10 @@ def _from_item(
 
 def outlet_of(story: Story) -> str:
     """The outlet a story belongs to: its metadata, else the host of its URL, else ""."""
+    if story.outlet:  # before the import, which costs more than this when it runs per story
+        return story.outlet.casefold()
     from urllib.parse import urlsplit
 
-    if story.outlet:
-        return story.outlet.casefold()
     try:
         host = urlsplit(story.url).hostname if story.url else None
     except ValueError:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import deque
 from collections.abc import Sequence
-from itertools import pairwise
+from itertools import accumulate, pairwise, repeat
+from operator import add
 
 from dedup.records import Paragraph
 
@@ -90,6 +92,8 @@ def _prose(text: str) -> bool:
 
 def _is_capitals(place: str) -> bool:
     head = place.split(",")[0]
+    if head.isascii():  # letters are cased: some letter, none lower-case
+        return head.isupper()
     letters = [c for c in head if c.isalpha()]
     return bool(letters) and all(c.isupper() for c in letters)
 
@@ -120,8 +124,9 @@ _ASCII_WORDS = "".join(
 str.translate and str.split find them three times faster than the regular expression."""
 _ASCII_LOWER_WORDS = _ASCII_WORDS.lower()
 """The same, case folded in the same step."""
-_DATELINE_HINT = re.compile("[(—–]")
+_DATELINE_HINTS = "(—–"
 """A dateline needs one of these near the start of a paragraph (see ``strip_dateline``)."""
+_DATELINE_HINT = re.compile(f"[{_DATELINE_HINTS}]")
 
 
 def _without_datelines(texts: list[str]) -> list[str]:
@@ -147,11 +152,9 @@ def _folded(text: str) -> str:
     """``_drop_symbols(_fold(text))`` of the text in NFKC. A text whose characters outside
     ASCII are all quotes, dashes and symbols these replace, none that NFKC changes (the
     usual case: curly quotes and dashes), is in NFKC already: its check is left out."""
-    folded = _drop_symbols(_fold(text))
-    if (not folded.isascii() or any(char in text for char in _NOT_NFKC)) and (
-        not unicodedata.is_normalized("NFKC", text)
-    ):
-        folded = _drop_symbols(_fold(unicodedata.normalize("NFKC", text)))
+    folded, changes_in_nfkc = _fold_and_drop(text)
+    if (changes_in_nfkc or not folded.isascii()) and not unicodedata.is_normalized("NFKC", text):
+        folded = _fold_and_drop(unicodedata.normalize("NFKC", text))[0]
     return folded
 
 
@@ -159,6 +162,32 @@ _NOT_NFKC = "".join(
     char for char in [*_FOLDED, *_SYMBOLS] if unicodedata.normalize("NFKC", char) != char
 )
 """Of the characters ``_fold`` and ``_drop_symbols`` replace, those NFKC changes."""
+_COMMON_FIRST = "’“”—–•©\u00a0‘"
+"""The characters folded most often in news text, looked for first (see ``_fold_and_drop``)."""
+_FOLD_AND_DROP = sorted(
+    ((char, new) for char, new in {**_FOLDED, **_SYMBOLS}.items() if not char.isascii()),
+    key=lambda item: _COMMON_FIRST.find(item[0]) % (len(_COMMON_FIRST) + 1),
+)
+_FOLD_ASCII = [(char, new) for char, new in _FOLDED.items() if char.isascii()]
+
+
+def _fold_and_drop(text: str) -> tuple[str, bool]:
+    """``_drop_symbols(_fold(text))``, and whether the text held a character it replaces
+    that NFKC changes (one of ``_NOT_NFKC``). Each character becomes ASCII, so the order does
+    not matter: the common ones go first, and once the text is ASCII (``str.replace`` makes
+    it so when it replaces the last other character) the others are left out; the check for
+    each character and the NFKC test, a scan of the text each, are what the time went to."""
+    changes_in_nfkc = False
+    for char, replacement in _FOLD_AND_DROP:
+        if char in text:
+            text = text.replace(char, replacement)
+            changes_in_nfkc = changes_in_nfkc or char in _NOT_NFKC
+            if text.isascii():
+                break
+    for char, replacement in _FOLD_ASCII:
+        if char in text:
+            text = text.replace(char, replacement)
+    return text, changes_in_nfkc
 
 
 def _drop_symbols(text: str) -> str:
@@ -166,6 +195,35 @@ def _drop_symbols(text: str) -> str:
         if char in text:
             text = text.replace(char, replacement)
     return text
+
+
+def _joined_without_datelines(joined: str) -> str:
+    """``_BREAK.join(_without_datelines(texts))`` of the ``joined`` texts, none of which
+    holds ``_BREAK``: the characters a dateline needs are found in the joined text (a few
+    ``str.find``) and only the paragraphs holding one near their start are tried, instead of
+    testing every paragraph in Python."""
+    starts = set()
+    for hint in _DATELINE_HINTS:
+        at = joined.find(hint)
+        while at >= 0:
+            start = joined.rfind(_BREAK, 0, at) + 1
+            if at - start < _DATELINE_REACH:
+                starts.add(start)
+            end = joined.find(_BREAK, at)
+            at = joined.find(hint, end) if end >= 0 else -1
+    if not starts:
+        return joined
+    pieces, done = [], 0
+    for start in sorted(starts):
+        end = joined.find(_BREAK, start)
+        text = joined[start : len(joined) if end < 0 else end]
+        cut = len(text) - len(strip_dateline(text))  # the text, or its end without a dateline
+        if cut:
+            if start > done:
+                pieces.append(joined[done:start])
+            done = start + cut
+    pieces.append(joined[done:])
+    return "".join(pieces)  # the one piece itself when only the first paragraph had one
 
 
 PARAGRAPH_BREAK = _BREAK
@@ -234,13 +292,15 @@ _MARK_OF = {**dict.fromkeys(_STOP_CHARS, STOP), **dict.fromkeys(_CLAUSE_CHARS, C
 def _marked_text(texts: list[str]) -> bytes | list[str]:
     """The paragraphs normalised as ``joined_tokens`` normalises them, with sentence ends,
     clause marks and paragraph breaks as ``STOP``, ``CLAUSE`` and ``PARAGRAPH_BREAK``: the
-    ASCII bytes of words and marks when the text is ASCII (the usual case), else its
-    tokens."""
-    parts = _without_datelines(texts)
-    joined = _BREAK.join(parts)
-    if STOP in joined or CLAUSE in joined or joined.count(_BREAK) >= len(parts):
+    ASCII bytes of words and marks when the text is ASCII once folded (the usual case), else
+    its tokens."""
+    joined = _BREAK.join(texts)
+    if STOP in joined or CLAUSE in joined or joined.count(_BREAK) >= len(texts):
+        parts = _without_datelines(texts)  # a text holds a mark: never in published text
         parts = [part.translate(dict.fromkeys(map(ord, _MARKS), " ")) for part in parts]
         joined = _BREAK.join(parts)
+    else:
+        joined = _joined_without_datelines(joined)
     if joined.isascii():
         return joined.encode("ascii").translate(_ASCII_MARKED)
     folded = _folded(joined)
@@ -443,23 +503,60 @@ def _split_blocks(body: str) -> tuple[Paragraph, ...]:
 def _simple_layout(body: str) -> tuple[Paragraph, ...] | None:
     """``split_paragraphs`` for the common layout, exactly one blank line between blocks and
     no stray white space (as most feeds and JSON bodies come), without regular expressions;
-    None when the body is laid out otherwise."""
+    None when the body is laid out otherwise. Blocks are checked together (``str.strip`` of
+    each leaves it as it is, so no line is empty or has white space at either end), and
+    only blocks holding a line break are looked at one by one."""
     if "\r" in body:
         return None
-    found: list[Paragraph] = []
-    start = 0
-    for block in body.split("\n\n"):
-        lines = block.split("\n") if "\n" in block else (block,)
-        for line in lines:
-            if not line or line.strip() != line:
-                return None
-        if len(lines) > 1 and _hard_wrapped(lines, body):
-            lines = (block,)
-        for line in lines:
-            found.append(Paragraph(len(found), line, start, start + len(line)))
-            start += len(line) + 1
-        start += 1
-    return tuple(found)
+    blocks = body.split("\n\n")
+    if len(blocks) == 1 and "\n" not in body:  # a single paragraph (a str, as split made it)
+        text = blocks[0]
+        return (Paragraph(0, text, 0, len(text)),) if text and text.strip() == text else None
+    if "" in blocks or list(map(str.strip, blocks)) != blocks:
+        return None
+    texts: list[str] = blocks
+    gaps: list[int] | None = None  # what separates each text from the next: 2 ("\n\n"), 1
+    if any(map(str.__contains__, blocks, repeat("\n"))):
+        texts, gaps = [], []
+        for block in blocks:
+            if "\n" in block:
+                lines = block.split("\n")
+                if list(map(str.strip, lines)) != lines:
+                    return None
+                if not _hard_wrapped(lines, body):
+                    texts.extend(lines)
+                    gaps.extend([1] * (len(lines) - 1))
+                    gaps.append(2)
+                    continue
+            texts.append(block)
+            gaps.append(2)
+    lengths = list(map(len, texts))
+    starts = [0, *accumulate(map(add, lengths, gaps or repeat(2)))]
+    return _paragraphs(texts, starts, list(map(add, starts, lengths)))
+
+
+_PARAGRAPH_FIELDS = ("index", "text", "start", "end")
+"""``Paragraph``'s fields, in order (a test holds them to the class's)."""
+_SET_FIELD = tuple(Paragraph.__dict__[name].__set__ for name in _PARAGRAPH_FIELDS)
+"""The slots' own setters: ``Paragraph`` is frozen, so its ``__init__`` sets each field
+through ``object.__setattr__``, which costs more than the records are worth in a story of
+twenty paragraphs."""
+
+
+_FEW_PARAGRAPHS = 8
+"""Below this many paragraphs, calling the class is as cheap (measured)."""
+
+
+def _paragraphs(texts: list[str], starts: list[int], ends: list[int]) -> tuple[Paragraph, ...]:
+    """``Paragraph(index, text, start, end)`` of each text, a third cheaper than calling the
+    class for a story's twenty paragraphs: the records are made empty and each field set
+    for all of them in one C-level loop."""
+    if len(texts) < _FEW_PARAGRAPHS:
+        return tuple(map(Paragraph, range(len(texts)), texts, starts, ends))
+    made = list(map(object.__new__, repeat(Paragraph, len(texts))))
+    for set_field, values in zip(_SET_FIELD, (range(len(texts)), texts, starts, ends)):
+        deque(map(set_field, made, values), maxlen=0)
+    return tuple(made)
 
 
 def _hard_wrapped(lines: Sequence[str], body: str) -> bool:
