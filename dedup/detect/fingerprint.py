@@ -547,11 +547,12 @@ class Fingerprinter:
         # value after permuting, so they are never a minimum.
         width = int(lengths.max())
         place = np.arange(len(stacked)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        column = np.repeat(np.arange(count), lengths)
+        place *= count
+        place += np.repeat(np.arange(count), lengths)
         values = np.zeros((width, count), dtype=np.uint32)
-        values[place, column] = _fmix32(stacked)
-        pads = np.full((width, count), 0xFFFFFFFF, dtype=np.uint32)
-        pads[place, column] = 0
+        values.ravel()[place] = _fmix32(stacked)
+        pads = (np.arange(width)[:, None] >= lengths).astype(np.uint32)
+        pads *= np.uint32(0xFFFFFFFF)
         permuted = np.empty((width, count), dtype=np.uint32)
         for row, (a, b) in enumerate(zip(self._a, self._b)):
             np.multiply(values, a, out=permuted)
