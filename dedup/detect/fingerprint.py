@@ -704,22 +704,26 @@ def _story_units(
     story, begin, end = story[filled], begin[filled], end[filled]
     units = np.stack((story, begin, end), axis=1)
     long = np.flatnonzero(end - begin > UNIT_MAX)
-    if len(long):  # rare: cut at clause marks (``cut_sentence``), in Python
+    if len(long):  # rare: cut at clause marks (``cut_sentence``) in Python, pieces in place
         clauses = np.flatnonzero(kinds == _CLAUSE)
-        at = mark_story[clauses] * (int(words.max()) + 1) + words_before[clauses]
         width = int(words.max()) + 1
+        at = mark_story[clauses] * width + words_before[clauses]
         low = np.searchsorted(at, story[long] * width + begin[long], side="right")
         high = np.searchsorted(at, story[long] * width + end[long], side="left")
         clause_words = words_before[clauses].tolist()
-        pieces = [
-            (int(story[n]), a, b)
-            for n, lo, hi in zip(long.tolist(), low.tolist(), high.tolist())
-            for a, b in cut_sentence(int(begin[n]), int(end[n]), clause_words[lo:hi])
+        cut = [
+            cut_sentence(first, last, clause_words[lo:hi])
+            for first, last, lo, hi in zip(
+                begin[long].tolist(), end[long].tolist(), low.tolist(), high.tolist()
+            )
         ]
-        kept = np.ones(len(units), dtype=bool)
-        kept[long] = False
-        units = np.concatenate((units[kept], np.array(pieces, dtype=np.int64).reshape(-1, 3)))
-        units = units[np.lexsort((units[:, 1], units[:, 0]))]
+        pieces = np.array([piece for found in cut for piece in found], dtype=np.int64)
+        per = np.ones(len(units), dtype=np.int64)
+        per[long] = [len(found) for found in cut]
+        units = np.repeat(units, per, axis=0)
+        taken = per[long]
+        rows = np.repeat((np.cumsum(per) - per)[long] - (np.cumsum(taken) - taken), taken)
+        units[rows + np.arange(len(pieces)), 1:] = pieces
     units = _merged_short(units)
     return units[:, 1:], np.bincount(units[:, 0], minlength=count)
 
