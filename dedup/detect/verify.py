@@ -191,18 +191,17 @@ def verify(
     size_a, size_b = sizes[first], sizes[second]
     codes = decide_all(shared, size_a, size_b, settings)
     matches = []
-    linked = np.flatnonzero(codes)
-    for a, b, *counts, code in zip(
-        first[linked].tolist(),
-        second[linked].tolist(),
-        shared[linked].tolist(),
-        size_a[linked].tolist(),
-        size_b[linked].tolist(),
-        codes[linked].tolist(),
-    ):
-        found = Overlap(*counts)
+    for at in np.flatnonzero(codes).tolist():
+        found = Overlap(int(shared[at]), int(size_a[at]), int(size_b[at]))
         matches.append(
-            Match(keys[a], keys[b], found.shared, found.resemblance, found.containment, KINDS[code])
+            Match(
+                keys[first[at]],
+                keys[second[at]],
+                found.shared,
+                found.resemblance,
+                found.containment,
+                KINDS[codes[at]],
+            )
         )
     return matches
 
