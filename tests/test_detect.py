@@ -449,3 +449,43 @@ def test_the_rewrite_window_is_one_function_over_item_date_spans():
     pairs = rewrite_candidates(keys, np.arange(4), days, settings)
     # 0-1 are near; the undated story 3 may be a rewrite of any of them; 0-2 and 1-2 are not.
     assert pairs.tolist() == pack_pairs([0, 0, 1, 2], [1, 3, 3, 3]).tolist()
+
+
+def test_the_words_of_a_repeated_text_are_what_every_carrier_holds():
+    from dedup.detect.boilerplate import _in_all
+
+    rng = np.random.default_rng(7)
+    line = rng.choice(1 << 32, 40, replace=False).astype(np.uint32)
+    for carriers in (1, 2, 3, 6):
+        stories = [
+            np.unique(
+                np.concatenate((line[rng.random(40) < 0.9], rng.integers(0, 1 << 32, 300)))
+            ).astype(np.uint32)
+            for _ in range(carriers + 1)
+        ]
+        expected = stories[0]
+        for other in stories[1:]:
+            expected = np.intersect1d(expected, other)
+        found = _in_all(stories[0], stories[1:])
+        assert found.dtype == np.uint32 and np.array_equal(found, expected)
+    assert not len(_in_all(stories[0], [stories[1], np.zeros(0, dtype=np.uint32)]))
+
+
+def test_shared_counts_are_each_pairs_exact_overlap():
+    from dedup.detect.verify import shared_count, shared_counts
+
+    rng = np.random.default_rng(11)
+    pool = rng.choice(1 << 32, 3000, replace=False).astype(np.uint32)
+    # Shingles alike in their low bits but different: what a table of low bits lets pass.
+    twins = (pool[:200] ^ np.uint32(1 << 20)).astype(np.uint32)
+    content = [np.zeros(0, dtype=np.uint32)]
+    for _ in range(40):
+        picked = pool[rng.random(len(pool)) < rng.uniform(0.01, 0.3)]
+        content.append(np.unique(np.concatenate((picked, twins[rng.random(200) < 0.3]))))
+    first = rng.integers(0, len(content), 300)
+    second = rng.integers(0, len(content), 300)
+    counts = shared_counts(first, second, content)
+    expected = [len(np.intersect1d(content[a], content[b])) for a, b in zip(first, second)]
+    assert counts.tolist() == expected
+    assert counts.tolist() == [shared_count(content[a], content[b]) for a, b in zip(first, second)]
+    assert shared_counts(first[:0], second[:0], content).tolist() == []

@@ -27,7 +27,7 @@ import numpy as np
 
 from dedup.detect.candidates import KeyTable
 from dedup.detect.fingerprint import distinct, fmix64
-from dedup.detect.verify import decide_all, shared_count, without
+from dedup.detect.verify import contains, decide_all, shared_count, without
 from dedup.settings import DEFAULT, Settings
 
 MOSTLY = 0.5
@@ -77,10 +77,7 @@ def is_boilerplate(
     for group in groups.values():
         if len(group) < settings.boilerplate_min:
             continue
-        common = shingles_of(group[0])
-        for carrier in group[1:]:
-            mine = shingles_of(carrier)
-            common = mine[np.isin(mine, common, assume_unique=True)]
+        common = _in_all(shingles_of(group[0]), [shingles_of(carrier) for carrier in group[1:]])
         if not len(common):
             continue
         different: list[np.ndarray] = []
@@ -89,7 +86,7 @@ def is_boilerplate(
             if len(common) >= MOSTLY * len(mine):
                 continue
             rest = without(mine, common)
-            if any(_linked(rest, other, settings) for other in different):
+            if _linked(rest, different, settings):
                 continue
             different.append(rest)
             if len(different) >= settings.boilerplate_min:
@@ -97,9 +94,30 @@ def is_boilerplate(
     return None
 
 
-def _linked(a: np.ndarray, b: np.ndarray, settings: Settings) -> bool:
-    shared = shared_count(a, b)
-    return bool(decide_all(np.array([shared]), np.array([len(a)]), np.array([len(b)]), settings)[0])
+def _in_all(values: np.ndarray, others: list[np.ndarray]) -> np.ndarray:
+    """The ``values`` found in every one of ``others`` (all sorted and distinct). What two
+    stories share is small beside either, so the rest are searched in it, all at once, and
+    a value is kept when every one of them holds it."""
+    if not others:
+        return values
+    values = others[0][contains(values, others[0])]
+    if len(others) == 1 or not len(values):
+        return values
+    found = np.concatenate(others[1:])
+    found = found[contains(values, found)]
+    finds = np.bincount(np.searchsorted(values, found), minlength=len(values))
+    return values[finds == len(others) - 1]
+
+
+def _linked(story: np.ndarray, others: list[np.ndarray], settings: Settings) -> bool:
+    """Whether ``story`` is a copy of any of ``others``: one decision for them all."""
+    if not others:
+        return False
+    shared = [shared_count(story, other) for other in others]
+    sizes = np.fromiter(map(len, others), dtype=np.int64, count=len(others))
+    return bool(
+        decide_all(np.array(shared), np.full(len(others), len(story)), sizes, settings).any()
+    )
 
 
 def find_boilerplate(

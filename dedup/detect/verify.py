@@ -221,22 +221,32 @@ def shared_counts(
     first: np.ndarray, second: np.ndarray, content: Sequence[np.ndarray]
 ) -> np.ndarray:
     """``shared_count(content[first[k]], content[second[k]])`` for every k. The partners of
-    one story are looked up in its shingles together, in one binary search: a story's few
-    hundred shingles stay in the processor's fastest cache, which beats one large search
-    over many stories at once."""
+    one story are looked up in its shingles together: a story's few hundred shingles stay in
+    the processor's fastest cache, which beats one large search over many stories at once.
+    A table of the story's shingles' low bits (``_SMALL_FILTER``) sets aside, in one gather,
+    the partners' shingles it cannot hold, most of them; only the rest are searched."""
     counts = np.zeros(len(first), dtype=np.int64)
     order = np.argsort(first, kind="stable")
     starts = np.flatnonzero(np.concatenate(([True], np.diff(first[order]) != 0)))
+    table = np.zeros(int(_SMALL_FILTER) + 1, dtype=bool)
     for group in np.split(order, starts[1:]) if len(order) else ():
         arrays = [content[j] for j in second[group].tolist()]
-        ends = np.cumsum([len(array) for array in arrays])
-        if not ends[-1]:
-            continue
-        hits = contains(content[first[group[0]]], np.concatenate(arrays))
-        running = np.concatenate(([0], np.cumsum(hits)))
-        counts[group] = running[ends] - running[np.concatenate(([0], ends[:-1]))]
+        lengths = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+        ends = np.cumsum(lengths)
+        mine = content[first[group[0]]]
+        theirs = np.concatenate(arrays)
+        low = mine & _SMALL_FILTER
+        table[low] = True
+        maybe = np.flatnonzero(table[theirs & _SMALL_FILTER])
+        table[low] = False
+        found = maybe[contains(mine, theirs[maybe])]  # where shared shingles sit in theirs
+        counts[group] = np.searchsorted(found, ends) - np.searchsorted(found, ends - lengths)
     return counts
 
+
+_SMALL_FILTER = np.uint32((1 << 16) - 1)
+"""Low bits of a shingle that ``shared_counts`` tables: a story's few hundred fill a few
+hundredths of the table, so few shingles it does not hold pass it."""
 
 _PREPARED_AT_ONCE = 32
 """Stories whose units ``verify_rewrites`` prepares together, in the order its pairs need
