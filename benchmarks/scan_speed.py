@@ -4,8 +4,9 @@ measured when the ``bench`` extra is installed).
 
 All run on the same generated corpora (dedup.synth), end to end from a JSON Lines file, each
 in its own process so that peak memory is measured per run. Wall times are medians over
-``--repeat`` runs at the smallest size; the table ends with the ratios, so a noisy, shared
-machine still gives a fair comparison (both sides see the same noise).
+``--repeat`` rounds at the smallest size, the engines taking turns within each round; the
+table ends with the ratios, so a noisy, shared machine still gives a fair comparison (both
+sides see the same noise, and the same drift).
 
     python benchmarks/scan_speed.py                # 10k and 100k stories (hard mix), 10k easy,
                                                    # 10k hard laid out flat (one block a body)
@@ -105,21 +106,37 @@ def _commands(engine: str, corpus: Path) -> list[str]:
 
 
 def bench(
-    engine: str, mix: str, corpus: Path, labels: Path, stories: int, repeat: int, workdir: Path
-) -> Run:
-    output = workdir / f"{engine}-{mix}-{stories}.out"
-    times, peaks = [], []
+    engines: list[str],
+    mix: str,
+    corpus: Path,
+    labels: Path,
+    stories: int,
+    repeat: int,
+    workdir: Path,
+) -> list[Run]:
+    """Each engine on one corpus, ``repeat`` rounds of one run each, the engines in turn
+    within a round: a host that slows down or speeds up during the measurement moves every
+    engine alike, so the ratios between them hold (runs of one engine back to back would
+    put the drift into the ratio)."""
+    times: dict[str, list[float]] = {engine: [] for engine in engines}
+    peaks: dict[str, list[float]] = {engine: [] for engine in engines}
     for _ in range(repeat):
-        elapsed, peak = _measure(_commands(engine, corpus), output)
-        times.append(elapsed)
-        peaks.append(peak)
+        for engine in engines:
+            output = workdir / f"{engine}-{mix}-{stories}.out"
+            elapsed, peak = _measure(_commands(engine, corpus), output)
+            times[engine].append(elapsed)
+            peaks[engine].append(peak)
     truth = read_labels(labels)
-    predicted = _predicted(engine, output)
-    predicted.update({i: "single:" + i for i in truth if i not in predicted})
-    scores = score(predicted, truth)
-    return Run(
-        engine, mix, stories, statistics.median(times), max(peaks), scores.pairwise_f1, scores.ari
-    )
+    runs = []
+    for engine in engines:
+        predicted = _predicted(engine, workdir / f"{engine}-{mix}-{stories}.out")
+        predicted.update({i: "single:" + i for i in truth if i not in predicted})
+        scores = score(predicted, truth)
+        median = statistics.median(times[engine])
+        runs.append(
+            Run(engine, mix, stories, median, max(peaks[engine]), scores.pairwise_f1, scores.ari)
+        )
+    return runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,11 +180,10 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             repeat = args.repeat if n == sizes[0] and layout == "paragraphs" else 1
-            for engine in engines:
-                run = bench(engine, mix_name, corpus, labels, n, repeat, workdir)
+            for run in bench(engines, mix_name, corpus, labels, n, repeat, workdir):
                 runs.append(run)
                 print(
-                    f"  {engine:<9} {run.rate:8.0f} stories/s  {run.peak_mb:7.0f} MB  "
+                    f"  {run.engine:<9} {run.rate:8.0f} stories/s  {run.peak_mb:7.0f} MB  "
                     f"F1 {run.f1:.4f}  ARI {run.ari:.4f}",
                     file=sys.stderr,
                 )
