@@ -8,6 +8,7 @@ between words (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) are split into char
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import deque
@@ -571,7 +572,14 @@ def _hard_wrapped(lines: Sequence[str], body: str) -> bool:
         return True
     if any(start.isupper() for start in starts):
         return False
-    return _filled(lines, max(len(line.strip()) for line in body.split("\n")))
+    return _filled(lines, _width(body))
+
+
+@functools.lru_cache(maxsize=1)
+def _width(body: str) -> int:
+    """The length of a body's longest line (stripped): what ``_filled`` measures a block
+    against, found once for a body of several blocks."""
+    return max(len(line.strip()) for line in body.split("\n"))
 
 
 def _filled(lines: Sequence[str], width: int) -> bool:
