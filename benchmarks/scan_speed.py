@@ -118,18 +118,18 @@ def bench(
     within a round: a host that slows down or speeds up during the measurement moves every
     engine alike, so the ratios between them hold (runs of one engine back to back would
     put the drift into the ratio)."""
+    outputs = {engine: workdir / f"{engine}-{mix}-{stories}.out" for engine in engines}
     times: dict[str, list[float]] = {engine: [] for engine in engines}
     peaks: dict[str, list[float]] = {engine: [] for engine in engines}
     for _ in range(repeat):
         for engine in engines:
-            output = workdir / f"{engine}-{mix}-{stories}.out"
-            elapsed, peak = _measure(_commands(engine, corpus), output)
+            elapsed, peak = _measure(_commands(engine, corpus), outputs[engine])
             times[engine].append(elapsed)
             peaks[engine].append(peak)
     truth = read_labels(labels)
     runs = []
     for engine in engines:
-        predicted = _predicted(engine, workdir / f"{engine}-{mix}-{stories}.out")
+        predicted = _predicted(engine, outputs[engine])
         predicted.update({i: "single:" + i for i in truth if i not in predicted})
         scores = score(predicted, truth)
         median = statistics.median(times[engine])
