@@ -40,7 +40,6 @@ from dedup.engines.index import (
     Verdict,
     parse_duration,
 )
-from dedup.files import NotPlaced, place_story
 from dedup.read.inputs import ReadOptions, read_inputs
 from dedup.records import InputProblem, Story
 
@@ -196,6 +195,8 @@ def ingest(
     the origin of its cluster. Each batch is committed once its stories are reported; a
     story's text is stored with it.
     """
+    from dedup.files import NotPlaced, place_story  # here: check never places a file
+
     changes = settings_changes(values)
     reporter = Reporter(quiet)
     stories, problems = _stories(inputs, read_options(field_specs, input_format), reporter)

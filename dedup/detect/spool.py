@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import mmap
 import os
-import tempfile
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -46,6 +45,8 @@ class TextSpool:
     fingerprint holding it is let go."""
 
     def __init__(self) -> None:
+        import tempfile  # here: a check of one story never spools, and tempfile is slow to import
+
         self._file = tempfile.TemporaryFile(prefix="dedup-")  # noqa: SIM115 - held open
         self._end = 0
         self.keys = KeySpool() if KeySpool.usable() else None
@@ -81,6 +82,8 @@ class KeySpool:
     _SEGMENT = 1 << 26
 
     def __init__(self) -> None:
+        import tempfile
+
         self._file = tempfile.TemporaryFile(prefix="dedup-keys-")  # noqa: SIM115 - held open
         self._map: mmap.mmap | None = None
         self._start = 0  # where the segment mapped now starts in the file
@@ -140,5 +143,7 @@ def _named_spool() -> Iterator[None]:
     try:
         yield
     except OSError as err:
+        import tempfile
+
         where = f"the temporary folder {tempfile.gettempdir()} (TMPDIR)"
         raise OSError(err.errno, err.strerror, where) from err

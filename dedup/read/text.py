@@ -12,7 +12,7 @@ import functools
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import accumulate, pairwise, repeat
 from operator import add
 
@@ -27,7 +27,17 @@ _NO_SPACE_SCRIPTS = (
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
     "\U00020000-\U0002fa1f"
 )
-_TOKEN = re.compile(rf"[{_NO_SPACE_SCRIPTS}]|[^\W{_NO_SPACE_SCRIPTS}]+")
+_TOKEN_PATTERN = rf"[{_NO_SPACE_SCRIPTS}]|[^\W{_NO_SPACE_SCRIPTS}]+"
+
+
+def _compiled_on_use(pattern: str) -> Callable[[], re.Pattern[str]]:
+    """A regular expression compiled when first used: a class holding whole blocks of CJK
+    characters takes milliseconds to compile, which every process (a cron job's ``check``
+    of one English story too) would otherwise pay as it imports this module."""
+    return functools.cache(lambda: re.compile(pattern))
+
+
+_TOKEN = _compiled_on_use(_TOKEN_PATTERN)
 
 _FOLDED = {
     **dict.fromkeys("‘’‚‛′`´", "'"),
@@ -38,7 +48,7 @@ _FOLDED = {
 # letting more stories take the ASCII fast path of ``paragraph_tokens``.
 _SYMBOLS = dict.fromkeys("©®™•·°±×÷§¶€£¥¢\u00a0\u200b", " ")
 _QUOTES = str.maketrans(_FOLDED)
-_NO_SPACE = re.compile(f"[{_NO_SPACE_SCRIPTS}]")
+_NO_SPACE = _compiled_on_use(f"[{_NO_SPACE_SCRIPTS}]")
 _SPACE = re.compile(r"\s+")
 
 # A dateline: an optional place in capitals (with an optional ", Region" or date), then a
@@ -115,7 +125,7 @@ def tokens(text: str) -> list[str]:
 _BREAK = "\x07"
 """An ASCII control character (neither part of a word nor white space) marking paragraph
 ends."""
-_TOKEN_OR_BREAK = re.compile(rf"{_BREAK}|{_TOKEN.pattern}")
+_TOKEN_OR_BREAK = _compiled_on_use(rf"{_BREAK}|{_TOKEN_PATTERN}")
 _WORD_OR_BREAK = re.compile(rf"{_BREAK}|\w+")
 """The same as _TOKEN_OR_BREAK for text with no script written without spaces, and faster."""
 _ASCII_WORDS = "".join(
@@ -247,7 +257,7 @@ def joined_tokens(texts: list[str]) -> list[str]:
     folded = folded.casefold()
     if folded.isascii():
         return folded.translate(_ASCII_WORDS).split()
-    pattern = _TOKEN_OR_BREAK if _NO_SPACE.search(folded) else _WORD_OR_BREAK
+    pattern = _TOKEN_OR_BREAK() if _NO_SPACE().search(folded) else _WORD_OR_BREAK
     return pattern.findall(folded)
 
 
@@ -285,7 +295,7 @@ MARK_CODES = {STOP: 1, CLAUSE: 2, _BREAK: 3}
 """Small numbers for the marks, below any word's hash (``fingerprint.hash_tokens``) and what
 ``units_of_marks`` reads."""
 _MARK_RUNS = rf"{_BREAK}|[{re.escape(_STOP_CHARS)}]+|[{re.escape(_CLAUSE_CHARS)}]"
-_TOKEN_OR_MARK = re.compile(rf"{_MARK_RUNS}|{_TOKEN.pattern}")
+_TOKEN_OR_MARK = _compiled_on_use(rf"{_MARK_RUNS}|{_TOKEN_PATTERN}")
 _WORD_OR_MARK = re.compile(rf"{_MARK_RUNS}|\w+")
 _MARK_OF = {**dict.fromkeys(_STOP_CHARS, STOP), **dict.fromkeys(_CLAUSE_CHARS, CLAUSE)}
 
@@ -310,7 +320,7 @@ def _marked_text(texts: list[str]) -> bytes | list[str]:
     folded = folded.casefold()
     if folded.isascii():
         return folded.encode("ascii").translate(_ASCII_MARKED_KEEP)
-    pattern = _TOKEN_OR_MARK if _NO_SPACE.search(folded) else _WORD_OR_MARK
+    pattern = _TOKEN_OR_MARK() if _NO_SPACE().search(folded) else _WORD_OR_MARK
     mark = _MARK_OF.get
     return [mark(token[0], token) for token in pattern.findall(folded)]
 
@@ -590,7 +600,7 @@ def _filled(lines: Sequence[str], width: int) -> bool:
     for line, following in pairwise(lines):
         # What the wrapper would have added to the line: a space and the next word, or in a
         # script written without spaces the next character alone.
-        split = _NO_SPACE.match(following)
+        split = _NO_SPACE().match(following)
         word = 1 if split else len(following.split(maxsplit=1)[0]) + 1
         if len(line) + word <= width:
             return False
@@ -661,6 +671,6 @@ def token_spans(text: str) -> list[tuple[int, int, str]]:
     skip = len(text) - len(strip_dateline(text))
     return [
         (m.start(), m.end(), normalise(m.group()))
-        for m in _TOKEN.finditer(text)
+        for m in _TOKEN().finditer(text)
         if m.start() >= skip
     ]

@@ -40,7 +40,6 @@ from dedup.engines.index.logic import (
     open_index,
     open_store,
 )
-from dedup.engines.index.redis import RedisStore
 from dedup.engines.index.sqlite import SQLiteStore
 from dedup.engines.index.store import SCHEMA_VERSION, Entry, Row, Store
 
@@ -74,3 +73,13 @@ __all__ = [
     "parse_duration",
     "resolve_location",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``RedisStore`` is imported when first asked for: most indexes are SQLite files, and a
+    cron job's ``check`` should not load the Redis back end to open one."""
+    if name == "RedisStore":
+        from dedup.engines.index.redis import RedisStore
+
+        return RedisStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

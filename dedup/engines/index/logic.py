@@ -39,7 +39,6 @@ from dedup.engines.index.config import (
     is_url,
 )
 from dedup.engines.index.errors import IndexUnusable
-from dedup.engines.index.redis import RedisStore
 from dedup.engines.index.sqlite import SQLiteStore
 from dedup.engines.index.store import (
     ANCHORS,
@@ -171,6 +170,8 @@ def content_digest(story: Story, fingerprint: Fingerprint) -> bytes:
 def open_store(location: str, *, create: bool, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Store:
     """The backend a location names: a ``redis://`` URL, else an SQLite file path."""
     if is_url(location):
+        from dedup.engines.index.redis import RedisStore  # only for Redis: SQLite is the usual
+
         return RedisStore(location, create=create, timeout=timeout)
     return SQLiteStore(location, create=create, timeout=timeout)
 
