@@ -497,3 +497,11 @@ def test_folding_that_leaves_out_the_nfkc_check_folds_the_nfkc_text(pieces):
     in_nfkc = any(char in text for char in text_module._NOT_NFKC)
     folded = text_module._drop_symbols(text_module._fold(text))
     assert text_module._fold_and_drop(text) == (folded, in_nfkc)
+
+
+def test_white_space_of_the_rewrite_units_is_what_str_split_splits_at():
+    kind = rewrite._KIND
+    spaces = [code for code in range(len(kind) - 1) if kind[code] == 1]
+    assert spaces == [code for code in range(len(kind) - 1) if chr(code).isspace()]
+    assert not chr(len(kind) - 1).isspace() and kind[-1] == 0  # the entry for any larger
+    assert all(not chr(code).isspace() for code in range(len(kind), 0x110000))
