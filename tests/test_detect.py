@@ -270,6 +270,20 @@ def test_unit_signatures_equal_datasketch_minhash():
     assert fingerprint.unit_keys.shape == (len(fingerprint.units), fingerprinter.bands)
 
 
+def test_stored_permutations_equal_the_draws_and_datasketch():
+    from datasketch import MinHash
+
+    from dedup.detect.fingerprint import _DRAWN, drawn_permutations, permutations
+
+    assert _DRAWN, "the default settings' permutations are stored"
+    for num_perm, seed in [*_DRAWN, (16, 1), (32, 7)]:
+        stored, drawn = permutations(num_perm, seed), drawn_permutations(num_perm, seed)
+        reference = MinHash(num_perm=num_perm, seed=seed, hashfunc=int).permutations
+        for mine, theirs, datasketch in zip(stored, drawn, reference):
+            assert mine.dtype == np.uint32 and len(mine) == num_perm
+            assert np.array_equal(mine, theirs) and np.array_equal(mine, datasketch)
+
+
 def test_fingerprints_do_not_depend_on_the_layout():
     from dedup.detect.fingerprint import Fingerprinter, shingle_hashes
 

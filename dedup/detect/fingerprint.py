@@ -509,10 +509,36 @@ def _fmix32(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint32(16))
 
 
+_DRAWN = {
+    (32, 1): (
+        "4be883d5d7018ffe195fce70912878ddfffd0e00138799419755cb9a0b3d82ff9f96234b81a7e078"
+        "2101472f03a10ccb997f5d5f8f3c9cc6db55edb0f9f3e8560d1b25cb33fafede65c9df1329aa4fb1"
+        "fda9a0d6cb6265a02517d55ea993910c17f7ad68f9410ce3d59b98c139258b753bbf050e1db39e11"
+        "6584475789d4f2d3",
+        "d77cd46ad75f0b75e94b068ff142426ef765f023dead6af060c7b632568444c78d98fdcce9d749b7"
+        "89fddff7078481cd3f913c503dcbc117160e3cb139a5a584010a5be080f771dd3cf104e5d1f842d4"
+        "0875c515d8e260d48d7eff09739ae645af017a2bea8f2a0f79f2cde0c8b9a7ab1e422d194724d397"
+        "83b5cd6bc685f1ab",
+    ),
+}
+"""``permutations`` of the default settings as drawn, in little-endian hexadecimal (the
+tests hold them equal to the draws): drawing needs ``numpy.random``, whose import would add
+a tenth to a cron job's ``check`` of one story."""
+
+
 def permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """The (a, b) of datasketch's "affine32" MinHash permutations for ``num_perm`` and
     ``seed``, drawn as ``datasketch.MinHash`` draws them (the tests hold the two equal), so
     fingerprinting needs no import of datasketch and its LSH module's scipy."""
+    drawn = _DRAWN.get((num_perm, seed))
+    if drawn is not None:
+        a, b = (np.frombuffer(bytes.fromhex(part), dtype="<u4").astype(np.uint32) for part in drawn)
+        return a, b
+    return drawn_permutations(num_perm, seed)
+
+
+def drawn_permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """``permutations`` drawn from numpy's Mersenne Twister, as datasketch draws them."""
     generator = np.random.RandomState(seed)
     a = generator.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
     b = generator.randint(0, 1 << 32, num_perm, dtype=np.uint32)
