@@ -92,6 +92,22 @@ def test_check_imports_the_index_path_only(tmp_path):
     assert not [m for m in modules if m.split(".")[0] in NEVER_ON_CHECK or m in NEVER_ON_CHECK]
 
 
+def test_a_check_that_finds_a_copy_imports_no_more(tmp_path):
+    """``check`` of a copy against a real index, to the end: fingerprinting, the judgement,
+    the verdict. Modules that only some runs need (numpy's random generators, temporary
+    files, placing files) stay out of every run's start-up."""
+    db = tmp_path / "wire.db"
+    wire = SAMPLES / "wire" / "meridian" / "oss-floods.txt"
+    copy = SAMPLES / "radio-vell" / "oss-floods.txt"
+    _, made = imported(tmp_path, "ingest", "--db", str(db), "-q", str(wire))
+    assert made.returncode == 0, made.stderr
+    modules, run = imported(tmp_path, "check", "--db", str(db), str(copy))
+    assert run.returncode == 1 and "copy" in run.stdout, run.stdout + run.stderr
+    assert third_party(modules) <= CHECK_THIRD_PARTY
+    later = {"numpy.random", "tempfile", "dedup.files"}
+    assert not later & set(modules), later & set(modules)
+
+
 def test_help_still_lists_every_command(tmp_path):
     _, run = imported(tmp_path, "--help")
     assert run.returncode == 0, run.stderr

@@ -118,6 +118,9 @@ def cli(verbose: bool) -> None:
 
 def main() -> None:
     """Console entry point: user errors get a one-line message, never a traceback."""
+    # numpy's BLAS starts a thread for each core as numpy is imported; no command does linear
+    # algebra, and on a busy host those threads took a third of a cron job's CPU time.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         cli.main(prog_name="dedup")
     except BrokenPipeError:
