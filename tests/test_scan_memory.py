@@ -293,13 +293,15 @@ def test_pairs_counted_a_range_at_a_time_are_those_counted_at_once(monkeypatch, 
 def test_a_full_temporary_folder_is_named_and_ends_the_scan_as_an_output_failure(monkeypatch):
     """Writes to /dev/full fail as on a full disk (ENOSPC): the scan ends with exit 74 and
     one line that names the temporary folder, not standard output."""
+    import tempfile
+
     from click.testing import CliRunner
 
     from dedup.cli import cli
     from dedup.cli.exitcodes import OUTPUT
 
     monkeypatch.setattr(
-        spool.tempfile,
+        tempfile,
         "TemporaryFile",
         lambda **_: open("/dev/full", "r+b"),  # noqa: SIM115
     )
