@@ -91,6 +91,7 @@ def _commands(engine: str, corpus: Path) -> list[str]:
         script = str(ROOT / "benchmarks" / "baseline.py")
         return [sys.executable, script, str(corpus), "--engine", BASELINES[engine]]
     jobs = engine.rsplit("-j", 1)[1]
+    links = ["--links", "copy"] if engine.startswith("dedup-copy") else []
     return [
         sys.executable,
         "-m",
@@ -102,6 +103,7 @@ def _commands(engine: str, corpus: Path) -> list[str]:
         "--quiet",
         "--jobs",
         jobs,
+        *links,
     ]
 
 
@@ -156,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     compile_package()
     sizes = sorted(set(args.sizes + ([1_000_000] if args.full else [])))
-    engines = ["dedup-j1", "dedup-j2", "baseline"]
+    # dedup-copy-j1 finds verbatim copies only (--links copy): what rewrite detection costs.
+    engines = ["dedup-j1", "dedup-j2", "dedup-copy-j1", "baseline"]
     if importlib.util.find_spec("rensa") is not None:
         engines.append("rensa")
     else:
@@ -183,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             for run in bench(engines, mix_name, corpus, labels, n, repeat, workdir):
                 runs.append(run)
                 print(
-                    f"  {run.engine:<9} {run.rate:8.0f} stories/s  {run.peak_mb:7.0f} MB  "
+                    f"  {run.engine:<13} {run.rate:8.0f} stories/s  {run.peak_mb:7.0f} MB  "
                     f"F1 {run.f1:.4f}  ARI {run.ari:.4f}",
                     file=sys.stderr,
                 )
@@ -210,15 +213,17 @@ def _table(runs: list[Run]) -> str:
     lines += [
         "",
         "| mix | stories | speed dedup-j1 / baseline | dedup-j2 / baseline | "
-        "memory dedup-j1 / baseline |" + (" speed dedup-j1 / rensa | dedup-j2 / rensa |" * peer),
-        "|---|---:|---:|---:|---:|" + "---:|---:|" * peer,
+        "memory dedup-j1 / baseline | time dedup-j1 / dedup-copy-j1 |"
+        + (" speed dedup-j1 / rensa | dedup-j2 / rensa |" * peer),
+        "|---|---:|---:|---:|---:|---:|" + "---:|---:|" * peer,
     ]
     for mix, n in sorted({(r.mix, r.stories) for r in runs}):
         base = keyed[(mix, n, "baseline")]
         one, two = keyed[(mix, n, "dedup-j1")], keyed[(mix, n, "dedup-j2")]
+        copies = keyed[(mix, n, "dedup-copy-j1")]
         line = (
             f"| {mix} | {n:,} | {one.rate / base.rate:.2f}x | {two.rate / base.rate:.2f}x"
-            f" | {one.peak_mb / base.peak_mb:.2f}x |"
+            f" | {one.peak_mb / base.peak_mb:.2f}x | {one.seconds / copies.seconds:.2f}x |"
         )
         fast = keyed.get((mix, n, "rensa"))
         if fast:
