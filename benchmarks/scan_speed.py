@@ -46,22 +46,26 @@ class Run:
     peak_mb: float
     f1: float
     ari: float
+    cpu: float
+    """CPU seconds (user + system) of the process tree: on a shared host, steadier than wall
+    time as a measure of the work one process does."""
 
     @property
     def rate(self) -> float:
         return self.stories / self.seconds if self.seconds else 0.0
 
 
-def _measure(command: list[str], output: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one command run in a fresh child process."""
+def _measure(command: list[str], output: Path) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds of one command run in a fresh child
+    process."""
     runner = (
         "import resource, subprocess, sys, time\n"
         "start = time.perf_counter()\n"
         "with open(sys.argv[1], 'wb') as out:\n"
         "    code = subprocess.call(sys.argv[2:], stdout=out)\n"
         "elapsed = time.perf_counter() - start\n"
-        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(elapsed, peak, code)\n"
+        "used = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(elapsed, used.ru_maxrss / 1024, used.ru_utime + used.ru_stime, code)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", runner, str(output), *command],
@@ -69,10 +73,10 @@ def _measure(command: list[str], output: Path) -> tuple[float, float]:
         text=True,
         check=True,
     )
-    elapsed, peak, code = result.stdout.split()
+    elapsed, peak, cpu, code = result.stdout.split()
     if int(code) not in (0, 3):
         raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)}")
-    return float(elapsed), float(peak)
+    return float(elapsed), float(peak), float(cpu)
 
 
 def _predicted(engine: str, output: Path) -> dict[str, str]:
@@ -123,11 +127,13 @@ def bench(
     outputs = {engine: workdir / f"{engine}-{mix}-{stories}.out" for engine in engines}
     times: dict[str, list[float]] = {engine: [] for engine in engines}
     peaks: dict[str, list[float]] = {engine: [] for engine in engines}
+    cpus: dict[str, list[float]] = {engine: [] for engine in engines}
     for _ in range(repeat):
         for engine in engines:
-            elapsed, peak = _measure(_commands(engine, corpus), outputs[engine])
+            elapsed, peak, cpu = _measure(_commands(engine, corpus), outputs[engine])
             times[engine].append(elapsed)
             peaks[engine].append(peak)
+            cpus[engine].append(cpu)
     truth = read_labels(labels)
     runs = []
     for engine in engines:
@@ -136,7 +142,16 @@ def bench(
         scores = score(predicted, truth)
         median = statistics.median(times[engine])
         runs.append(
-            Run(engine, mix, stories, median, max(peaks[engine]), scores.pairwise_f1, scores.ari)
+            Run(
+                engine,
+                mix,
+                stories,
+                median,
+                max(peaks[engine]),
+                scores.pairwise_f1,
+                scores.ari,
+                statistics.median(cpus[engine]),
+            )
         )
     return runs
 
@@ -186,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             for run in bench(engines, mix_name, corpus, labels, n, repeat, workdir):
                 runs.append(run)
                 print(
-                    f"  {run.engine:<13} {run.rate:8.0f} stories/s  {run.peak_mb:7.0f} MB  "
+                    f"  {run.engine:<13} {run.rate:8.0f} stories/s  {run.cpu:6.1f} CPU s  "
+                    f"{run.peak_mb:7.0f} MB  "
                     f"F1 {run.f1:.4f}  ARI {run.ari:.4f}",
                     file=sys.stderr,
                 )
@@ -198,36 +214,40 @@ def _table(runs: list[Run]) -> str:
     cpu = platform.processor() or platform.machine()
     lines = [
         f"# machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}; "
-        f"median wall time; peak RSS of the process tree",
+        f"median wall time and CPU time (user + system); peak RSS of the process tree",
         "",
-        "| mix | stories | engine | stories/s | peak MB | pairwise F1 | ARI |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| mix | stories | engine | stories/s | CPU s | peak MB | pairwise F1 | ARI |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
         lines.append(
-            f"| {run.mix} | {run.stories:,} | {run.engine} | {run.rate:,.0f} | "
+            f"| {run.mix} | {run.stories:,} | {run.engine} | {run.rate:,.0f} | {run.cpu:.1f} | "
             f"{run.peak_mb:,.0f} | {run.f1:.4f} | {run.ari:.4f} |"
         )
     keyed = {(r.mix, r.stories, r.engine): r for r in runs}
     peer = any(r.engine == "rensa" for r in runs)
     lines += [
         "",
-        "| mix | stories | speed dedup-j1 / baseline | dedup-j2 / baseline | "
+        "| mix | stories | speed dedup-j1 / baseline | by CPU time | dedup-j2 / baseline | "
         "memory dedup-j1 / baseline | time dedup-j1 / dedup-copy-j1 |"
-        + (" speed dedup-j1 / rensa | dedup-j2 / rensa |" * peer),
-        "|---|---:|---:|---:|---:|---:|" + "---:|---:|" * peer,
+        + (" speed dedup-j1 / rensa | by CPU time | dedup-j2 / rensa |" * peer),
+        "|---|---:|---:|---:|---:|---:|---:|" + "---:|---:|---:|" * peer,
     ]
     for mix, n in sorted({(r.mix, r.stories) for r in runs}):
         base = keyed[(mix, n, "baseline")]
         one, two = keyed[(mix, n, "dedup-j1")], keyed[(mix, n, "dedup-j2")]
         copies = keyed[(mix, n, "dedup-copy-j1")]
         line = (
-            f"| {mix} | {n:,} | {one.rate / base.rate:.2f}x | {two.rate / base.rate:.2f}x"
-            f" | {one.peak_mb / base.peak_mb:.2f}x | {one.seconds / copies.seconds:.2f}x |"
+            f"| {mix} | {n:,} | {one.rate / base.rate:.2f}x | {base.cpu / one.cpu:.2f}x"
+            f" | {two.rate / base.rate:.2f}x | {one.peak_mb / base.peak_mb:.2f}x"
+            f" | {one.seconds / copies.seconds:.2f}x |"
         )
         fast = keyed.get((mix, n, "rensa"))
         if fast:
-            line += f" {one.rate / fast.rate:.2f}x | {two.rate / fast.rate:.2f}x |"
+            line += (
+                f" {one.rate / fast.rate:.2f}x | {fast.cpu / one.cpu:.2f}x"
+                f" | {two.rate / fast.rate:.2f}x |"
+            )
         lines.append(line)
     return "\n".join(lines)
 
