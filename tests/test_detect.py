@@ -434,11 +434,13 @@ def test_rewrite_keys_leave_out_the_units_that_are_mostly_boilerplate():
 
     (print_,) = fingerprint_all([make_story("a", paragraphs(3, 4))])
     nothing = np.zeros(0, dtype=np.uint32)
-    assert rewrite_keys(print_, nothing).tolist() == np.unique(print_.unit_keys).tolist()
+    every, units = rewrite_keys(print_, nothing)
+    assert every.tolist() == np.unique(print_.unit_keys).tolist()
+    assert units == len(print_.units) > 1
     first = np.unique(print_.unit_shingles(0, Settings().shingle))
-    kept = rewrite_keys(print_, first)
+    kept, usable = rewrite_keys(print_, first)
     assert kept.tolist() == np.unique(print_.unit_keys[1:]).tolist()
-    assert len(kept) < len(rewrite_keys(print_, nothing))
+    assert len(kept) < len(every) and usable == units - 1
 
 
 def test_story_days_count_from_the_epoch_and_leave_undated_stories_out():
@@ -447,6 +449,17 @@ def test_story_days_count_from_the_epoch_and_leave_undated_stories_out():
     dated = make_story("d", ["Text."], date="2024-01-02T12:00:00Z")
     days = story_days([dated, make_story("u", ["Text."])])
     assert days[0] == 19724.5 and np.isnan(days[1])
+
+
+def test_longer_stories_need_more_shared_keys_to_be_rewrite_candidates():
+    from dedup.detect.candidates import REWRITE_KEYS, keys_needed
+
+    units_a, units_b = np.array([3, 8, 30, 40, 17]), np.array([40, 8, 40, 30, 0])
+    assert keys_needed(units_a, units_b).tolist() == [REWRITE_KEYS, 2, 4, 4, REWRITE_KEYS]
+    # One key for every 2 / rewrite_coverage units: a looser rewrite rule asks fewer.
+    loose = keys_needed(units_a, units_b, Settings(rewrite_coverage=0.125))
+    assert loose.tolist() == [2, 2, 2, 2, 2]
+    assert keys_needed(np.array([100]), np.array([100]), Settings(rewrite_coverage=0.5))[0] == 25
 
 
 def test_the_rewrite_window_is_one_function_over_item_date_spans():
@@ -460,7 +473,7 @@ def test_the_rewrite_window_is_one_function_over_item_date_spans():
     assert kept.tolist() == [True, False, False, True]  # an undated item spans all time
     keys = [np.array([5, 6, 7], dtype=np.uint64)] * 4
     days = np.array([10.0, 12.0, 20.0, np.nan])
-    pairs = rewrite_candidates(keys, np.arange(4), days, settings)
+    pairs = rewrite_candidates(keys, np.arange(4), days, np.full(4, 8), settings)
     # 0-1 are near; the undated story 3 may be a rewrite of any of them; 0-2 and 1-2 are not.
     assert pairs.tolist() == pack_pairs([0, 0, 1, 2], [1, 3, 3, 3]).tolist()
 

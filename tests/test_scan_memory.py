@@ -5,6 +5,7 @@ is held at once and how many cores work."""
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import weakref
@@ -26,10 +27,13 @@ from dedup.detect.spool import Spooled
 from dedup.engines.local import fingerprint_all, fingerprint_stream
 
 
-def plain_rewrite_candidates(keys: list[np.ndarray], items: np.ndarray) -> set[tuple[int, int]]:
+def plain_rewrite_candidates(
+    keys: list[np.ndarray], items: np.ndarray, units: np.ndarray
+) -> set[tuple[int, int]]:
     """The rule of ``rewrite_candidates`` without dates, one key at a time: items sharing
-    ``REWRITE_KEYS`` keys (equal in the bits the table keeps) that at most ``COMMON_KEY``
-    items carry."""
+    keys (equal in the bits the table keeps) that at most ``COMMON_KEY`` items carry,
+    ``REWRITE_KEYS`` of them or one for every eight units of the smaller item's earliest
+    story (the default ``rewrite_coverage``, 0.25, halved), if more."""
     bits = max(int(items.max()), 1).bit_length()
     carriers: dict[int, set[int]] = {}
     for story, story_keys in enumerate(keys):
@@ -44,12 +48,20 @@ def plain_rewrite_candidates(keys: list[np.ndarray], items: np.ndarray) -> set[t
         for at, a in enumerate(ordered):
             for b in ordered[at + 1 :]:
                 shared[(a, b)] = shared.get((a, b), 0) + 1
-    return {pair for pair, count in shared.items() if count >= REWRITE_KEYS}
+    first = {}
+    for story, item in enumerate(items.tolist()):
+        first.setdefault(item, story)
+
+    def needed(a: int, b: int) -> int:
+        return max(REWRITE_KEYS, math.ceil(min(units[first[a]], units[first[b]]) / 8))
+
+    return {pair for pair, count in shared.items() if count >= needed(*pair)}
 
 
-def random_keys(seed: int, stories: int) -> tuple[list[np.ndarray], np.ndarray]:
+def random_keys(seed: int, stories: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Band keys drawn from a small pool (so that items share keys, some carried by many
-    items), zero keys included, and items of one to three stories."""
+    items), zero keys included, items of one to three stories, and each story's usable
+    units (up to 40: most pairs need two keys, some three to five)."""
     rng = random.Random(seed)
     pool = [0, *(rng.getrandbits(64) for _ in range(stories * 3))]
     keys = [
@@ -59,22 +71,25 @@ def random_keys(seed: int, stories: int) -> tuple[list[np.ndarray], np.ndarray]:
     while len(items) < stories:
         items += [item] * rng.randint(1, 3)
         item += 1
-    return keys, np.array(items[:stories], dtype=np.int64)
+    units = np.array([rng.randint(0, 40) for _ in range(stories)], dtype=np.int64)
+    return keys, np.array(items[:stories], dtype=np.int64), units
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_rewrite_candidates_in_parts_are_those_of_the_plain_rule(monkeypatch, seed):
-    keys, items = random_keys(seed, 300)
+    keys, items, units = random_keys(seed, 300)
     days = np.full(len(keys), np.nan)
-    expected = plain_rewrite_candidates(keys, items)
+    expected = plain_rewrite_candidates(keys, items, units)
     assert len(expected) > 20
-    found = rewrite_candidates(keys, items, days, Settings(rewrite_window=0))
+    # The length rule decides: some pairs sharing two keys or more are no candidates.
+    assert plain_rewrite_candidates(keys, items, np.zeros_like(units)) > expected
+    found = rewrite_candidates(keys, items, days, units, Settings(rewrite_window=0))
     assert {(int(p) >> 32, int(p) & 0xFFFFFFFF) for p in found.tolist()} == expected
     assert found.tolist() == sorted(set(found.tolist()))
     # Many blocks and many ranges of parts: a pair's keys fall in different ranges.
     monkeypatch.setattr(candidates, "_STORIES", 7)
     monkeypatch.setattr(candidates, "_SLICE", 8)
-    again = rewrite_candidates(keys, items, days, Settings(rewrite_window=0))
+    again = rewrite_candidates(keys, items, days, units, Settings(rewrite_window=0))
     assert again.tolist() == found.tolist()
 
 
@@ -284,8 +299,9 @@ def test_pairs_counted_a_range_at_a_time_are_those_counted_at_once(monkeypatch, 
     values, counts = np.unique(every, return_counts=True)
     monkeypatch.setattr(candidates, "_RANGES", ranges)
     for times in (1, 2, 3):
-        got = candidates._at_least([pairs.copy() for pairs in found], times)
+        got, found_times = candidates._at_least([pairs.copy() for pairs in found], times)
         assert got.tolist() == values[counts >= times].tolist()
+        assert found_times.tolist() == counts[counts >= times].tolist()
     assert len(values[counts >= 2]) > 10
 
 

@@ -284,7 +284,8 @@ def _rewrite_pairs(
                 _let_go(prints, block, unit_keys=_NO_UNIT_KEYS)
             yield np.concatenate(keys), np.repeat(items[block], sizes)
 
-    pairs = rewrite_candidates_of(chunks(), items, story_days(stories), settings)
+    units = np.fromiter(map(np.count_nonzero, usable), dtype=np.int64, count=len(usable))
+    pairs = rewrite_candidates_of(chunks(), items, story_days(stories), units, settings)
     earliest = np.full(int(items.max()) + 1 if len(items) else 0, len(stories), dtype=np.int64)
     np.minimum.at(earliest, items, np.arange(len(stories)))
     first, second = earliest[pairs >> 32], earliest[pairs & 0xFFFFFFFF]
@@ -347,12 +348,13 @@ def _blocks(prints: Sequence[Fingerprint], part: str) -> Iterator[list[int]]:
 
 def rewrite_keys(
     print_: Fingerprint, removed: np.ndarray, settings: Settings = DEFAULT
-) -> np.ndarray:
+) -> tuple[np.ndarray, int]:
     """A story's evidence for rewrite candidates: the band keys of its usable units (those
-    not mostly boilerplate, ``usable_units``), sorted and distinct. Every engine takes them
-    from here, so the keys an engine groups are the ones the local scan groups."""
+    not mostly boilerplate, ``usable_units``), sorted and distinct, and how many usable units
+    it has (``keys_needed``). Every engine takes them from here, so the keys an engine
+    groups are the ones the local scan groups."""
     usable = print_.unit_keys[usable_units(print_, removed, settings.shingle)]
-    return distinct(usable.ravel())
+    return distinct(usable.ravel()), len(usable)
 
 
 def story_days(stories: Sequence[Story]) -> np.ndarray:

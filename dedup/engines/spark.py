@@ -20,7 +20,7 @@ rewritten as DataFrame code. The stages:
 6. Rewrites (unless ``links == "copy"``): items are the connected components of the copy
    matches, each named by its earliest story; each story's usable unit band keys
    (``dedup.detect.links.rewrite_keys``) grouped over items; keys of at most ``COMMON_KEY``
-   items pair them, pairs sharing ``REWRITE_KEYS`` keys and ``within_window`` are decided by
+   items pair them, pairs sharing ``keys_needed`` keys and ``within_window`` are decided by
    ``verify_rewrites`` on their earliest stories, a batch at a time.
 7. Connected components of all matches by min-label propagation with pointer jumping, in
    DataFrame joins; the driver only counts the labels that changed.
@@ -60,6 +60,7 @@ from dedup.detect.candidates import (
     REWRITE_KEYS,
     KeyTable,
     group_pairs,
+    keys_needed,
     pack_pairs,
     within_window,
 )
@@ -818,7 +819,7 @@ def _rewrite_pairs(
 ) -> DataFrame:
     """Story pairs ``(a, b)`` for the rewrite decision, as ``dedup.detect.links`` makes them:
     items (a story's item is the component of copy matches it is in; its label is its
-    earliest story) sharing ``REWRITE_KEYS`` usable unit band keys that at most
+    earliest story) sharing ``keys_needed`` usable unit band keys that at most
     ``COMMON_KEY`` items carry, within ``rewrite_window`` days; each item stands for its
     earliest story. Persisted."""
     from pyspark.sql import functions as F
@@ -839,25 +840,28 @@ def _rewrite_pairs(
         .join(evidence.select("idx", "removed"), "idx")
         .join(item.select("idx", "item"), "idx")
     )
-    keys = (
-        spark.createDataFrame(
-            keyed.rdd.mapPartitions(partial(_unit_heads, bits=bits, settings=settings)),
-            "item long, heads array<long>",
-        )
-        .select(F.explode("heads").alias("head"), "item")
-        .distinct()
-    )
+    evidence_rows = spark.createDataFrame(
+        keyed.rdd.mapPartitions(partial(_unit_heads, bits=bits, settings=settings)),
+        "idx long, item long, units long, heads array<long>",
+    ).persist()
+    keys = evidence_rows.select(F.explode("heads").alias("head"), "item").distinct()
+    # Each item's usable units are its earliest story's, the story its label names.
+    units = evidence_rows.where(F.col("idx") == F.col("item")).select("item", "units")
     groups = (
         keys.groupBy("head")
         .agg(F.array_sort(F.collect_list("item")).alias("carriers"))
         .where(F.size("carriers").between(2, COMMON_KEY))
     )
-    pairs = (
+    counted = (
         _pairs_of(groups, COMMON_KEY)  # every pair: no group is larger
         .groupBy("a", "b")
         .count()
         .where(F.col("count") >= REWRITE_KEYS)
-        .select("a", "b")
+        .join(units.select(F.col("item").alias("a"), F.col("units").alias("units_a")), "a")
+        .join(units.select(F.col("item").alias("b"), F.col("units").alias("units_b")), "b")
+    )
+    pairs = spark.createDataFrame(
+        counted.rdd.mapPartitions(partial(_enough_keys, settings=settings)), "a long, b long"
     )
     if settings.rewrite_window:
         days = (
@@ -882,17 +886,30 @@ def _rewrite_pairs(
     pairs = pairs.persist()
     pairs.count()
     item.unpersist()
+    evidence_rows.unpersist()
     return pairs
 
 
 def _unit_heads(rows: Iterable[Any], bits: int, settings: Settings) -> Iterator[tuple]:
-    """``(item, heads)``: a story's usable unit band keys (``rewrite_keys``), as heads in the
-    ``KeyTable`` that ``rewrite_candidates`` builds over items; one row a story."""
+    """``(idx, item, units, heads)``: a story's usable unit band keys (``rewrite_keys``), as
+    heads in the ``KeyTable`` that ``rewrite_candidates`` builds over items, and how many
+    usable units it has; one row a story."""
     for row in rows:
         print_ = Fingerprint.from_bytes(row.key, row.fp)
-        keys = rewrite_keys(print_, _array(row.removed), settings)
+        keys, units = rewrite_keys(print_, _array(row.removed), settings)
         table = KeyTable.packed(keys, np.zeros(len(keys), dtype=np.uint64), bits)
-        yield row.item, table.heads.astype(np.int64).tolist()
+        yield row.idx, row.item, units, table.heads.astype(np.int64).tolist()
+
+
+def _enough_keys(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int, int]]:
+    """The item pairs that share the band keys ``keys_needed`` asks of them, a batch at a
+    time."""
+    for batch in _batches(rows):
+        count = np.array([row["count"] for row in batch])
+        units_a = np.array([row.units_a for row in batch])
+        needed = keys_needed(units_a, np.array([row.units_b for row in batch]), settings)
+        for at in np.flatnonzero(count >= needed).tolist():
+            yield batch[at].a, batch[at].b
 
 
 def _within_window(rows: Iterable[Any], settings: Settings) -> Iterator[tuple[int, int]]:

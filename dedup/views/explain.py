@@ -27,9 +27,9 @@ import numpy as np
 
 from dedup.detect.candidates import (
     COMMON_KEY,
-    REWRITE_KEYS,
     KeyTable,
     copy_candidates,
+    keys_needed,
     pack_pairs,
     rewrite_candidates,
 )
@@ -126,6 +126,9 @@ class Candidates:
     the scan makes no rewrite decision between them."""
     rewrite: bool
     """A rewrite candidate pair of items (``rewrite_candidates``)."""
+    keys_needed: int
+    """Shared band keys the two items would need to be rewrite candidates
+    (``keys_needed``: more for longer stories)."""
     rewrites_looked_for: bool
     """False with ``links = "copy"``: no rewrite candidates at all."""
 
@@ -380,16 +383,20 @@ def _candidates(
     copy = wanted in set(
         copy_candidates(table.without(links.boilerplate.anchors), settings).tolist()
     )
-    unit_keys = [rewrite_keys(p, gone, settings) for p, gone in zip(prints, removed)]
+    evidence = [rewrite_keys(p, gone, settings) for p, gone in zip(prints, removed)]
+    unit_keys = [keys for keys, _ in evidence]
+    units = np.array([count for _, count in evidence], dtype=np.int64)
     shared_keys = int(np.intersect1d(unit_keys[ia], unit_keys[ib]).size)
     verbatim = [(m.a, m.b) for m in links.matches if m.coverage == 0]
     items = components(len(stories), verbatim, [story.key for story in stories])
     same_item = bool(items[ia] == items[ib])
+    earliest = [int(np.flatnonzero(items == items[at])[0]) for at in (ia, ib)]
+    needed = int(keys_needed(units[earliest[:1]], units[earliest[1:]], settings)[0])
     rewrite = False
     looked = settings.links == "all"
     if looked and not same_item:
         low, high = sorted((int(items[ia]), int(items[ib])))
-        pairs = rewrite_candidates(unit_keys, items, story_days(stories), settings)
+        pairs = rewrite_candidates(unit_keys, items, story_days(stories), units, settings)
         rewrite = int(pack_pairs(np.array([low]), np.array([high]))[0]) in set(pairs.tolist())
     return Candidates(
         anchors=int(shared_heads.size),
@@ -398,6 +405,7 @@ def _candidates(
         unit_keys=shared_keys,
         same_item=same_item,
         rewrite=rewrite,
+        keys_needed=needed,
         rewrites_looked_for=looked,
     )
 
@@ -724,7 +732,7 @@ def _candidate_lines(found: Explanation) -> list[tuple[str, str]]:
             (
                 "bad",
                 f"  rewrite: {c.unit_keys} shared sentence keys: no rewrite candidate (needs "
-                f"{REWRITE_KEYS} carried by at most {COMMON_KEY} stories{window})",
+                f"{c.keys_needed} carried by at most {COMMON_KEY} stories{window})",
             )
         )
     return lines
