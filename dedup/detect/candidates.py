@@ -162,6 +162,14 @@ def keys_needed(
     return np.maximum(REWRITE_KEYS, np.ceil(smaller * (settings.rewrite_coverage / 2)))
 
 
+def earliest_stories(items: np.ndarray) -> np.ndarray:
+    """Each item's earliest story (``items[i]``: story i's item, stories in
+    ``Story.sort_key`` order): the story that stands for it in the rewrite decision."""
+    earliest = np.full(int(items.max()) + 1 if len(items) else 0, len(items), dtype=np.int64)
+    np.minimum.at(earliest, items, np.arange(len(items)))
+    return earliest
+
+
 def rewrite_candidates(
     unit_keys: Sequence[np.ndarray],
     items: np.ndarray,
@@ -209,9 +217,7 @@ def rewrite_candidates_of(
     shared = [_item_pairs(table) for table in parts.tables()]
     pairs, times = _at_least(shared, REWRITE_KEYS)
     if len(pairs):
-        earliest = np.full(count, len(items), dtype=np.int64)
-        np.minimum.at(earliest, items, np.arange(len(items)))
-        item_units = np.asarray(units, dtype=np.int64)[earliest]
+        item_units = np.asarray(units, dtype=np.int64)[earliest_stories(items)]
         first, second = unpack_pairs(pairs)
         pairs = pairs[times >= keys_needed(item_units[first], item_units[second], settings)]
     if settings.rewrite_window and len(pairs):

@@ -15,6 +15,7 @@ from dedup.detect.boilerplate import Boilerplate, find_boilerplate
 from dedup.detect.candidates import (
     KeyTable,
     copy_candidates,
+    earliest_stories,
     pack_pairs,
     rewrite_candidates_of,
     unpack_pairs,
@@ -286,8 +287,7 @@ def _rewrite_pairs(
 
     units = np.fromiter(map(np.count_nonzero, usable), dtype=np.int64, count=len(usable))
     pairs = rewrite_candidates_of(chunks(), items, story_days(stories), units, settings)
-    earliest = np.full(int(items.max()) + 1 if len(items) else 0, len(stories), dtype=np.int64)
-    np.minimum.at(earliest, items, np.arange(len(stories)))
+    earliest = earliest_stories(items)
     first, second = earliest[pairs >> 32], earliest[pairs & 0xFFFFFFFF]
     return distinct(pack_pairs(np.minimum(first, second), np.maximum(first, second)))
 

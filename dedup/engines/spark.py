@@ -840,13 +840,13 @@ def _rewrite_pairs(
         .join(evidence.select("idx", "removed"), "idx")
         .join(item.select("idx", "item"), "idx")
     )
-    evidence_rows = spark.createDataFrame(
+    unit_rows = spark.createDataFrame(
         keyed.rdd.mapPartitions(partial(_unit_heads, bits=bits, settings=settings)),
         "idx long, item long, units long, heads array<long>",
     ).persist()
-    keys = evidence_rows.select(F.explode("heads").alias("head"), "item").distinct()
+    keys = unit_rows.select(F.explode("heads").alias("head"), "item").distinct()
     # Each item's usable units are its earliest story's, the story its label names.
-    units = evidence_rows.where(F.col("idx") == F.col("item")).select("item", "units")
+    units = unit_rows.where(F.col("idx") == F.col("item")).select("item", "units")
     groups = (
         keys.groupBy("head")
         .agg(F.array_sort(F.collect_list("item")).alias("carriers"))
@@ -886,7 +886,7 @@ def _rewrite_pairs(
     pairs = pairs.persist()
     pairs.count()
     item.unpersist()
-    evidence_rows.unpersist()
+    unit_rows.unpersist()
     return pairs
 
 

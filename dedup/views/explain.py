@@ -29,6 +29,7 @@ from dedup.detect.candidates import (
     COMMON_KEY,
     KeyTable,
     copy_candidates,
+    earliest_stories,
     keys_needed,
     pack_pairs,
     rewrite_candidates,
@@ -390,8 +391,8 @@ def _candidates(
     verbatim = [(m.a, m.b) for m in links.matches if m.coverage == 0]
     items = components(len(stories), verbatim, [story.key for story in stories])
     same_item = bool(items[ia] == items[ib])
-    earliest = [int(np.flatnonzero(items == items[at])[0]) for at in (ia, ib)]
-    needed = int(keys_needed(units[earliest[:1]], units[earliest[1:]], settings)[0])
+    first_a, first_b = earliest_stories(items)[[items[ia], items[ib]]]
+    needed = int(keys_needed(units[first_a], units[first_b], settings))
     rewrite = False
     looked = settings.links == "all"
     if looked and not same_item:
