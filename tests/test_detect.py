@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 from conftest import make_story, paragraphs
 
 from dedup import Settings, load, scan_stories
@@ -135,6 +136,44 @@ def test_no_chaining_when_undated_copies_of_two_stories_meet_in_one():
     for members in clusters_of(result):
         assert not ({"a", "a0", "a1"} & members and {"c", "c0", "c1"} & members), members
     assert together(result, "a", "a0", "a1") and together(result, "c", "c0", "c1")
+
+
+@pytest.mark.parametrize("shape", ["round-up", "quotes"])
+def test_no_chaining_through_one_undated_story_that_holds_parts_of_two(shape):
+    """Undated, a round-up of two stories (or a story quoting a passage of each of two
+    others) has the most matches and becomes the centre; the two stories it took its parts
+    from share nothing and must not end up in one cluster through it."""
+    a, c = paragraphs(1, 8), paragraphs(2, 8)
+    if shape == "round-up":
+        b = paragraphs(3, 1) + a[:4] + c[:4]
+    else:
+        b = a[:2] + paragraphs(3, 4) + c[:2]
+    result = scan_stories([make_story("a", a), make_story("b", b), make_story("c", c)])
+    assert not together(result, "a", "c")
+    assert together(result, "a", "b")  # the first in story order keeps the centre
+    # With dates, the earliest story is the centre, as before.
+    dated = scan_stories(
+        [
+            make_story("a", a, date="2026-01-01T08:00:00Z"),
+            make_story("b", b, date="2026-01-01T12:00:00Z"),
+            make_story("c", c, date="2026-01-01T09:00:00Z"),
+        ]
+    )
+    assert not together(dated, "a", "c") and together(dated, "a", "b")
+
+
+def test_undated_copies_of_one_part_of_a_centre_stay_with_it():
+    """Two stories built on an undated snap, each around a part of it that overlaps the
+    other's, share too little to match each other: they are the snap's copies all the same
+    (the same part of the centre), not two stories it mixes."""
+    snap = paragraphs(1, 1, sentences=1) + paragraphs(2, 1) + paragraphs(3, 1, sentences=1)
+    first = paragraphs(4, 1) + snap[:2] + paragraphs(5, 6)
+    second = paragraphs(6, 1) + snap[1:] + paragraphs(7, 6)
+    stories = [make_story("snap", snap), make_story("first", first), make_story("second", second)]
+    result = scan_stories(stories)
+    matched = {frozenset((m.a, m.b)) for c in result.clusters for m in c.matches}
+    assert frozenset(("first", "second")) not in matched
+    assert together(result, "snap", "first", "second")
 
 
 def test_every_member_is_linked_directly_to_the_centre():
@@ -298,8 +337,6 @@ def test_fingerprints_do_not_depend_on_the_layout():
 
 
 def test_fingerprints_round_trip_through_bytes():
-    import pytest
-
     from dedup.detect.fingerprint import Fingerprint, Fingerprinter
 
     original = Fingerprinter()(make_story("s", [*paragraphs(9, 5), "short line 2024."]))

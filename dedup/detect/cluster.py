@@ -8,8 +8,10 @@ Anything matched only to a member but not to the centre starts or joins another 
 
 The centre is the earliest dated story (the likely origin: a round-up that mixes two wire
 stories comes after both), or, among undated stories, the one with the most matches. An
-undated centre whose matches fall into separate groups that never match each other (the
-copies of two different stories) keeps only the largest group.
+undated centre may itself be such a round-up, or a story quoting one statement from each
+of two others. Its matches then fall into groups that never match each other: the copies of
+two different stories, or single stories sharing different parts of the centre. It keeps
+only the largest of them; groups sharing the same part of it are copies of one story.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dedup.detect.fingerprint import distinct
-from dedup.detect.verify import shared_count
+from dedup.detect.verify import contains, shared_count
 from dedup.read.inputs import outlet_of
 from dedup.records import Cluster, Match, Member, Story
 
@@ -65,7 +67,7 @@ def form_clusters(
             heapq.heappush(heap, current)
             continue
         if by_key[centre].date is None:
-            joined = _one_story_only(joined, neighbours, by_key)
+            joined = _one_story_only(centre, joined, neighbours, by_key, content)
         unplaced.discard(centre)
         if not joined:
             continue
@@ -99,10 +101,16 @@ def centre_rank(story: Story, degree: int) -> CentreRank:
 
 
 def _one_story_only(
-    joined: list[str], neighbours: Mapping[str, Mapping[str, Match]], by_key: Mapping[str, Story]
+    centre: str,
+    joined: list[str],
+    neighbours: Mapping[str, Mapping[str, Match]],
+    by_key: Mapping[str, Story],
+    content: Mapping[str, np.ndarray],
 ) -> list[str]:
-    """Keep the largest group of a centre's matches when they form two or more groups of
-    several stories that never match each other: the centre then mixes different stories."""
+    """Keep the largest of the different stories an undated centre's matches hold: groups
+    that never match each other and are either several stories each or share different
+    parts of the centre (``_overlap``). A group sharing no verbatim text with the centre (a
+    rewrite) shows no part of it and stays."""
     inside = set(joined)
     groups: list[list[str]] = []
     seen: set[str] = set()
@@ -120,10 +128,33 @@ def _one_story_only(
                     stack.append(other)
         groups.append(group)
     several = [group for group in groups if len(group) >= 2]
-    if len(several) < 2:
+    if len(several) >= 2:
+        largest = max(several, key=len)
+        return [key for group in groups if group is largest or len(group) == 1 for key in group]
+    parts = [_part(content[centre], [content[key] for key in group]) for group in groups]
+    stories: list[list[int]] = []  # groups sharing a part of the centre: copies of one story
+    for number, part in enumerate(parts):
+        if len(part):
+            meeting = [s for s in stories if any(_overlap(part, parts[n]) for n in s)]
+            stories = [s for s in stories if s not in meeting]
+            stories.append([n for s in meeting for n in s] + [number])
+    if len(stories) < 2:
         return joined
-    largest = max(several, key=len)
-    return [key for group in groups if group is largest or len(group) == 1 for key in group]
+    largest = max(stories, key=lambda s: (sum(len(groups[n]) for n in s), -min(s)))
+    keep = set(largest) | {n for n, part in enumerate(parts) if not len(part)}
+    return [key for n, group in enumerate(groups) if n in keep for key in group]
+
+
+def _part(centre: np.ndarray, others: Sequence[np.ndarray]) -> np.ndarray:
+    """The centre's shingles (boilerplate excluded) that any of ``others`` shares."""
+    return distinct(np.concatenate([centre[contains(other, centre)] for other in others]))
+
+
+def _overlap(part: np.ndarray, other: np.ndarray) -> bool:
+    """Whether two parts of one story are the same part: half of the smaller is in both. A
+    round-up's parts from two stories have nothing in common; two copies of one story
+    share most of the part they took."""
+    return 2 * int(contains(part, other).sum()) >= min(len(part), len(other))
 
 
 def _cluster(
