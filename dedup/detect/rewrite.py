@@ -81,7 +81,7 @@ class Sentences:
     counts: np.ndarray
     """Distinct grams per unit."""
     units: np.ndarray
-    """Each packed gram's unit."""
+    """Each packed gram's unit (``UNITS`` at most: two bytes each)."""
 
     @classmethod
     def of(cls, units: Sequence[Sequence[str]]) -> Sentences:
@@ -92,7 +92,7 @@ class Sentences:
 
     @classmethod
     def _made(cls, sizes: np.ndarray, grams: np.ndarray) -> Sentences:
-        unit = (grams & _UNIT_MASK).astype(np.intp)
+        unit = (grams & _UNIT_MASK).astype(np.uint16)
         return cls(sizes, grams, np.bincount(unit, minlength=len(sizes)), unit)
 
     @classmethod
@@ -191,22 +191,19 @@ class Sentences:
     @cached_property
     def lookup(self) -> tuple[np.ndarray, np.ndarray]:
         """(the distinct grams; where each one's run of packed grams starts in ``grams``):
-        what ``_shared_units`` searches, made once per story."""
+        what ``_shared_units`` searches, made once per story. A story waits prepared until
+        its last pair is decided, where the stories of one day meet thousands of others,
+        so what it keeps is kept small: positions in four bytes, no copy of ``keys``."""
         gram = self.keys
         starts = np.flatnonzero(np.concatenate(([True], gram[1:] != gram[:-1])))[: len(gram)]
-        return gram[starts], starts
+        return gram[starts], starts.astype(np.int32)
 
     @cached_property
     def runs(self) -> np.ndarray:
         """How many units hold each of the distinct grams (``lookup``)."""
-        return np.diff(self.lookup[1], append=len(self.grams))
+        return np.diff(self.lookup[1], append=np.int32(len(self.grams)))
 
-    @cached_property
-    def places(self) -> np.ndarray:
-        """1, 2, 3, ... for each packed gram: its place among them, counted from 1."""
-        return np.arange(1, len(self.grams) + 1)
-
-    @cached_property
+    @property
     def keys(self) -> np.ndarray:
         """Each packed gram without its unit, sorted (what ``_shared_units`` looks up)."""
         return self.grams & _GRAM_MASK
@@ -460,7 +457,7 @@ def _shared_units(a: Sentences, b: Sentences) -> np.ndarray:
     # that may be equal.
     order = np.argsort(np.concatenate((distinct_b, gram_a)), kind="stable")
     at = np.flatnonzero(order >= len(distinct_b))
-    at -= a.places
+    at -= np.arange(1, len(gram_a) + 1)
     found = np.flatnonzero(distinct_b[at] == gram_a)
     if not len(found):
         return np.zeros((rows, columns))
@@ -471,7 +468,7 @@ def _shared_units(a: Sentences, b: Sentences) -> np.ndarray:
     # the place of b's packed gram, whose unit is the column.
     place = np.repeat(starts_b[at] - ends + hits, hits)
     place += np.arange(int(ends[-1]))
-    cell = np.repeat(a.units[found] * columns, hits)
+    cell = np.repeat(a.units[found].astype(np.int64) * columns, hits)
     cell += b.units[place]
     return np.bincount(cell, minlength=rows * columns).reshape(rows, columns)
 
