@@ -131,6 +131,8 @@ def _one_story_only(
     if len(several) >= 2:
         largest = max(several, key=len)
         return [key for group in groups if group is largest or len(group) == 1 for key in group]
+    if len(groups) < 2:
+        return joined
     parts = [_part(content[centre], [content[key] for key in group]) for group in groups]
     stories: list[list[int]] = []  # groups sharing a part of the centre: copies of one story
     for number, part in enumerate(parts):
