@@ -176,6 +176,21 @@ def test_undated_copies_of_one_part_of_a_centre_stay_with_it():
     assert together(result, "snap", "first", "second")
 
 
+def test_undated_items_made_of_either_half_of_a_centre_stay_with_it():
+    """Two briefs, each the half of an undated agency story, share different parts of it
+    and nothing with each other, as a round-up's sources would; but each is held by the
+    centre whole, so both are its copies."""
+    story = paragraphs(1, 8)
+    result = scan_stories(
+        [
+            make_story("agency", story),
+            make_story("first-half", story[:4]),
+            make_story("second-half", story[4:]),
+        ]
+    )
+    assert together(result, "agency", "first-half", "second-half")
+
+
 def test_every_member_is_linked_directly_to_the_centre():
     base = paragraphs(1, 12)
     stories = [make_story("orig", base)]

@@ -109,8 +109,9 @@ def _one_story_only(
 ) -> list[str]:
     """Keep the largest of the different stories an undated centre's matches hold: groups
     that never match each other and are either several stories each or share different
-    parts of the centre (``_overlap``). A group sharing no verbatim text with the centre (a
-    rewrite) shows no part of it and stays."""
+    parts of the centre (``_overlap``). A group holding a copy of the centre (the centre
+    holds ``HELD`` of it or more), or sharing no verbatim text with it (a rewrite), shows no
+    part and stays."""
     inside = set(joined)
     groups: list[list[str]] = []
     seen: set[str] = set()
@@ -133,7 +134,13 @@ def _one_story_only(
         return [key for group in groups if group is largest or len(group) == 1 for key in group]
     if len(groups) < 2:
         return joined
-    parts = [_part(content[centre], [content[key] for key in group]) for group in groups]
+    mine = content[centre]
+    parts = [
+        _NO_PART
+        if any(held_share(key, centre, neighbours[centre][key], content) >= HELD for key in group)
+        else _part(mine, [content[key] for key in group])
+        for group in groups
+    ]
     stories: list[list[int]] = []  # groups sharing a part of the centre: copies of one story
     for number, part in enumerate(parts):
         if len(part):
@@ -145,6 +152,25 @@ def _one_story_only(
     largest = max(stories, key=lambda s: (sum(len(groups[n]) for n in s), -min(s)))
     keep = set(largest) | {n for n, part in enumerate(parts) if not len(part)}
     return [key for n, group in enumerate(groups) if n in keep for key in group]
+
+
+HELD = 0.75
+"""Share of a story that an undated centre holds from which the story is a copy of the
+centre (a brief, a trim, either half of it), whatever part of it the story took. A
+round-up takes part of each story it mixes, rarely three quarters of one."""
+_NO_PART = np.zeros(0, dtype=np.uint32)
+
+
+def held_share(key: str, centre: str, match: Match, content: Mapping[str, np.ndarray]) -> float:
+    """The share of story ``key`` (boilerplate excluded) that its link to ``centre`` holds:
+    the shingles they share, or for a rewrite, the aligned share of the smaller story in
+    ``key``'s terms."""
+    size = len(content[key])
+    if not size:
+        return 1.0
+    if match.coverage:
+        return match.coverage * min(1.0, len(content[centre]) / size)
+    return match.shared / size
 
 
 def _part(centre: np.ndarray, others: Sequence[np.ndarray]) -> np.ndarray:
