@@ -191,18 +191,20 @@ def rewrite_candidates(
             flat = np.concatenate([k.ravel() for k in part]) if part else _NO_KEYS
             yield flat, np.repeat(items[low : low + _STORIES], sizes)
 
-    return rewrite_candidates_of(chunks(), items, days, units, settings)
+    item_units = np.asarray(units, dtype=np.int64)[earliest_stories(items)]
+    return rewrite_candidates_of(chunks(), items, days, item_units, settings)
 
 
 def rewrite_candidates_of(
     chunks: Iterable[tuple[np.ndarray, np.ndarray]],
     items: np.ndarray,
     days: np.ndarray,
-    units: np.ndarray,
+    item_units: np.ndarray,
     settings: Settings = DEFAULT,
 ) -> np.ndarray:
     """``rewrite_candidates`` over band keys handed on a block of stories at a time, as
-    ``(keys, owners)``: each key with its story's item number. The table of keys and items
+    ``(keys, owners)``: each key with its story's item number; ``item_units[k]`` is how many
+    usable units item k's earliest story has (``earliest_stories``). The table of keys and items
     is never whole in one array: each block's entries are mixed, sorted and cut by their
     top bits as it comes (``_KeyParts``), then one range of top bits at a time is grouped,
     so the work arrays stay a small part of the table, and the per-story key lists are
@@ -217,7 +219,6 @@ def rewrite_candidates_of(
     shared = [_item_pairs(table) for table in parts.tables()]
     pairs, times = _at_least(shared, REWRITE_KEYS)
     if len(pairs):
-        item_units = np.asarray(units, dtype=np.int64)[earliest_stories(items)]
         first, second = unpack_pairs(pairs)
         pairs = pairs[times >= keys_needed(item_units[first], item_units[second], settings)]
     if settings.rewrite_window and len(pairs):

@@ -137,7 +137,7 @@ def _one_story_only(
     mine = content[centre]
     parts = [
         _NO_PART
-        if any(held_share(key, centre, neighbours[centre][key], content) >= HELD for key in group)
+        if any(_held_share(key, centre, neighbours[centre][key], content) >= HELD for key in group)
         else _part(mine, [content[key] for key in group])
         for group in groups
     ]
@@ -161,7 +161,7 @@ round-up takes part of each story it mixes, rarely three quarters of one."""
 _NO_PART = np.zeros(0, dtype=np.uint32)
 
 
-def held_share(key: str, centre: str, match: Match, content: Mapping[str, np.ndarray]) -> float:
+def _held_share(key: str, centre: str, match: Match, content: Mapping[str, np.ndarray]) -> float:
     """The share of story ``key`` (boilerplate excluded) that its link to ``centre`` holds:
     the shingles they share, or for a rewrite, the aligned share of the smaller story in
     ``key``'s terms."""

@@ -286,8 +286,8 @@ def _rewrite_pairs(
             yield np.concatenate(keys), np.repeat(items[block], sizes)
 
     units = np.fromiter(map(np.count_nonzero, usable), dtype=np.int64, count=len(usable))
-    pairs = rewrite_candidates_of(chunks(), items, story_days(stories), units, settings)
     earliest = earliest_stories(items)
+    pairs = rewrite_candidates_of(chunks(), items, story_days(stories), units[earliest], settings)
     first, second = earliest[pairs >> 32], earliest[pairs & 0xFFFFFFFF]
     return distinct(pack_pairs(np.minimum(first, second), np.maximum(first, second)))
 
