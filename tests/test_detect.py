@@ -127,6 +127,23 @@ def test_no_chaining_through_a_later_round_up_of_two_stories():
     assert together(result, "a", "b")
 
 
+def test_a_follow_up_goes_with_its_own_copy_rather_than_with_the_first_story():
+    """An agency's first story of an event, its follow-up retelling two paragraphs of it,
+    and a newspaper story made from the follow-up's new part: the follow-up is tied more
+    strongly to the newspaper story than to the first story, which the newspaper story does
+    not match, so the two form one cluster instead of leaving the newspaper story alone."""
+    first, new = paragraphs(1, 6), paragraphs(2, 6)
+    stories = [
+        make_story("first", first, date="2026-01-01T08:00:00Z"),
+        make_story("follow", first[4:] + new, date="2026-01-02T08:00:00Z"),
+        make_story("paper", new[:5] + paragraphs(3, 2), date="2026-01-02T15:00:00Z"),
+    ]
+    result = scan_stories(stories)
+    links = {frozenset((m.a, m.b)) for m in result.matches}
+    assert links == {frozenset(("first", "follow")), frozenset(("follow", "paper"))}
+    assert clusters_of(result) == [{"follow", "paper"}]
+
+
 def test_no_chaining_when_undated_copies_of_two_stories_meet_in_one():
     a, c = paragraphs(1, 10), paragraphs(2, 10)
     stories = [make_story("a", a), make_story("c", c), make_story("b", a[:5] + c[:5])]

@@ -12,6 +12,11 @@ undated centre may itself be such a round-up, or a story quoting one statement f
 of two others. Its matches then fall into groups that never match each other: the copies of
 two different stories, or single stories sharing different parts of the centre. It keeps
 only the largest of them; groups sharing the same part of it are copies of one story.
+
+A story matched to a centre is not always a copy of it: it may be tied more strongly to
+another story the centre does not match (an agency's follow-up, retelling part of its first
+story, and the newspaper story made from the follow-up). It then declines the centre and
+waits to form a cluster with that story.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ def form_clusters(
         if current != entry:
             heapq.heappush(heap, current)
             continue
+        joined = _claimed(centre, joined, neighbours, unplaced)
         if by_key[centre].date is None:
             joined = _one_story_only(centre, joined, neighbours, by_key, content)
         unplaced.discard(centre)
@@ -98,6 +104,35 @@ def centre_rank(story: Story, degree: int) -> CentreRank:
     if story.date is not None:
         return CentreRank(False, stamp, 0, story_id, key)
     return CentreRank(True, 0.0, -degree, story_id, key)
+
+
+def strength(match: Match) -> float:
+    """How much of the smaller story a match ties to the other: its verbatim containment,
+    or its rewrite coverage when that is larger."""
+    return max(match.containment, match.coverage)
+
+
+def _claimed(
+    centre: str,
+    joined: list[str],
+    neighbours: Mapping[str, Mapping[str, Match]],
+    unplaced: Collection[str],
+) -> list[str]:
+    """The stories of ``joined`` (a centre's unplaced matches) that the centre keeps: a story
+    tied more strongly (``strength``) to an unplaced story the centre does not match
+    declines, and forms a cluster of its own with it later. A newspaper story made from an
+    agency's follow-up is tied to the follow-up, not to the agency's first story of the
+    event, which the follow-up only retells in part."""
+    kept = []
+    for key in joined:
+        tie = strength(neighbours[centre][key])
+        if not any(
+            strength(match) > tie
+            for other, match in neighbours[key].items()
+            if other != centre and other in unplaced and centre not in neighbours[other]
+        ):
+            kept.append(key)
+    return kept
 
 
 def _one_story_only(

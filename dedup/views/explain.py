@@ -798,7 +798,7 @@ def _cluster_lines(found: Explanation) -> list[tuple[str, str]]:
             (
                 "dim",
                 "  they are linked, but each cluster takes only stories matched directly to "
-                "its centre",
+                "its centre, and a story tied more strongly to one outside it declines it",
             )
         )
     elif found.match and not found.candidates.any:
