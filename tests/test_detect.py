@@ -144,6 +144,33 @@ def test_a_follow_up_goes_with_its_own_copy_rather_than_with_the_first_story():
     assert clusters_of(result) == [{"follow", "paper"}]
 
 
+def test_a_rewrite_republished_word_for_word_stays_with_the_wire_story():
+    """A broadcaster's rewrite of a wire story (the samples'), republished word for word by
+    another site an hour later: the copy is tied to the rewrite more strongly than the
+    rewrite is to the wire story, but a near-duplicate is the same story, not another one,
+    so the rewrite stays in the wire story's cluster."""
+    from dataclasses import replace
+
+    from conftest import SAMPLES
+
+    stories, _ = load([str(SAMPLES)])
+    result = scan_stories(stories)
+    cluster, member = next(
+        (c, m) for c in result.clusters for m in c.members if m.link == "rewrite"
+    )
+    rewrite = next(s for s in stories if s.key == member.key)
+    copy = replace(
+        rewrite,
+        key="syndicated",
+        id="syndicated",
+        outlet="Elsewhere",
+        url="",
+        date=rewrite.date.replace(hour=(rewrite.date.hour + 1) % 24) if rewrite.date else None,
+    )
+    again = scan_stories([*stories, copy])
+    assert together(again, cluster.origin_key, member.key)
+
+
 def test_no_chaining_when_undated_copies_of_two_stories_meet_in_one():
     a, c = paragraphs(1, 10), paragraphs(2, 10)
     stories = [make_story("a", a), make_story("c", c), make_story("b", a[:5] + c[:5])]

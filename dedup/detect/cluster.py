@@ -122,14 +122,19 @@ def _claimed(
     tied more strongly (``strength``) to an unplaced story the centre does not match
     declines, and forms a cluster of its own with it later. A newspaper story made from an
     agency's follow-up is tied to the follow-up, not to the agency's first story of the
-    event, which the follow-up only retells in part."""
+    event, which the follow-up only retells in part. A near-duplicate of the story is no
+    other story: the two share their links, though only one of them was decided (a rewrite
+    is decided once for stories verbatim reuse already links)."""
     kept = []
     for key in joined:
         tie = strength(neighbours[centre][key])
         if not any(
             strength(match) > tie
             for other, match in neighbours[key].items()
-            if other != centre and other in unplaced and centre not in neighbours[other]
+            if other != centre
+            and other in unplaced
+            and match.kind != "near-duplicate"
+            and centre not in neighbours[other]
         ):
             kept.append(key)
     return kept
