@@ -148,7 +148,9 @@ def test_a_rewrite_republished_word_for_word_stays_with_the_wire_story():
     """A broadcaster's rewrite of a wire story (the samples'), republished word for word by
     another site an hour later: the copy is tied to the rewrite more strongly than the
     rewrite is to the wire story, but a near-duplicate is the same story, not another one,
-    so the rewrite stays in the wire story's cluster."""
+    so the rewrite stays in the wire story's cluster; and the republication, whose rewrite
+    is decided too (a rewrite is decided once for the stories verbatim reuse links), joins
+    it there."""
     from dataclasses import replace
 
     from conftest import SAMPLES
@@ -168,7 +170,9 @@ def test_a_rewrite_republished_word_for_word_stays_with_the_wire_story():
         date=rewrite.date.replace(hour=(rewrite.date.hour + 1) % 24) if rewrite.date else None,
     )
     again = scan_stories([*stories, copy])
-    assert together(again, cluster.origin_key, member.key)
+    assert together(again, cluster.origin_key, member.key, "syndicated")
+    link = next(m for m in again.matches if {m.a, m.b} == {cluster.origin_key, "syndicated"})
+    assert link.link == "rewrite"
 
 
 def test_no_chaining_when_undated_copies_of_two_stories_meet_in_one():

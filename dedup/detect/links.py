@@ -165,11 +165,53 @@ def find_links(
         candidates += len(rewrites)
         report("rewrite candidates", count, count)
         report("rewrite decisions", 0, len(rewrites))
-        matches += decide_rewrites(
+        found = decide_rewrites(
             rewrites, keys, prints, content, removed, settings, usable, jobs=jobs
         )
+        later = _republished(found, matches, keys, inside)
+        candidates += len(later)
+        found += decide_rewrites(later, keys, prints, content, removed, settings, usable, jobs=jobs)
+        matches += found
         report("rewrite decisions", len(rewrites), len(rewrites))
     return Links(matches, content, candidates, boilerplate, scope)
+
+
+def _republished(
+    rewrites: Sequence[Match],
+    copies: Sequence[Match],
+    keys: Sequence[str],
+    inside: np.ndarray | None,
+) -> np.ndarray:
+    """Pairs for a second rewrite decision: the earlier story of each rewrite link with each
+    near-duplicate of the later one (a rewrite republished word for word). A rewrite is
+    decided once for stories verbatim reuse links (their item's earliest story), so its
+    republications would have no link of their own to the story it rewrites."""
+    if not rewrites:
+        return np.zeros(0, dtype=np.int64)
+    number = {key: at for at, key in enumerate(keys)}
+    twins: dict[int, list[int]] = {}
+    for m in copies:
+        if m.kind == "near-duplicate":
+            a, b = number[m.a], number[m.b]
+            twins.setdefault(a, []).append(b)
+            twins.setdefault(b, []).append(a)
+    decided = {(number[m.a], number[m.b]) for m in rewrites}
+    firsts, seconds = [], []
+    for m in rewrites:
+        a, b = sorted((number[m.a], number[m.b]))
+        for twin in twins.get(b, ()):
+            pair = (min(a, twin), max(a, twin))
+            if twin != a and pair not in decided:
+                decided.add(pair)
+                firsts.append(pair[0])
+                seconds.append(pair[1])
+    if not firsts:
+        return np.zeros(0, dtype=np.int64)
+    first, second = np.array(firsts, dtype=np.int64), np.array(seconds, dtype=np.int64)
+    if inside is not None:
+        kept = inside[first] | inside[second]
+        first, second = first[kept], second[kept]
+    return np.sort(pack_pairs(first, second))
 
 
 _SHARED: tuple = ()

@@ -21,7 +21,8 @@ rewritten as DataFrame code. The stages:
    matches, each named by its earliest story; each story's usable unit band keys
    (``dedup.detect.links.rewrite_keys``) grouped over items; keys of at most ``COMMON_KEY``
    items pair them, pairs sharing ``keys_needed`` keys and ``within_window`` are decided by
-   ``verify_rewrites`` on their earliest stories, a batch at a time.
+   ``verify_rewrites`` on their earliest stories, a batch at a time; then each rewrite
+   link's earlier story with each near-duplicate of the later one (``_republished``).
 7. Connected components of all matches by min-label propagation with pointer jumping, in
    DataFrame joins; the driver only counts the labels that changed.
 8. ``form_clusters`` per component: centre clustering never looks outside a component.
@@ -949,6 +950,24 @@ def _verify_rewrites(
     )
 
 
+def _republished(rewrites: DataFrame, copies: DataFrame) -> DataFrame:
+    """``dedup.detect.links``'s second rewrite decision: the earlier story of each rewrite
+    link with each near-duplicate of the later one (a rewrite republished word for word),
+    as pairs ``(a, b)`` not linked yet."""
+    from pyspark.sql import functions as F
+
+    twins = copies.where(F.col("kind") == "near-duplicate").select("a", "b")
+    twins = twins.union(twins.select(F.col("b").alias("a"), F.col("a").alias("b")))
+    links = rewrites.select(F.least("a", "b").alias("early"), F.greatest("a", "b").alias("late"))
+    pairs = (
+        links.join(twins.select(F.col("a").alias("late"), F.col("b").alias("twin")), "late")
+        .where(F.col("twin") != F.col("early"))
+        .select(F.least("early", "twin").alias("a"), F.greatest("early", "twin").alias("b"))
+        .distinct()
+    )
+    return pairs.join(rewrites.select("a", "b"), ["a", "b"], "left_anti")
+
+
 def _decide_rewrites(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]:
     """One ``verify_rewrites`` call per batch of pairs, its stories numbered in the batch."""
     for batch in _batches(rows, 1024):
@@ -1168,9 +1187,12 @@ def scan_spark(
         rewrites = _rewrite_pairs(stories, evidence, items, count, settings)
         candidates += rewrites.count()
         phase("dedup: rewrites")
-        found = _verify_rewrites(rewrites, stories, evidence, settings)
+        found = _verify_rewrites(rewrites, stories, evidence, settings).persist()
+        later = _republished(found, matches).persist()
+        candidates += later.count()
+        found = found.union(_verify_rewrites(later, stories, evidence, settings))
         matches = matches.union(found).persist()
-        cached += [rewrites, matches]
+        cached += [rewrites, later, matches]
     match_count = matches.count()
     phase("dedup: connected components")
     labels, more = _components(matches) if match_count else (None, 0)
