@@ -169,8 +169,11 @@ def find_links(
             rewrites, keys, prints, content, removed, settings, usable, jobs=jobs
         )
         later = _republished(found, matches, keys, inside)
-        candidates += len(later)
-        found += decide_rewrites(later, keys, prints, content, removed, settings, usable, jobs=jobs)
+        if len(later):
+            candidates += len(later)
+            found += decide_rewrites(
+                later, keys, prints, content, removed, settings, usable, jobs=jobs
+            )
         matches += found
         report("rewrite decisions", len(rewrites), len(rewrites))
     return Links(matches, content, candidates, boilerplate, scope)
