@@ -1187,12 +1187,12 @@ def scan_spark(
         rewrites = _rewrite_pairs(stories, evidence, items, count, settings)
         candidates += rewrites.count()
         phase("dedup: rewrites")
-        found = _verify_rewrites(rewrites, stories, evidence, settings).persist()
-        later = _republished(found, matches).persist()
+        first = _verify_rewrites(rewrites, stories, evidence, settings).persist()
+        later = _republished(first, matches).persist()
         candidates += later.count()
-        found = found.union(_verify_rewrites(later, stories, evidence, settings))
+        found = first.union(_verify_rewrites(later, stories, evidence, settings))
         matches = matches.union(found).persist()
-        cached += [rewrites, later, matches]
+        cached += [rewrites, first, later, matches]
     match_count = matches.count()
     phase("dedup: connected components")
     labels, more = _components(matches) if match_count else (None, 0)
