@@ -106,7 +106,7 @@ def centre_rank(story: Story, degree: int) -> CentreRank:
     return CentreRank(True, 0.0, -degree, story_id, key)
 
 
-def strength(match: Match) -> float:
+def _strength(match: Match) -> float:
     """How much of the smaller story a match ties to the other: its verbatim containment,
     or its rewrite coverage when that is larger."""
     return max(match.containment, match.coverage)
@@ -119,7 +119,7 @@ def _claimed(
     unplaced: Collection[str],
 ) -> list[str]:
     """The stories of ``joined`` (a centre's unplaced matches) that the centre keeps: a story
-    tied more strongly (``strength``) to an unplaced story the centre does not match
+    tied more strongly (``_strength``) to an unplaced story the centre does not match
     declines, and forms a cluster of its own with it later. A newspaper story made from an
     agency's follow-up is tied to the follow-up, not to the agency's first story of the
     event, which the follow-up only retells in part. A near-duplicate of the story is no
@@ -127,9 +127,9 @@ def _claimed(
     is decided once for stories verbatim reuse already links)."""
     kept = []
     for key in joined:
-        tie = strength(neighbours[centre][key])
+        tie = _strength(neighbours[centre][key])
         if not any(
-            strength(match) > tie
+            _strength(match) > tie
             for other, match in neighbours[key].items()
             if other != centre
             and other in unplaced
