@@ -131,17 +131,23 @@ def test_a_follow_up_goes_with_its_own_copy_rather_than_with_the_first_story():
     """An agency's first story of an event, its follow-up retelling two paragraphs of it,
     and a newspaper story made from the follow-up's new part: the follow-up is tied more
     strongly to the newspaper story than to the first story, which the newspaper story does
-    not match, so the two form one cluster instead of leaving the newspaper story alone."""
+    not match, so the two form one cluster instead of leaving the newspaper story alone.
+    Without dates the follow-up is the centre (it has the most matches), and of the two
+    stories sharing different parts of it it keeps the one tied to it most strongly, not
+    the one whose id sorts first."""
     first, new = paragraphs(1, 6), paragraphs(2, 6)
-    stories = [
-        make_story("first", first, date="2026-01-01T08:00:00Z"),
-        make_story("follow", first[4:] + new, date="2026-01-02T08:00:00Z"),
-        make_story("paper", new[:5] + paragraphs(3, 2), date="2026-01-02T15:00:00Z"),
-    ]
-    result = scan_stories(stories)
-    links = {frozenset((m.a, m.b)) for m in result.matches}
-    assert links == {frozenset(("first", "follow")), frozenset(("follow", "paper"))}
-    assert clusters_of(result) == [{"follow", "paper"}]
+    for dated in (True, False):
+        stories = [
+            make_story("first", first, date="2026-01-01T08:00:00Z" if dated else None),
+            make_story("follow", first[4:] + new, date="2026-01-02T08:00:00Z" if dated else None),
+            make_story(
+                "paper", new[:5] + paragraphs(3, 2), date="2026-01-02T15:00:00Z" if dated else None
+            ),
+        ]
+        result = scan_stories(stories)
+        links = {frozenset((m.a, m.b)) for m in result.matches}
+        assert links == {frozenset(("first", "follow")), frozenset(("follow", "paper"))}
+        assert clusters_of(result) == [{"follow", "paper"}], dated
 
 
 def test_a_rewrite_republished_word_for_word_stays_with_the_wire_story():

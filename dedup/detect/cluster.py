@@ -147,11 +147,12 @@ def _one_story_only(
     by_key: Mapping[str, Story],
     content: Mapping[str, np.ndarray],
 ) -> list[str]:
-    """Keep the largest of the different stories an undated centre's matches hold: groups
-    that never match each other and are either several stories each or share different
-    parts of the centre (``_overlap``). A group holding a copy of the centre (the centre
-    holds ``HELD`` of it or more), or sharing no verbatim text with it (a rewrite), shows no
-    part and stays."""
+    """Keep the largest of the different stories an undated centre's matches hold (the
+    most stories; among as many, the one tied most strongly to the centre, ``_strength``):
+    groups that never match each other and are either several stories each or share
+    different parts of the centre (``_overlap``). A group holding a copy of the centre (the
+    centre holds ``HELD`` of it or more), or sharing no verbatim text with it (a rewrite),
+    shows no part and stays."""
     inside = set(joined)
     groups: list[list[str]] = []
     seen: set[str] = set()
@@ -189,7 +190,14 @@ def _one_story_only(
             stories.append([n for s in meeting for n in s] + [number])
     if len(stories) < 2:
         return joined
-    largest = max(stories, key=lambda s: (sum(len(groups[n]) for n in s), -min(s)))
+    largest = max(
+        stories,
+        key=lambda s: (
+            sum(len(groups[n]) for n in s),
+            max(_strength(neighbours[centre][key]) for n in s for key in groups[n]),
+            -min(s),
+        ),
+    )
     keep = set(largest) | {n for n, part in enumerate(parts) if not len(part)}
     return [key for n, group in enumerate(groups) if n in keep for key in group]
 
