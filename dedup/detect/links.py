@@ -189,28 +189,21 @@ def _republished(
     near-duplicate of the later one (a rewrite republished word for word). A rewrite is
     decided once for stories verbatim reuse links (their item's earliest story), so its
     republications would have no link of their own to the story it rewrites."""
-    if not rewrites:
-        return np.zeros(0, dtype=np.int64)
-    number = {key: at for at, key in enumerate(keys)}
-    twins: dict[int, list[int]] = {}
+    twins: dict[str, list[str]] = {}
     for m in copies:
         if m.kind == "near-duplicate":
-            a, b = number[m.a], number[m.b]
-            twins.setdefault(a, []).append(b)
-            twins.setdefault(b, []).append(a)
-    decided = {(number[m.a], number[m.b]) for m in rewrites}
-    firsts, seconds = [], []
-    for m in rewrites:
-        a, b = sorted((number[m.a], number[m.b]))
-        for twin in twins.get(b, ()):
-            pair = (min(a, twin), max(a, twin))
-            if twin != a and pair not in decided:
-                decided.add(pair)
-                firsts.append(pair[0])
-                seconds.append(pair[1])
-    if not firsts:
+            twins.setdefault(m.a, []).append(m.b)
+            twins.setdefault(m.b, []).append(m.a)
+    linked = {frozenset((m.a, m.b)) for m in rewrites}
+    wanted = {  # a match's ``b`` is its later story
+        frozenset((m.a, twin)) for m in rewrites for twin in twins.get(m.b, ()) if twin != m.a
+    } - linked
+    if not wanted:
         return np.zeros(0, dtype=np.int64)
-    first, second = np.array(firsts, dtype=np.int64), np.array(seconds, dtype=np.int64)
+    number = {key: at for at, key in enumerate(keys)}
+    first, second = np.array(
+        [sorted(number[key] for key in pair) for pair in wanted], dtype=np.int64
+    ).T
     if inside is not None:
         kept = inside[first] | inside[second]
         first, second = first[kept], second[kept]
