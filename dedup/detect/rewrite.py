@@ -239,8 +239,22 @@ NOT_LINKED = Rewrite(False, 0.0)
 
 
 def decide_rewrite(a: Sentences, b: Sentences, settings: Settings = DEFAULT) -> Rewrite:
-    """The rewrite rule (module docstring) on two stories' units."""
-    swapped = a.words > b.words
+    """The rewrite rule (module docstring) on two stories' units. Its shares are of the
+    smaller story; two stories of as many words are each the smaller, so such a pair is
+    decided both ways and the lower outcome kept (not linked before linked, then the lower
+    coverage): the outcome never depends on which story is given first, as the engines
+    number stories each their own way."""
+    if a.words == b.words:
+        return min(
+            _decide(a, b, settings, swapped=False),
+            _decide(a, b, settings, swapped=True),
+            key=lambda found: (found.linked, found.coverage, found.pairs),
+        )
+    return _decide(a, b, settings, swapped=a.words > b.words)
+
+
+def _decide(a: Sentences, b: Sentences, settings: Settings, swapped: bool) -> Rewrite:
+    """``decide_rewrite`` with b read as the smaller story if ``swapped``, else a."""
     small, large = (b, a) if swapped else (a, b)
     total = small.words
     if not total or not large.words or len(small.sizes) < settings.rewrite_sentences:
@@ -297,7 +311,9 @@ def decide_rewrite_many(
     operations on every pair's small matrix are a dozen on all the matrices end to end.
     Its sum over a story's units is taken in another order than ``decide_rewrite``'s, so a
     pair ends here only when its bound falls short by more than any rounding
-    (``_ROUNDING``); any other pair is decided by ``decide_rewrite`` itself."""
+    (``_ROUNDING``); any other pair is decided by ``decide_rewrite`` itself. A pair of
+    stories of as many words is bounded read one way only: the outcome kept is the lower of
+    the two readings, never above this one's bound."""
     least = settings.rewrite_similarity
     found = [NOT_LINKED] * len(pairs)
     taken, matrices, smalls, larges = [], [], [], []
