@@ -136,6 +136,20 @@ def test_one_outlets_footer_without_metadata_links_nothing_in_any_layout():
         assert result.clusters == [] and result.boilerplate_texts == 1, how
 
 
+def test_a_sites_chrome_is_boilerplate_when_only_some_of_its_pages_carry_a_url():
+    """Three unrelated pages of one site, one block each, the site's menu and footer about a
+    quarter of each: a scraper kept the URL of one page only. The pages without one may be
+    the site's own, so all three count as carriers of its chrome."""
+    menu, footer = paragraphs(91, 1, sentences=3), paragraphs(92, 1, sentences=4)
+    pages = [
+        make_story(f"page{n}", [" ".join([*menu, *paragraphs(300 + n, 6), *footer])])
+        for n in range(3)
+    ]
+    pages[0] = replace(pages[0], url="https://news.example/a/1")
+    result = scan_stories(pages)
+    assert result.clusters == [] and result.boilerplate_texts == 1
+
+
 def test_a_wire_paragraph_quoted_by_briefs_is_not_boilerplate():
     """A brief made of one wire paragraph is a copy of it, not a carrier of boilerplate."""
     wire = paragraphs(1, 10)

@@ -8,7 +8,8 @@ So a repeated text is boilerplate when ``boilerplate_min`` of the stories carryi
 nothing else: once it is set aside, no two of them are linked, and in none of them is it
 the larger part (a brief made of one wire paragraph is a copy of it, not a carrier).
 Carriers count per outlet when the outlet is known (its ``outlet`` metadata, else the host of
-its ``url``); stories of unknown outlet count together. Versions of one story (write-thrus,
+its ``url``), and a story of unknown outlet counts with every outlet, as it may be that
+outlet's own (``_outlet_groups``). Versions of one story (write-thrus,
 near-duplicates) never count twice, since they share much else.
 
 Repeated text is found through anchors (``Fingerprint.anchors``): the anchors carried by
@@ -71,10 +72,7 @@ def is_boilerplate(
             held[carrier] = shingles(carrier)
         return held[carrier]
 
-    groups: dict[str, list[int]] = defaultdict(list)
-    for carrier, outlet in zip(carriers[: settings.widely_shared], outlets):
-        groups[outlet].append(carrier)
-    for group in groups.values():
+    for group in _outlet_groups(carriers[: settings.widely_shared], outlets):
         if len(group) < settings.boilerplate_min:
             continue
         common = _in_all(shingles_of(group[0]), [shingles_of(carrier) for carrier in group[1:]])
@@ -92,6 +90,19 @@ def is_boilerplate(
             if len(different) >= settings.boilerplate_min:
                 return common
     return None
+
+
+def _outlet_groups(carriers: Sequence[int], outlets: Sequence[str]) -> list[list[int]]:
+    """The carriers that count together, in their order: those of each known outlet with
+    every carrier of unknown outlet (a page without metadata may be that outlet's own), or,
+    when no outlet is known, all of them."""
+    known = dict.fromkeys(outlet for outlet in outlets if outlet)
+    if not known:
+        return [list(carriers)]
+    return [
+        [carrier for carrier, its in zip(carriers, outlets) if its in (outlet, "")]
+        for outlet in known
+    ]
 
 
 def _in_all(values: np.ndarray, others: list[np.ndarray]) -> np.ndarray:

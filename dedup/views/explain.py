@@ -85,13 +85,16 @@ class Boilerplate:
     number: int
     text: str
     stories: int
-    """Stories of the outlet (or of unknown outlets) that carry it as boilerplate."""
+    """Stories that may be of its outlet (``_outlet_groups``) and carry it as boilerplate."""
     outlet: str
-    """The outlet whose stories repeat it; "" when unknown."""
+    """The outlet of the story it is in; "" when unknown."""
+    outlets: tuple[str, ...] = ()
+    """The outlets of those stories, "" for unknown, in order of first carrier."""
 
     @property
     def reason(self) -> str:
-        where = self.outlet or "unknown outlet"
+        names = [name or "unknown outlet" for name in self.outlets] or ["unknown outlet"]
+        where = " or ".join(names)
         return f"repeated in {self.stories} stories of {where} that share nothing else"
 
 
@@ -437,7 +440,8 @@ def _boilerplate(
     settings: Settings,
 ) -> list[Boilerplate]:
     """A's and B's units that are mostly boilerplate, each with the stories that repeat it:
-    those of the same outlet (or of unknown outlets) whose boilerplate holds most of it."""
+    those that may be of the same outlet (``_outlet_groups``) whose boilerplate holds most
+    of it."""
     outlets = [outlet_of(story) for story in stories]
     found = []
     for side, number in sides:
@@ -446,14 +450,24 @@ def _boilerplate(
         kind = story_units(story)[1]
         outlet = story.outlet or outlets[number]
         for unit, mine in zip(units, shingles):
-            carriers = sum(
-                1
+            carriers = [
+                stories[other].outlet or outlets[other]
                 for other, gone in enumerate(removed)
-                if outlets[other] == outlets[number]
+                if (outlets[other] == outlets[number] or "" in (outlets[other], outlets[number]))
                 and gone.size
                 and 2 * int(np.isin(mine, gone, assume_unique=True).sum()) >= mine.size
+            ]
+            found.append(
+                Boilerplate(
+                    side,
+                    kind,
+                    unit.number,
+                    unit.text,
+                    len(carriers),
+                    outlet,
+                    tuple(dict.fromkeys(carriers)),
+                )
             )
-            found.append(Boilerplate(side, kind, unit.number, unit.text, carriers, outlet))
     return found
 
 
