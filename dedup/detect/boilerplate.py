@@ -92,15 +92,20 @@ def is_boilerplate(
     return None
 
 
+def may_share_outlet(a: str, b: str) -> bool:
+    """Whether stories of outlets ``a`` and ``b`` ("" when unknown) may be of one outlet: a
+    page without metadata may be any outlet's own."""
+    return a == b or not a or not b
+
+
 def _outlet_groups(carriers: Sequence[int], outlets: Sequence[str]) -> list[list[int]]:
-    """The carriers that count together, in their order: those of each known outlet with
-    every carrier of unknown outlet (a page without metadata may be that outlet's own), or,
-    when no outlet is known, all of them."""
+    """The carriers that count together, in their order: for each known outlet, those that
+    may share it (``may_share_outlet``), or, when no outlet is known, all of them."""
     known = dict.fromkeys(outlet for outlet in outlets if outlet)
     if not known:
         return [list(carriers)]
     return [
-        [carrier for carrier, its in zip(carriers, outlets) if its in (outlet, "")]
+        [carrier for carrier, its in zip(carriers, outlets) if may_share_outlet(its, outlet)]
         for outlet in known
     ]
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from dedup.detect.boilerplate import may_share_outlet
 from dedup.detect.candidates import (
     COMMON_KEY,
     KeyTable,
@@ -85,7 +86,7 @@ class Boilerplate:
     number: int
     text: str
     stories: int
-    """Stories that may be of its outlet (``_outlet_groups``) and carry it as boilerplate."""
+    """Stories that may be of its outlet (``may_share_outlet``) and carry it as boilerplate."""
     outlet: str
     """The outlet of the story it is in; "" when unknown."""
     outlets: tuple[str, ...] = ()
@@ -440,8 +441,8 @@ def _boilerplate(
     settings: Settings,
 ) -> list[Boilerplate]:
     """A's and B's units that are mostly boilerplate, each with the stories that repeat it:
-    those that may be of the same outlet (``_outlet_groups``) whose boilerplate holds most
-    of it."""
+    those that may be of the same outlet (``may_share_outlet``) whose boilerplate holds
+    most of it."""
     outlets = [outlet_of(story) for story in stories]
     found = []
     for side, number in sides:
@@ -453,7 +454,7 @@ def _boilerplate(
             carriers = [
                 stories[other].outlet or outlets[other]
                 for other, gone in enumerate(removed)
-                if (outlets[other] == outlets[number] or "" in (outlets[other], outlets[number]))
+                if may_share_outlet(outlets[other], outlets[number])
                 and gone.size
                 and 2 * int(np.isin(mine, gone, assume_unique=True).sum()) >= mine.size
             ]
