@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import compile_package, synth  # noqa: E402
-from dedup.engines.index import open_index  # noqa: E402
+from dedup.engines.index import DEFAULT_BATCH, open_index  # noqa: E402
 from dedup.read.inputs import parse_date  # noqa: E402
 from dedup.read.text import split_paragraphs  # noqa: E402
 from dedup.records import Story  # noqa: E402
@@ -204,7 +204,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=10, help="whole-process checks")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--words", type=int, default=600)
-    parser.add_argument("--batch", type=int, default=1000, help="stories per transaction")
+    parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="stories per transaction")
     parser.add_argument("--work", help="folder for the index (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the index afterwards")
     parser.add_argument("--phase", choices=("build", "scan", "check"), help=argparse.SUPPRESS)

@@ -417,10 +417,13 @@ def test_fingerprints_round_trip_through_bytes():
         Fingerprint.from_bytes("s", original.to_bytes() + b"x")
 
 
-def test_a_batch_fingerprints_each_story_as_it_would_alone():
+@pytest.mark.parametrize("chunk", [128, 5])
+def test_a_batch_fingerprints_each_story_as_it_would_alone(monkeypatch, chunk):
+    from dedup.detect import fingerprint
     from dedup.detect.fingerprint import Fingerprinter
     from dedup.records import Story
 
+    monkeypatch.setattr(fingerprint, "CHUNK", chunk)  # 5: the batch is worked on in chunks
     stories = [make_story(f"s{n}", paragraphs(300 + n, 1 + n % 5)) for n in range(12)]
     stories.insert(3, Story(key="empty", id="empty", body=""))  # no paragraphs at all
     stories.insert(5, make_story("short", ["Tiny.", "", "A b c"]))

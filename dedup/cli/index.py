@@ -164,7 +164,10 @@ def _line(verdict: Verdict, where: str) -> str:
     type=click.IntRange(min=1),
     default=DEFAULT_BATCH,
     show_default=True,
-    help="Stories per committed transaction.",
+    help=(
+        "Stories judged together and committed as one transaction: a larger batch sees "
+        "more of the run at once, so it is faster, and takes more memory."
+    ),
 )
 @field_option
 @input_format_option

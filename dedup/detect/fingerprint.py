@@ -70,6 +70,10 @@ ROWS = 2
 so two units whose word sets have a resemblance of 0.3 share a band key 80% of the time, and
 one sentence in three of a rewrite is enough (measured on real agency copy and the
 newspaper stories made from it)."""
+CHUNK = 128
+"""Stories ``Fingerprinter.batch`` works on together: enough for its array passes to cost
+little per story, few enough that their working arrays stay small (an ingest batch of
+thousands fingerprinted at once took hundreds of megabytes more at its peak)."""
 MIN_FEATURES = 3
 """Distinct words (numbers apart) a unit needs for a signature."""
 _DIGIT_BIT = 1 << 33
@@ -605,9 +609,16 @@ class Fingerprinter:
         return self.batch([story])[0]
 
     def batch(self, stories: Sequence[Story]) -> list[Fingerprint]:
-        """Fingerprints of several stories, computed together; the result is the same
-        whatever the batch."""
-        return self.texts([s.key for s in stories], [paragraph_texts(s) for s in stories])
+        """Fingerprints of several stories, computed together ``CHUNK`` at a time; the
+        result is the same whatever the batch."""
+        return [
+            found
+            for low in range(0, len(stories), CHUNK)
+            for found in self.texts(
+                [s.key for s in stories[low : low + CHUNK]],
+                [paragraph_texts(s) for s in stories[low : low + CHUNK]],
+            )
+        ]
 
     def texts(self, keys: Sequence[str], texts: Sequence[list[str]]) -> list[Fingerprint]:
         """``batch`` for stories given as their keys and paragraph texts (what processes

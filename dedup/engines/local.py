@@ -19,7 +19,13 @@ from itertools import chain, islice
 from typing import TYPE_CHECKING
 
 from dedup.detect.cluster import form_clusters
-from dedup.detect.fingerprint import Fingerprint, Fingerprinter, paragraph_texts, spooled
+from dedup.detect.fingerprint import (
+    CHUNK,
+    Fingerprint,
+    Fingerprinter,
+    paragraph_texts,
+    spooled,
+)
 from dedup.detect.links import find_links
 from dedup.detect.spool import TextSpool
 from dedup.read.inputs import DEFAULT_READ, ReadOptions, read_inputs
@@ -127,7 +133,7 @@ def fingerprint_stream(
     progress: Progress | None = None,
     keep_text: bool = True,
     on_problem: Callable[[InputProblem], None] | None = None,
-    chunk: int = 128,
+    chunk: int = CHUNK,
 ) -> tuple[list[Story], list[Fingerprint], list[InputProblem]]:
     """Stories, their fingerprints and the input problems, in reading order, fingerprinting
     ``chunk`` stories at a time while reading goes on: on ``jobs`` processes, the reading
@@ -285,7 +291,7 @@ def fingerprint_all(
     *,
     jobs: int = 1,
     progress: Progress | None = None,
-    chunk: int = 128,
+    chunk: int = CHUNK,
 ) -> list[Fingerprint]:
     """Fingerprints of stories already read, in their order (see ``fingerprint_stream``).
     The result is the same whatever ``jobs`` and ``chunk`` are."""

@@ -16,9 +16,12 @@ DEFAULT_WINDOW = 72 * 3600.0
 or a couple of days; the same event a week later is news again."""
 DEFAULT_LOCK_TIMEOUT = 30.0
 """Seconds a run waits for another one that holds the index before giving up."""
-DEFAULT_BATCH = 1000
-"""Stories per committed transaction: a killed run loses at most one batch of work, and a
-big index is cheaper to write in big batches (each touches pages all over the band keys)."""
+DEFAULT_BATCH = 5000
+"""Stories per committed transaction, judged together: a killed run loses at most one batch
+of work. A batch is judged as a scan of it and the stored stories around it would be, and
+the more stories it holds, the more turns of phrase it sees to be common (``COMMON_KEY``)
+and leaves out of the rewrite decisions: 20,000 hard stories in date order were decided in
+batches of 5,000 at twice the rate of batches of 1,000, for about a quarter more memory."""
 ENV_VAR = "DEDUP_DB"
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 365 * 86400}

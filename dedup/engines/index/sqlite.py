@@ -57,7 +57,19 @@ def _key_rows(
     table is: inserted in key order, each B-tree page is visited once per batch rather than
     once per row."""
     found = _carriers(keys, stamps, owners)
-    return zip(*(column.tolist() for column in found)) if found else iter(())
+    return _sliced(*found) if found else iter(())
+
+
+_ROWS = 1 << 15
+"""Rows made into Python values at a time for ``executemany``: a batch of thousands of
+stories stores hundreds of thousands, which as lists of Python integers all at once took
+more memory than anything else an ingest holds."""
+
+
+def _sliced(*columns: np.ndarray) -> Iterator[tuple[Any, ...]]:
+    """The rows of equally long ``columns``, made ``_ROWS`` at a time."""
+    for low in range(0, len(columns[0]), _ROWS):
+        yield from zip(*(column[low : low + _ROWS].tolist() for column in columns))
 
 
 def _carriers(
@@ -114,11 +126,13 @@ def _grouped(
     more["story"] = owner
     packed = more.tobytes()
     size = _MORE.itemsize
-    blobs = [
-        packed[(start + 1) * size : end * size] if end - start > 1 else None
-        for start, end in zip(starts.tolist(), ends.tolist())
-    ]
-    return zip(key[starts].tolist(), stamp[starts].tolist(), owner[starts].tolist(), blobs)
+    for low in range(0, len(starts), _ROWS):  # made a slice at a time (``_sliced``)
+        first, last = starts[low : low + _ROWS], ends[low : low + _ROWS]
+        blobs = [
+            packed[(start + 1) * size : end * size] if end - start > 1 else None
+            for start, end in zip(first.tolist(), last.tolist())
+        ]
+        yield from zip(key[first].tolist(), stamp[first].tolist(), owner[first].tolist(), blobs)
 
 
 def _unit_carriers(
