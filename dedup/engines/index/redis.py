@@ -48,6 +48,25 @@ _ROW_FIELDS = (
 _CHUNK = 500
 
 
+def _carried(keys: Sequence[np.ndarray]) -> Iterator[tuple[int, list[int]]]:
+    """Each key of the stories ``keys`` (one array each) with the stories that carry it, by
+    number: one command a key rather than one a key and story, as a batch's commands are
+    held until its transaction is sent (a batch of 5,000 stories carries about three
+    million keys)."""
+    counts = [len(found) for found in keys]
+    if not sum(counts):
+        return
+    flat = np.concatenate([np.asarray(found, dtype=np.uint64) for found in keys])
+    owner = np.repeat(np.arange(len(keys)), counts)
+    order = np.argsort(flat, kind="stable")
+    flat, owner = flat[order], owner[order]
+    starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
+    ends = np.append(starts[1:], len(flat))
+    owners = owner.tolist()
+    for key, start, end in zip(flat[starts].tolist(), starts.tolist(), ends.tolist()):
+        yield key, owners[start:end]
+
+
 class RedisStore(Store):
     """An index on a Redis server, shared by several hosts.
 
@@ -287,9 +306,12 @@ class RedisStore(Store):
             pipe.hset(self._k("story", story.id), mapping=record)
             pipe.zadd(self._k("stamps"), {story.id: entry.stamp})
             pipe.hset(self._k("content"), _content_key(entry.digest, entry.outlet_key), story.id)
-            for kind, keys in zip((ANCHORS, UNITS), entry_keys(entry.fingerprint)):
-                for key in keys.tolist():
-                    pipe.zadd(self._k(kind, str(key)), {story.id: entry.stamp})
+        found = [entry_keys(entry.fingerprint) for entry in entries]
+        ids = [entry.story.id for entry in entries]
+        stamps = [entry.stamp for entry in entries]
+        for number, kind in enumerate((ANCHORS, UNITS)):
+            for key, owners in _carried([keys[number] for keys in found]):
+                pipe.zadd(self._k(kind, str(key)), {ids[at]: stamps[at] for at in owners})
         pipe.execute()
 
     def remove(self, ids: Iterable[str]) -> None:
