@@ -611,14 +611,11 @@ class Fingerprinter:
     def batch(self, stories: Sequence[Story]) -> list[Fingerprint]:
         """Fingerprints of several stories, computed together ``CHUNK`` at a time; the
         result is the same whatever the batch."""
-        return [
-            found
-            for low in range(0, len(stories), CHUNK)
-            for found in self.texts(
-                [s.key for s in stories[low : low + CHUNK]],
-                [paragraph_texts(s) for s in stories[low : low + CHUNK]],
-            )
-        ]
+        found: list[Fingerprint] = []
+        for low in range(0, len(stories), CHUNK):
+            part = stories[low : low + CHUNK]
+            found += self.texts([s.key for s in part], [paragraph_texts(s) for s in part])
+        return found
 
     def texts(self, keys: Sequence[str], texts: Sequence[list[str]]) -> list[Fingerprint]:
         """``batch`` for stories given as their keys and paragraph texts (what processes

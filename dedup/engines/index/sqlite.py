@@ -57,7 +57,7 @@ def _key_rows(
     table is: inserted in key order, each B-tree page is visited once per batch rather than
     once per row."""
     found = _carriers(keys, stamps, owners)
-    return _sliced(*found) if found else iter(())
+    return (row for part in _slices(*found) for row in zip(*part)) if found else iter(())
 
 
 _ROWS = 1 << 15
@@ -66,10 +66,10 @@ stories stores hundreds of thousands, which as lists of Python integers all at o
 more memory than anything else an ingest holds."""
 
 
-def _sliced(*columns: np.ndarray) -> Iterator[tuple[Any, ...]]:
-    """The rows of equally long ``columns``, made ``_ROWS`` at a time."""
+def _slices(*columns: np.ndarray) -> Iterator[list[list[Any]]]:
+    """Equally long ``columns`` as Python values, ``_ROWS`` rows at a time."""
     for low in range(0, len(columns[0]), _ROWS):
-        yield from zip(*(column[low : low + _ROWS].tolist() for column in columns))
+        yield [column[low : low + _ROWS].tolist() for column in columns]
 
 
 def _carriers(
@@ -126,13 +126,12 @@ def _grouped(
     more["story"] = owner
     packed = more.tobytes()
     size = _MORE.itemsize
-    for low in range(0, len(starts), _ROWS):  # made a slice at a time (``_sliced``)
-        first, last = starts[low : low + _ROWS], ends[low : low + _ROWS]
+    for first, last, *columns in _slices(starts, ends, key[starts], stamp[starts], owner[starts]):
         blobs = [
             packed[(start + 1) * size : end * size] if end - start > 1 else None
-            for start, end in zip(first.tolist(), last.tolist())
+            for start, end in zip(first, last)
         ]
-        yield from zip(key[first].tolist(), stamp[first].tolist(), owner[first].tolist(), blobs)
+        yield from zip(*columns, blobs)
 
 
 def _unit_carriers(
