@@ -238,8 +238,10 @@ def pack_print(fingerprint: Fingerprint, body: str) -> bytes:
     words, so it is compressed with the story's text as the preset dictionary, to a quarter
     of what it takes alone."""
     arrays = replace(fingerprint, words="").to_bytes()
-    packer = zlib.compressobj(6, zdict=_dictionary(body.encode("utf-8", "surrogatepass")))
-    words = packer.compress(fingerprint.text.encode("utf-8", "surrogatepass")) + packer.flush()
+    words = _deflate(
+        fingerprint.text.encode("utf-8", "surrogatepass"),
+        _dictionary(body.encode("utf-8", "surrogatepass")),
+    )
     return _ARRAYS_LENGTH.pack(len(arrays)) + arrays + words
 
 
@@ -282,7 +284,18 @@ def _dictionary(body: bytes) -> bytes:
 
 def pack_text(body: str) -> bytes:
     """A story's text as stored: compressed, any lone surrogate kept."""
-    return zlib.compress(body.encode("utf-8", "surrogatepass"), 6)
+    return _deflate(body.encode("utf-8", "surrogatepass"))
+
+
+def _deflate(data: bytes, dictionary: bytes | None = None) -> bytes:
+    """``data`` as a zlib stream (with the preset ``dictionary`` if one is given), which the
+    standard ``zlib`` module reads back. ISA-L (``isal``) makes it: on news text its level 3
+    is about as small as zlib's level 6 and five times faster, and an ingest compresses every
+    story it stores twice. Imported here, as only the runs that store stories need it."""
+    from isal import isal_zlib
+
+    packer = isal_zlib.compressobj(3, zdict=dictionary) if dictionary else isal_zlib.compressobj(3)
+    return packer.compress(data) + packer.flush()
 
 
 def unpack_text(data: bytes, story_id: str = "", location: str = "") -> str:
