@@ -625,3 +625,86 @@ def test_shared_counts_are_each_pairs_exact_overlap():
     assert counts.tolist() == expected
     assert counts.tolist() == [shared_count(content[a], content[b]) for a, b in zip(first, second)]
     assert shared_counts(first[:0], second[:0], content).tolist() == []
+
+
+WIRE = [
+    "Firefighters in the coastal town of Marrowby brought a blaze at the old grain warehouse "
+    "under control early on Sunday after battling the flames for more than nine hours, the "
+    "regional fire service said.",
+    "The fire broke out shortly before midnight in the disused building beside the harbour and "
+    "spread quickly through its timber roof, sending thick smoke over the town centre and "
+    "forcing the closure of the harbour road.",
+    "About forty residents of the streets nearest the warehouse were moved to the sports hall "
+    "overnight as a precaution, and most were allowed to return home by mid-morning once the "
+    "smoke had cleared.",
+    "Nobody was hurt, but the building, which dates from the eighteen-nineties and had been "
+    "earmarked for conversion into flats, was largely destroyed, according to the station "
+    "commander in charge of the operation.",
+    "Investigators from the fire service and the police will examine the site on Monday to "
+    "establish the cause, and the council said structural engineers would decide whether what "
+    "remains of the walls must be pulled down.",
+    "The harbour road is expected to stay closed until at least Tuesday while the debris is "
+    "made safe, and the council asked drivers heading for the ferry terminal to use the ring "
+    "road instead.",
+]
+
+
+def undated_relede_and_rewrite() -> list[tuple[str, list[str]]]:
+    """Undated stories of one wire story (``m-wire``): a re-lede whose id comes first (two
+    paragraphs of its own, then the wire's last four), a trim of its first four, and a
+    broadcaster's rewrite of its first three, which the re-lede left out."""
+    relede = [
+        "Residents of Marrowby who watched the old grain warehouse burn through the night spoke "
+        "on Sunday of their shock at losing one of the best-known buildings on the seafront, "
+        "where several of them had worked as young men.",
+        "Local historian Edith Varga said the warehouse had been the busiest building in the "
+        "harbour for most of a century and that its loss would be keenly felt by older people "
+        "in the town.",
+        *WIRE[2:],
+    ]
+    radio = [
+        "Fire crews in Marrowby on the coast finally got the blaze at the old grain warehouse "
+        "under control early this Sunday, after fighting the flames for over nine hours, says "
+        "the regional fire service.",
+        "It broke out just before midnight in the empty building next to the harbour, and "
+        "quickly spread through the timber roof, sending thick smoke across the town centre and "
+        "closing the harbour road.",
+        "Around forty people living in the nearest streets spent the night in the sports hall "
+        "as a precaution, but most of them could go back home by the middle of the morning when "
+        "the smoke cleared.",
+        "Stay with us for more local news after the break, and the weather for the weekend.",
+    ]
+    return [("a-relede", relede), ("m-wire", WIRE), ("t-trim", WIRE[:4]), ("z-radio", radio)]
+
+
+def test_an_undated_items_rewrites_are_decided_against_the_story_its_copies_share():
+    """Stories that verbatim reuse links are one item in the rewrite decision, which reads
+    its likely origin: the earliest story, or undated, the one sharing the most with the
+    others. Read from the story first in id order (the re-lede), the broadcaster's rewrite
+    of the part it left out would not be linked, and the re-lede would be the origin."""
+    stories = [make_story(key, paras) for key, paras in undated_relede_and_rewrite()]
+    result = scan_stories(stories)
+    (cluster,) = result.clusters
+    assert cluster.origin_key == "m-wire"
+    links = {member.id: member.link for member in cluster.members}
+    assert links == {"m-wire": None, "a-relede": "copy", "t-trim": "copy", "z-radio": "rewrite"}
+    (rewrite,) = [m for m in result.matches if m.kind == "rewrite"]
+    assert {rewrite.a, rewrite.b} == {"m-wire", "z-radio"}
+    # Dated, the earliest story stands for the item, whatever it shares: here the re-lede,
+    # which does not hold the part the rewrite retells.
+    dated = [
+        make_story(story.key, story.body.split("\n\n"), date=f"2026-03-0{n + 1}T08:00:00Z")
+        for n, story in enumerate(stories)
+    ]
+    assert not [m for m in scan_stories(dated).matches if m.kind == "rewrite"]
+
+
+def test_item_origins_are_the_earliest_story_or_undated_the_one_sharing_most():
+    from dedup.detect.candidates import item_origins
+
+    items = np.array([0, 0, 1, 1, 1, 2])
+    undated = np.array([False, True, True, True, True, True])
+    shared = np.array([1, 50, 10, 30, 30, 0])
+    assert item_origins(items, undated, shared).tolist() == [0, 3, 5]
+    assert item_origins(items).tolist() == [0, 2, 5]
+    assert item_origins(items, np.zeros(6, dtype=bool), shared).tolist() == [0, 2, 5]

@@ -153,6 +153,29 @@ def test_samples_give_the_local_engines_rows_problems_and_counts(spark, tmp_path
     assert set(clusters[0]) == {"id", "size", "origin", "centre", "headline"}
 
 
+def test_an_undated_items_likely_origin_decides_its_rewrites_as_locally(spark, tmp_path):
+    """An undated item's rewrites are decided on the story sharing the most with its
+    other stories (``item_origins``), not on its first by id, in Spark as locally."""
+    from test_detect import undated_relede_and_rewrite
+
+    corpus = tmp_path / "undated.jsonl"
+    corpus.write_text(
+        "".join(
+            json.dumps({"id": key, "headline": key, "body": "\n\n".join(paras)}) + "\n"
+            for key, paras in undated_relede_and_rewrite()
+        )
+    )
+    local = run("scan", str(corpus), "--format", "jsonl")
+    out = tmp_path / "out"
+    result = run("scan", "--engine", "spark", str(corpus), "--output", str(out))
+
+    assert result.exit_code == 0, result.output
+    rows = part_lines(out / "members")
+    assert rows == local.stdout.splitlines()
+    links = {json.loads(row)["id"]: json.loads(row)["link"] for row in rows}
+    assert links == {"m-wire": None, "a-relede": "copy", "t-trim": "copy", "z-radio": "rewrite"}
+
+
 @pytest.mark.slow
 def test_thousands_of_generated_stories_cluster_identically(spark, tmp_path):
     """The hard mix (trimmed, re-ledded, partial and rewritten copies, outlet chrome) at a

@@ -149,25 +149,43 @@ def group_pairs(stories: Sequence[int], limit: int) -> list[tuple[int, int]]:
 def keys_needed(
     units_a: np.ndarray, units_b: np.ndarray, settings: Settings = DEFAULT
 ) -> np.ndarray:
-    """Band keys two items must share to be rewrite candidates, given the usable sentence
-    units of each one's earliest story (the one the decision reads): ``REWRITE_KEYS``, or
+    """Band keys two items must share to be rewrite candidates, given the usable sentence units
+    of each one's origin (``item_origins``: the story the decision reads): ``REWRITE_KEYS``, or
     one for every ``2 / rewrite_coverage`` units of the smaller, if more. A rewrite aligns
     sentences holding ``rewrite_coverage`` of the smaller story, and each aligned pair of
-    sentences shares about one band key or more; the keys two unrelated stories share by
-    chance grow with the product of their lengths instead. Under two keys alone, ten
-    thousand generated hard stories of one day put 177,912 pairs to the decision and none
-    was linked (28,569 under this rule); COUNTER's rewrites share at least one key for
-    every four of the smaller story's units."""
+    sentences shares about one band key or more; the keys two unrelated stories share by chance
+    grow with the product of their lengths instead. Under two keys alone, ten thousand generated
+    hard stories of one day put 177,912 pairs to the decision and none was linked (28,569 under
+    this rule); COUNTER's rewrites share at least one key for every four of the smaller story's
+    units."""
     smaller = np.minimum(units_a, units_b)
     return np.maximum(REWRITE_KEYS, np.ceil(smaller * (settings.rewrite_coverage / 2)))
 
 
-def earliest_stories(items: np.ndarray) -> np.ndarray:
-    """Each item's earliest story (``items[i]``: story i's item, stories in
-    ``Story.sort_key`` order): the story that stands for it in the rewrite decision."""
-    earliest = np.full(int(items.max()) + 1 if len(items) else 0, len(items), dtype=np.int64)
-    np.minimum.at(earliest, items, np.arange(len(items)))
-    return earliest
+def item_origins(
+    items: np.ndarray, undated: np.ndarray | None = None, shared: np.ndarray | None = None
+) -> np.ndarray:
+    """Each item's likely origin, the story that stands for it in the rewrite decision
+    (``items[i]``: story i's item, stories in ``Story.sort_key`` order): its earliest story,
+    or in an item whose stories are all undated (``undated[i]``), the one sharing the most
+    verbatim text with the others (``shared[i]``: the shingles story i shares, summed over
+    its copy matches), ties to the earliest. The copies' source holds what each copy took;
+    a copy holds its own part of it and text of its own, so the story first in id order
+    (a re-lede, say) would decide a rewrite of the source's part it left out."""
+    count = int(items.max()) + 1 if len(items) else 0
+    number = np.arange(len(items))
+    if undated is None or shared is None or not undated.any():
+        earliest = np.full(count, len(items), dtype=np.int64)
+        np.minimum.at(earliest, items, number)
+        return earliest
+    # Dated stories come first in story order, so an item holding one keeps its earliest.
+    held = np.where(undated, -np.asarray(shared, dtype=np.int64), 0)
+    order = np.lexsort((number, held, undated))
+    ranked = items[order]
+    first = np.unique(ranked, return_index=True)[1]
+    origins = np.empty(count, dtype=np.int64)
+    origins[ranked[first]] = order[first]
+    return origins
 
 
 def rewrite_candidates(
@@ -176,13 +194,15 @@ def rewrite_candidates(
     days: np.ndarray,
     units: np.ndarray,
     settings: Settings = DEFAULT,
+    origins: np.ndarray | None = None,
 ) -> np.ndarray:
     """Pairs of items worth a rewrite decision, packed (``pack_pairs``), sorted: items
     sharing ``keys_needed`` band keys that at most ``COMMON_KEY`` items carry, and whose
     dates lie within ``rewrite_window`` days (``days[i]``: story i's date in days, NaN when
     undated; an item spans its members' dates, all time when it has none).
     ``unit_keys[i]`` are story i's usable band keys, ``units[i]`` how many usable units it
-    has, ``items[i]`` its item's number."""
+    has, ``items[i]`` its item's number, ``origins[k]`` the story of item k whose units
+    count (``item_origins``; its earliest when not given)."""
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for low in range(0, len(unit_keys), _STORIES):
@@ -191,7 +211,9 @@ def rewrite_candidates(
             flat = np.concatenate([k.ravel() for k in part]) if part else _NO_KEYS
             yield flat, np.repeat(items[low : low + _STORIES], sizes)
 
-    item_units = np.asarray(units, dtype=np.int64)[earliest_stories(items)]
+    if origins is None:
+        origins = item_origins(items)
+    item_units = np.asarray(units, dtype=np.int64)[origins]
     return rewrite_candidates_of(chunks(), items, days, item_units, settings)
 
 
@@ -204,7 +226,7 @@ def rewrite_candidates_of(
 ) -> np.ndarray:
     """``rewrite_candidates`` over band keys handed on a block of stories at a time, as
     ``(keys, owners)``: each key with its story's item number; ``item_units[k]`` is how many
-    usable units item k's earliest story has (``earliest_stories``). The table of keys and items
+    usable units item k's origin has (``item_origins``). The table of keys and items
     is never whole in one array: each block's entries are mixed, sorted and cut by their
     top bits as it comes (``_KeyParts``), then one range of top bits at a time is grouped,
     so the work arrays stay a small part of the table, and the per-story key lists are

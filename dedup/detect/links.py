@@ -15,7 +15,7 @@ from dedup.detect.boilerplate import Boilerplate, find_boilerplate
 from dedup.detect.candidates import (
     KeyTable,
     copy_candidates,
-    earliest_stories,
+    item_origins,
     pack_pairs,
     rewrite_candidates_of,
     unpack_pairs,
@@ -141,6 +141,11 @@ def find_links(
     # verified (cheap, in arrays); what the focus saves is the rewrite decisions, made one
     # story pair at a time.
     items = components(len(stories), [(m.a, m.b) for m in matches], keys)
+    origins = item_origins(
+        items,
+        np.fromiter((s.date is None for s in stories), dtype=bool, count=len(stories)),
+        shared_by_story(matches, keys),
+    )
     inside = None
     scope = None
     if focus is not None:
@@ -158,7 +163,7 @@ def find_links(
         candidates = int(np.count_nonzero(inside[first] | inside[second]))
     if settings.links == "all":
         report("rewrite candidates", 0, count)
-        rewrites = _rewrite_pairs(stories, prints, usable, items, settings, lighten)
+        rewrites = _rewrite_pairs(stories, prints, usable, items, origins, settings, lighten)
         if inside is not None:
             first, second = unpack_pairs(rewrites)
             rewrites = rewrites[inside[first] | inside[second]]
@@ -187,7 +192,7 @@ def _republished(
 ) -> np.ndarray:
     """Pairs for a second rewrite decision: the earlier story of each rewrite link with each
     near-duplicate of the later one (a rewrite republished word for word). A rewrite is
-    decided once for stories verbatim reuse links (their item's earliest story), so its
+    decided once for stories verbatim reuse links (their item's origin), so its
     republications would have no link of their own to the story it rewrites."""
     twins: dict[str, list[str]] = {}
     for m in copies:
@@ -298,15 +303,17 @@ def _rewrite_pairs(
     prints: Sequence[Fingerprint],
     usable: Sequence[np.ndarray],
     items: np.ndarray,
+    origins: np.ndarray,
     settings: Settings,
     release: bool = False,
 ) -> np.ndarray:
-    """Story pairs for the rewrite decision: the earliest stories (the likely origins, which
-    clusters form around) of candidate items (``rewrite_candidates``). An item is a set of
-    stories that verbatim reuse already links (``items[i]``: story i's): they need no
-    rewrite decision among themselves. With ``release``, the fingerprints of ``prints`` hold
-    their usable units' keys alone (``_keep_usable``; spooled keys all of them), and each
-    is replaced by one without unit keys once they are taken."""
+    """Story pairs for the rewrite decision: the likely origins (``origins``, from
+    ``item_origins``: the stories clusters form around) of candidate items
+    (``rewrite_candidates``). An item is a set of stories that verbatim reuse already links
+    (``items[i]``: story i's): they need no rewrite decision among themselves. With
+    ``release``, the fingerprints of ``prints`` hold their usable units' keys alone
+    (``_keep_usable``; spooled keys all of them), and each is replaced by one without unit
+    keys once they are taken."""
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """A block of stories' usable band keys at a time, each with its item."""
@@ -324,9 +331,8 @@ def _rewrite_pairs(
             yield np.concatenate(keys), np.repeat(items[block], sizes)
 
     units = np.fromiter(map(np.count_nonzero, usable), dtype=np.int64, count=len(usable))
-    earliest = earliest_stories(items)
-    pairs = rewrite_candidates_of(chunks(), items, story_days(stories), units[earliest], settings)
-    first, second = earliest[pairs >> 32], earliest[pairs & 0xFFFFFFFF]
+    pairs = rewrite_candidates_of(chunks(), items, story_days(stories), units[origins], settings)
+    first, second = origins[pairs >> 32], origins[pairs & 0xFFFFFFFF]
     return distinct(pack_pairs(np.minimum(first, second), np.maximum(first, second)))
 
 
@@ -401,6 +407,17 @@ def story_days(stories: Sequence[Story]) -> np.ndarray:
     return np.array(
         [s.date.timestamp() / _DAY if s.date else np.nan for s in stories], dtype=np.float64
     )
+
+
+def shared_by_story(matches: Sequence[Match], keys: Sequence[str]) -> np.ndarray:
+    """The shingles each story (numbered as ``keys`` are) shares, summed over its verbatim
+    ``matches``: what ``item_origins`` ranks the stories of an undated item by."""
+    number = {key: at for at, key in enumerate(keys)}
+    shared = np.zeros(len(keys), dtype=np.int64)
+    for m in matches:
+        shared[number[m.a]] += m.shared
+        shared[number[m.b]] += m.shared
+    return shared
 
 
 def components(count: int, links: Sequence[tuple[str, str]], keys: Sequence[str]) -> np.ndarray:

@@ -18,10 +18,10 @@ rewritten as DataFrame code. The stages:
 5. Verification: Spark counts the shingles each pair shares (boilerplate taken out) and
    ``decide_all`` decides, a batch of pairs at a time.
 6. Rewrites (unless ``links == "copy"``): items are the connected components of the copy
-   matches, each named by its earliest story; each story's usable unit band keys
+   matches, each named by its likely origin (``item_origins``); each story's usable unit band keys
    (``dedup.detect.links.rewrite_keys``) grouped over items; keys of at most ``COMMON_KEY``
    items pair them, pairs sharing ``keys_needed`` keys and ``within_window`` are decided by
-   ``verify_rewrites`` on their earliest stories, a batch at a time; then each rewrite
+   ``verify_rewrites`` on their origins, a batch at a time; then each rewrite
    link's earlier story with each near-duplicate of the later one (``_republished``).
 7. Connected components of all matches by min-label propagation with pointer jumping, in
    DataFrame joins; the driver only counts the labels that changed.
@@ -61,6 +61,7 @@ from dedup.detect.candidates import (
     REWRITE_KEYS,
     KeyTable,
     group_pairs,
+    item_origins,
     keys_needed,
     pack_pairs,
     within_window,
@@ -820,9 +821,9 @@ def _rewrite_pairs(
 ) -> DataFrame:
     """Story pairs ``(a, b)`` for the rewrite decision, as ``dedup.detect.links`` makes them:
     items (a story's item is the component of copy matches it is in; its label is its
-    earliest story) sharing ``keys_needed`` usable unit band keys that at most
+    likely origin, ``_origins``) sharing ``keys_needed`` usable unit band keys that at most
     ``COMMON_KEY`` items carry, within ``rewrite_window`` days; each item stands for its
-    earliest story. Persisted."""
+    origin. Persisted."""
     from pyspark.sql import functions as F
 
     spark = stories.sparkSession
@@ -1044,6 +1045,40 @@ def _components(matches: DataFrame) -> tuple[DataFrame, int]:
             return labels.withColumnRenamed("l", "comp"), rounds
 
 
+def _origins(labels: DataFrame, matches: DataFrame, stories: DataFrame) -> DataFrame:
+    """``(v, comp)`` of copy matches' components, each labelled by its likely origin, the
+    story that stands for it in the rewrite decision (``item_origins``, applied to each
+    component in an executor), instead of its smallest story."""
+    from pyspark.sql import functions as F
+
+    ends = matches.select(F.col("a").alias("v"), "shared").unionByName(
+        matches.select(F.col("b").alias("v"), "shared")
+    )
+    undated = stories.select(F.col("idx").alias("v"), F.col("stamp").isNull().alias("undated"))
+    members = (
+        labels.join(ends.groupBy("v").agg(F.sum("shared").alias("shared")), "v")
+        .join(undated, "v")
+        .groupBy("comp")
+        .agg(F.array_sort(F.collect_list(F.struct("v", "undated", "shared"))).alias("members"))
+    )
+    relabelled = stories.sparkSession.createDataFrame(
+        members.rdd.flatMap(_relabelled), "v long, comp long"
+    )
+    return relabelled.localCheckpoint()
+
+
+def _relabelled(row: Any) -> Iterator[tuple[int, int]]:
+    """``(v, origin)`` for each story of one component (its ``members``, sorted by story
+    number, which is story order)."""
+    members = row.members
+    undated = np.array([member.undated for member in members], dtype=bool)
+    shared = np.array([member.shared for member in members], dtype=np.int64)
+    one = np.zeros(len(members), dtype=np.int64)  # all of one item
+    origin = members[int(item_origins(one, undated, shared)[0])].v
+    for member in members:
+        yield member.v, origin
+
+
 # -- stage H: clusters per component (executors) -------------------------------------------
 
 
@@ -1184,6 +1219,8 @@ def scan_spark(
     if settings.links == "all":
         phase("dedup: rewrite candidates")
         items, rounds = _components(matches) if matches.count() else (None, 0)
+        if items is not None:
+            items = _origins(items, matches, stories)
         rewrites = _rewrite_pairs(stories, evidence, items, count, settings)
         candidates += rewrites.count()
         phase("dedup: rewrites")

@@ -30,14 +30,14 @@ from dedup.detect.candidates import (
     COMMON_KEY,
     KeyTable,
     copy_candidates,
-    earliest_stories,
+    item_origins,
     keys_needed,
     pack_pairs,
     rewrite_candidates,
 )
 from dedup.detect.cluster import form_clusters
 from dedup.detect.fingerprint import Fingerprint, shingle_hashes
-from dedup.detect.links import Links, components, rewrite_keys, story_days
+from dedup.detect.links import Links, components, rewrite_keys, shared_by_story, story_days
 from dedup.detect.rewrite import Rewrite, decide_rewrite
 from dedup.detect.verify import (
     Overlap,
@@ -392,16 +392,19 @@ def _candidates(
     unit_keys = [keys for keys, _ in evidence]
     units = np.array([count for _, count in evidence], dtype=np.int64)
     shared_keys = int(np.intersect1d(unit_keys[ia], unit_keys[ib]).size)
-    verbatim = [(m.a, m.b) for m in links.matches if m.coverage == 0]
-    items = components(len(stories), verbatim, [story.key for story in stories])
+    verbatim = [m for m in links.matches if m.coverage == 0]
+    keys = [story.key for story in stories]
+    items = components(len(stories), [(m.a, m.b) for m in verbatim], keys)
+    undated = np.array([story.date is None for story in stories], dtype=bool)
+    origins = item_origins(items, undated, shared_by_story(verbatim, keys))
     same_item = bool(items[ia] == items[ib])
-    first_a, first_b = earliest_stories(items)[[items[ia], items[ib]]]
+    first_a, first_b = origins[[items[ia], items[ib]]]
     needed = int(keys_needed(units[first_a], units[first_b], settings))
     rewrite = False
     looked = settings.links == "all"
     if looked and not same_item:
         low, high = sorted((int(items[ia]), int(items[ib])))
-        pairs = rewrite_candidates(unit_keys, items, story_days(stories), units, settings)
+        pairs = rewrite_candidates(unit_keys, items, story_days(stories), units, settings, origins)
         rewrite = int(pack_pairs(np.array([low]), np.array([high]))[0]) in set(pairs.tolist())
     return Candidates(
         anchors=int(shared_heads.size),
