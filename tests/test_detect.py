@@ -708,3 +708,31 @@ def test_item_origins_are_the_earliest_story_or_undated_the_one_sharing_most():
     assert item_origins(items, undated, shared).tolist() == [0, 3, 5]
     assert item_origins(items).tolist() == [0, 2, 5]
     assert item_origins(items, np.zeros(6, dtype=bool), shared).tolist() == [0, 2, 5]
+
+
+def test_an_undated_centre_keeps_its_rewrites_beside_its_copies():
+    """Two broadcasters' rewrites of an undated wire story match each other, and its copies
+    match each other: two groups of several stories, which share one part of the centre,
+    so they are copies of one story and all stay (a round-up's groups share different parts
+    of it, "How clusters are formed", step 3)."""
+    tv = [
+        "The blaze at the old grain warehouse in the coastal town of Marrowby was finally "
+        "brought under control early on Sunday, after fire crews fought the flames for more "
+        "than nine hours, the regional fire service says.",
+        "The fire started just before midnight in the empty building by the harbour and spread "
+        "fast through the timber roof, sending thick smoke over the town centre and shutting "
+        "the harbour road.",
+        "Some forty residents from the streets closest to the warehouse spent the night in the "
+        "sports hall as a precaution; most were back home by mid-morning once the smoke had "
+        "cleared.",
+        "Now the rest of today's headlines.",
+    ]
+    stories = [make_story(key, paras) for key, paras in undated_relede_and_rewrite()]
+    result = scan_stories([*stories, make_story("y-tv", tv)])
+    (cluster,) = result.clusters
+    assert cluster.origin_key == "m-wire"
+    assert {m.id: m.link for m in cluster.members if m.link == "rewrite"} == {
+        "y-tv": "rewrite",
+        "z-radio": "rewrite",
+    }
+    assert together(result, "y-tv", "z-radio")  # they match each other too

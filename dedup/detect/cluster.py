@@ -9,9 +9,9 @@ Anything matched only to a member but not to the centre starts or joins another 
 The centre is the earliest dated story (the likely origin: a round-up that mixes two wire
 stories comes after both), or, among undated stories, the one with the most matches. An
 undated centre may itself be such a round-up, or a story quoting one statement from each
-of two others. Its matches then fall into groups that never match each other: the copies of
-two different stories, or single stories sharing different parts of the centre. It keeps
-only the largest of them; groups sharing the same part of it are copies of one story.
+of two others. Its matches then fall into groups that never match each other and share
+different parts of the centre: the copies of two different stories, or single stories. It
+keeps only the largest of them; groups sharing the same part of it are copies of one story.
 
 A story matched to a centre is not always a copy of it: it may be tied more strongly to
 another story the centre does not match (an agency's follow-up, retelling part of its first
@@ -149,10 +149,11 @@ def _one_story_only(
 ) -> list[str]:
     """Keep the largest of the different stories an undated centre's matches hold (the
     most stories; among as many, the one tied most strongly to the centre, ``_strength``):
-    groups that never match each other and are either several stories each or share
-    different parts of the centre (``_overlap``). A group holding a copy of the centre (the
-    centre holds ``HELD`` of it or more), or sharing no verbatim text with it (a rewrite),
-    shows no part and stays."""
+    groups that never match each other and share different parts of the centre
+    (``_overlap``), however many stories each holds; groups sharing one part of it are
+    copies of one story (the copies and the rewrites of a wire story). A group holding a
+    copy of the centre (the centre holds ``HELD`` of it or more), or sharing no verbatim
+    text with it (a rewrite), shows no part and stays."""
     inside = set(joined)
     groups: list[list[str]] = []
     seen: set[str] = set()
@@ -169,10 +170,6 @@ def _one_story_only(
                     seen.add(other)
                     stack.append(other)
         groups.append(group)
-    several = [group for group in groups if len(group) >= 2]
-    if len(several) >= 2:
-        largest = max(several, key=len)
-        return [key for group in groups if group is largest or len(group) == 1 for key in group]
     if len(groups) < 2:
         return joined
     mine = content[centre]
