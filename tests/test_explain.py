@@ -209,3 +209,28 @@ def test_boilerplate_of_one_block_stories_is_listed_by_sentence(tmp_path):
     # Undated stories are not kept apart by the date window: their sentences decide, and
     # the footer's are boilerplate, so nothing aligns.
     assert "days apart" not in text and "no sentences aligned" in text
+
+
+def test_a_rewrite_decided_through_other_stories_names_them(tmp_path):
+    """An undated re-lede and a broadcaster's rewrite of the wire paragraphs it left out
+    share no sentence, but the scan decides the rewrite between the stories their copies
+    stand for: explain names those (the wire story, the rewrite) rather than seem to
+    contradict the scan that puts the two together."""
+    from test_detect import undated_relede_and_rewrite
+
+    corpus = tmp_path / "undated.jsonl"
+    corpus.write_text(
+        "".join(
+            json.dumps({"id": key, "headline": key, "body": "\n\n".join(paras)}) + "\n"
+            for key, paras in undated_relede_and_rewrite()
+        )
+    )
+    pair = [f"{corpus}#a-relede", f"{corpus}#z-radio", "--context", str(corpus)]
+    data = json.loads(run("explain", *pair, "--format", "json").stdout)
+    assert data["candidates"]["rewrite"]
+    assert data["candidates"]["decided_on"] == ["m-wire", "z-radio"]
+    text = run("explain", *pair).stdout
+    assert "decided between m-wire and z-radio" in text
+    assert "puts them together" in text
+    own = run("explain", f"{corpus}#m-wire", f"{corpus}#z-radio", "--context", str(corpus))
+    assert "decided between" not in own.stdout and "a rewrite candidate" in own.stdout

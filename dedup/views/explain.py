@@ -136,6 +136,10 @@ class Candidates:
     (``keys_needed``: more for longer stories)."""
     rewrites_looked_for: bool
     """False with ``links = "copy"``: no rewrite candidates at all."""
+    decided_on: tuple[str, str] = ("", "")
+    """Ids of the stories the rewrite decision reads for A's item and B's (``item_origins``:
+    the earliest, or undated, the one sharing the most with its copies); A's and B's own
+    when each stands for its item."""
 
     @property
     def any(self) -> bool:
@@ -415,6 +419,7 @@ def _candidates(
         rewrite=rewrite,
         keys_needed=needed,
         rewrites_looked_for=looked,
+        decided_on=(stories[first_a].id, stories[first_b].id),
     )
 
 
@@ -553,6 +558,7 @@ def explain_json(found: Explanation) -> dict[str, Any]:
             "unit_keys": c.unit_keys,
             "same_item": c.same_item,
             "rewrites_looked_for": c.rewrites_looked_for,
+            "decided_on": list(c.decided_on),
         },
         "candidate": c.any,
         "thresholds": [
@@ -743,8 +749,14 @@ def _candidate_lines(found: Explanation) -> list[tuple[str, str]]:
     elif c.same_item:
         lines.append(("dim", "  rewrite: not needed, verbatim reuse already links them"))
     elif c.rewrite:
+        read = ""
+        if c.decided_on != (found.a.id, found.b.id):
+            read = (
+                f", decided between {c.decided_on[0]} and {c.decided_on[1]}, the likely "
+                "origins of the copies A and B belong to"
+            )
         lines.append(
-            ("good", f"  rewrite: {c.unit_keys} shared sentence keys: a rewrite candidate")
+            ("good", f"  rewrite: {c.unit_keys} shared sentence keys: a rewrite candidate{read}")
         )
     else:
         lines.append(
