@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -675,6 +677,17 @@ def undated_relede_and_rewrite() -> list[tuple[str, list[str]]]:
         "Stay with us for more local news after the break, and the weather for the weekend.",
     ]
     return [("a-relede", relede), ("m-wire", WIRE), ("t-trim", WIRE[:4]), ("z-radio", radio)]
+
+
+def write_undated_relede_and_rewrite(path: Path) -> Path:
+    """``undated_relede_and_rewrite`` as a JSON Lines file at ``path``."""
+    path.write_text(
+        "".join(
+            json.dumps({"id": key, "headline": key, "body": "\n\n".join(paras)}) + "\n"
+            for key, paras in undated_relede_and_rewrite()
+        )
+    )
+    return path
 
 
 def test_an_undated_items_rewrites_are_decided_against_the_story_its_copies_share():

@@ -216,15 +216,9 @@ def test_a_rewrite_decided_through_other_stories_names_them(tmp_path):
     share no sentence, but the scan decides the rewrite between the stories their copies
     stand for: explain names those (the wire story, the rewrite) rather than seem to
     contradict the scan that puts the two together."""
-    from test_detect import undated_relede_and_rewrite
+    from test_detect import write_undated_relede_and_rewrite
 
-    corpus = tmp_path / "undated.jsonl"
-    corpus.write_text(
-        "".join(
-            json.dumps({"id": key, "headline": key, "body": "\n\n".join(paras)}) + "\n"
-            for key, paras in undated_relede_and_rewrite()
-        )
-    )
+    corpus = write_undated_relede_and_rewrite(tmp_path / "undated.jsonl")
     pair = [f"{corpus}#a-relede", f"{corpus}#z-radio", "--context", str(corpus)]
     data = json.loads(run("explain", *pair, "--format", "json").stdout)
     assert data["candidates"]["rewrite"]

@@ -156,15 +156,9 @@ def test_samples_give_the_local_engines_rows_problems_and_counts(spark, tmp_path
 def test_an_undated_items_likely_origin_decides_its_rewrites_as_locally(spark, tmp_path):
     """An undated item's rewrites are decided on the story sharing the most with its
     other stories (``item_origins``), not on its first by id, in Spark as locally."""
-    from test_detect import undated_relede_and_rewrite
+    from test_detect import write_undated_relede_and_rewrite
 
-    corpus = tmp_path / "undated.jsonl"
-    corpus.write_text(
-        "".join(
-            json.dumps({"id": key, "headline": key, "body": "\n\n".join(paras)}) + "\n"
-            for key, paras in undated_relede_and_rewrite()
-        )
-    )
+    corpus = write_undated_relede_and_rewrite(tmp_path / "undated.jsonl")
     local = run("scan", str(corpus), "--format", "jsonl")
     out = tmp_path / "out"
     result = run("scan", "--engine", "spark", str(corpus), "--output", str(out))

@@ -140,12 +140,7 @@ def find_links(
     # Items are formed from every verbatim link, so with a focus too every copy pair is
     # verified (cheap, in arrays); what the focus saves is the rewrite decisions, made one
     # story pair at a time.
-    items = components(len(stories), [(m.a, m.b) for m in matches], keys)
-    origins = item_origins(
-        items,
-        np.fromiter((s.date is None for s in stories), dtype=bool, count=len(stories)),
-        shared_by_story(matches, keys),
-    )
+    items, origins = copy_items(stories, matches, keys)
     inside = None
     scope = None
     if focus is not None:
@@ -409,15 +404,20 @@ def story_days(stories: Sequence[Story]) -> np.ndarray:
     )
 
 
-def shared_by_story(matches: Sequence[Match], keys: Sequence[str]) -> np.ndarray:
-    """The shingles each story (numbered as ``keys`` are) shares, summed over its verbatim
-    ``matches``: what ``item_origins`` ranks the stories of an undated item by."""
+def copy_items(
+    stories: Sequence[Story], matches: Sequence[Match], keys: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The items verbatim ``matches`` make of ``stories`` (named by ``keys``; ``components``)
+    and each item's likely origin, the story its rewrite decisions read (``item_origins``,
+    ranking an undated item's stories by the shingles each shares over its matches)."""
+    items = components(len(stories), [(m.a, m.b) for m in matches], keys)
     number = {key: at for at, key in enumerate(keys)}
     shared = np.zeros(len(keys), dtype=np.int64)
     for m in matches:
         shared[number[m.a]] += m.shared
         shared[number[m.b]] += m.shared
-    return shared
+    undated = np.fromiter((s.date is None for s in stories), dtype=bool, count=len(stories))
+    return items, item_origins(items, undated, shared)
 
 
 def components(count: int, links: Sequence[tuple[str, str]], keys: Sequence[str]) -> np.ndarray:

@@ -30,14 +30,13 @@ from dedup.detect.candidates import (
     COMMON_KEY,
     KeyTable,
     copy_candidates,
-    item_origins,
     keys_needed,
     pack_pairs,
     rewrite_candidates,
 )
 from dedup.detect.cluster import form_clusters
 from dedup.detect.fingerprint import Fingerprint, shingle_hashes
-from dedup.detect.links import Links, components, rewrite_keys, shared_by_story, story_days
+from dedup.detect.links import Links, copy_items, rewrite_keys, story_days
 from dedup.detect.rewrite import Rewrite, decide_rewrite
 from dedup.detect.verify import (
     Overlap,
@@ -397,10 +396,7 @@ def _candidates(
     units = np.array([count for _, count in evidence], dtype=np.int64)
     shared_keys = int(np.intersect1d(unit_keys[ia], unit_keys[ib]).size)
     verbatim = [m for m in links.matches if m.coverage == 0]
-    keys = [story.key for story in stories]
-    items = components(len(stories), [(m.a, m.b) for m in verbatim], keys)
-    undated = np.array([story.date is None for story in stories], dtype=bool)
-    origins = item_origins(items, undated, shared_by_story(verbatim, keys))
+    items, origins = copy_items(stories, verbatim, [story.key for story in stories])
     same_item = bool(items[ia] == items[ib])
     first_a, first_b = origins[[items[ia], items[ib]]]
     needed = int(keys_needed(units[first_a], units[first_b], settings))
