@@ -24,6 +24,7 @@ from dedup.read import text as text_module
 from dedup.read.text import (
     CLAUSE,
     PARAGRAPH_BREAK,
+    QUOTE,
     STOP,
     marked_bytes,
     marked_tokens,
@@ -119,7 +120,13 @@ def test_rewrite_decisions_made_together_are_those_made_one_at_a_time(monkeypatc
         [[w if rng.random() < 0.7 else w[::-1] for w in unit if rng.random() < 0.9] for unit in u]
         for u in units
     ]
-    prepared = [rewrite.Sentences.of(u) for u in units + edited]
+    # Some units quoted, in stories and their rewrites alike (``Sentences.quoted``).
+    prepared = [
+        rewrite.Sentences.of(u, [number % 3 == 0 for number in range(len(u))])
+        if which % 2
+        else rewrite.Sentences.of(u)
+        for which, u in enumerate(units + edited)
+    ]
     prepared += [rewrite.Sentences.of([]), rewrite.Sentences.of([["ab"], ["one", "two"]])]
     pairs = [(a, b) for a in prepared for b in prepared]
     for rule in (
@@ -160,7 +167,8 @@ def test_a_rewrite_decision_does_not_depend_on_which_story_comes_first(seed, sam
             longer[-1].pop()
             if not longer[-1]:
                 longer.pop()
-    first, second = rewrite.Sentences.of(a), rewrite.Sentences.of(b)
+    first = rewrite.Sentences.of(a, [rng.random() < 0.3 for _ in a])
+    second = rewrite.Sentences.of(b, [rng.random() < 0.3 for _ in b])
     one_way = rewrite.decide_rewrite(first, second)
     other_way = rewrite.decide_rewrite(second, first)
     assert (one_way.linked, one_way.coverage) == (other_way.linked, other_way.coverage)
@@ -212,6 +220,11 @@ _PIECES = [
     "東京都",
     "ﬁne",
     "“quoted”",
+    '"',
+    "«",
+    "»",
+    "„",
+    "\x03",
     "—",
     "(AP)",
     "WASHINGTON (AP) —",
@@ -266,9 +279,40 @@ def test_batch_tokens_hashes_texts_and_units_are_those_of_the_plain_definitions(
 
 
 def _same_sentences(made: rewrite.Sentences, plain: rewrite.Sentences) -> None:
-    for field in ("sizes", "grams", "counts", "units"):
+    for field in ("sizes", "grams", "counts", "units", "quoted"):
         mine, theirs = getattr(made, field), getattr(plain, field)
         assert mine.dtype == theirs.dtype and mine.tolist() == theirs.tolist(), field
+
+
+def _plain_sentences(text: str, spans) -> rewrite.Sentences:
+    """``Sentences.many`` of one token text by its plain definition: marks dropped (a word
+    they split stays one word), words holding a digit left out, and a unit quoted when a
+    third of its words or more start inside quotation marks, counted from the start of the
+    text or of its last paragraph."""
+    inside, words, start = False, [], None
+    for char in text + " ":
+        if char == QUOTE:
+            inside = not inside
+        elif char == PARAGRAPH_BREAK:
+            inside = False
+        elif char in (STOP, CLAUSE):
+            continue
+        elif char.isspace():
+            if start is not None:
+                words.append(start)
+            start = None
+        elif start is None:
+            start = ["", inside]
+        if start is not None and char not in (QUOTE, PARAGRAPH_BREAK) and not char.isspace():
+            start[0] += char
+    units = [
+        [(w, quoted) for w, quoted in words[low:high] if not re.search(r"\d", w)]
+        for low, high in np.asarray(spans).tolist()[: rewrite.UNITS]
+    ]
+    return rewrite.Sentences.of(
+        [[w for w, _ in unit] for unit in units],
+        [3 * sum(quoted for _, quoted in unit) >= max(len(unit), 1) for unit in units],
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -283,8 +327,7 @@ def test_units_of_many_stories_at_once_are_those_of_their_words(stories, rng):
         [p.text for p in prints], [p.units[k] for p, k in zip(prints, keep)]
     )
     for print_, kept, mine in zip(prints, keep, made):
-        words = [w for w, k in zip(print_.unit_words(), kept.tolist()) if k]
-        _same_sentences(mine, rewrite.Sentences.of(words))
+        _same_sentences(mine, _plain_sentences(print_.text, print_.units[kept]))
 
 
 def test_units_of_texts_spaced_and_marked_every_way_are_those_of_their_words():
@@ -294,6 +337,7 @@ def test_units_of_texts_spaced_and_marked_every_way_are_those_of_their_words():
         "a\u3000bb\xa0ccc \x02 dd\x01d 12 e\u2003ff\u0660 gg\tg\n hh  ",
         "",
         " \x07 x 9 yy zzz",
+        "\x03 one two \x03 three four \x03 five \x07 six seven eight \x03 nine 10 11",
         "one two three four five six",
         " ".join(f"w{n % 7}x" for n in range(rewrite.UNITS + 9)),
     ]
@@ -301,17 +345,14 @@ def test_units_of_texts_spaced_and_marked_every_way_are_those_of_their_words():
         np.array([[0, 2], [2, 5], [5, 5], [6, 9], [9, 20]]),
         np.array([[0, 0], [0, 3]]),
         np.array([[0, 1], [1, 4]]),
+        np.array([[0, 2], [2, 3], [3, 5], [5, 8], [8, 11]]),
         np.zeros((0, 2), dtype=np.int32),
         np.array([[n, n + 1] for n in range(rewrite.UNITS + 9)]),
     ]
     made = rewrite.Sentences.many(texts, spans)
     for text, span, mine in zip(texts, spans, made):
-        words = text
-        for mark in (STOP, CLAUSE, PARAGRAPH_BREAK):
-            words = words.replace(mark, "")
-        words = words.split()
-        units = [[w for w in words[low:high] if not re.search(r"\d", w)] for low, high in span]
-        _same_sentences(mine, rewrite.Sentences.of(units))
+        _same_sentences(mine, _plain_sentences(text, span))
+    assert made[3].quoted.tolist() == [True, False, True, False, True]
     assert rewrite.Sentences.many([], []) == []
 
 

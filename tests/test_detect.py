@@ -749,3 +749,60 @@ def test_an_undated_centre_keeps_its_rewrites_beside_its_copies():
         "z-radio": "rewrite",
     }
     assert together(result, "y-tv", "z-radio")  # they match each other too
+
+
+QUOTED = (
+    "\u201cThe crew acted quickly and every passenger was accounted for within the hour, "
+    "which is exactly what we train for,\u201d"
+)
+FERRY_WIRE = [
+    "KESTREL POINT (Northstar) \u2014 A passenger ferry ran aground off Kestrel Point on "
+    "Tuesday evening, and all 212 people on board were taken safely ashore, the coastguard "
+    "said.",
+    "The vessel struck a sandbank shortly after leaving the harbour in heavy fog, according "
+    "to the coastguard.",
+    f"{QUOTED} coastguard commander Lena Ortiz said.",
+    "Salvage teams will try to refloat the ferry at high tide on Wednesday morning.",
+]
+FERRY_OWN_REPORT = [
+    "KESTREL POINT (Meridian) \u2014 All 212 passengers and crew were brought ashore after a "
+    "ferry became stuck on a sandbank near Kestrel Point late on Tuesday, with no injuries "
+    "reported.",
+    "Thick fog had settled over the bay when the ship left port, witnesses said.",
+    f"{QUOTED} said Lena Ortiz, the coastguard commander.",
+    "The operator, Bayline Ferries, cancelled its remaining sailings for the day.",
+]
+FERRY_REWRITE = [
+    "Everyone aboard a ferry that ran aground near Kestrel Point on Tuesday evening, 212 "
+    "people in all, was brought safely to shore, according to the coastguard.",
+    "The ship hit a sandbank soon after it left the harbour in dense fog, the coastguard said.",
+    f"{QUOTED.replace(chr(0x201C), chr(34)).replace(chr(0x201D), chr(34))} commander Lena "
+    "Ortiz of the coastguard told reporters.",
+    "Salvage crews plan to refloat the vessel on Wednesday morning at high tide.",
+]
+
+
+@pytest.mark.parametrize("layout", ["paragraphs", "one block"])
+def test_reports_quoting_one_statement_alike_are_not_rewrites_of_each_other(layout):
+    """Two agencies' short reports of one event quote the coastguard word for word and give
+    the same facts in their own sentences; a broadcaster's rewrite of one keeps the quote
+    too. A quote is a speaker's words, which every report that heard them shares: the
+    rewrite is linked by its reworded sentences, the two reports are not by the quote."""
+
+    def story(key: str, texts: list[str]):
+        return make_story(key, texts if layout == "paragraphs" else [" ".join(texts)])
+
+    result = scan_stories(
+        [
+            story("wire", FERRY_WIRE),
+            story("own-report", FERRY_OWN_REPORT),
+            story("rewrite", FERRY_REWRITE),
+        ]
+    )
+    assert together(result, "wire", "rewrite")
+    assert not together(result, "wire", "own-report")
+    assert not together(result, "rewrite", "own-report")
+    # The quote is the only verbatim run, so the link is a rewrite, not a short copy: the
+    # words of quotes given alike count with the coverage when the kind is told.
+    (link,) = [m for c in result.clusters for m in c.matches]
+    assert link.kind == "rewrite"

@@ -228,3 +228,21 @@ def test_a_rewrite_decided_through_other_stories_names_them(tmp_path):
     assert "puts them together" in text
     own = run("explain", f"{corpus}#m-wire", f"{corpus}#z-radio", "--context", str(corpus))
     assert "decided between" not in own.stdout and "a rewrite candidate" in own.stdout
+
+
+def test_a_quote_given_alike_is_shown_and_left_out_of_the_rewrite_coverage(tmp_path):
+    """Two reports of one ferry grounding quote the coastguard alike: explain shows the
+    quote's share apart from the coverage, which it does not make up."""
+    from test_detect import FERRY_OWN_REPORT, FERRY_WIRE
+
+    paths = []
+    for name, texts in (("wire", FERRY_WIRE), ("own", FERRY_OWN_REPORT)):
+        path = tmp_path / f"{name}.txt"
+        path.write_text("\n\n".join(texts), encoding="utf-8")
+        paths.append(str(path))
+    data = json.loads(run("explain", *paths, "--format", "json").stdout)
+    rewrite = data["rewrite"]
+    assert not rewrite["linked"] and not data["scan_linked"]
+    assert rewrite["quotes_alike"] > rewrite["rewrite_coverage"] > rewrite["coverage"]
+    text = run("explain", *paths).output
+    assert "quotes given alike" in text and "a speaker's words" in text

@@ -6,7 +6,11 @@ import textwrap
 import unicodedata
 
 from dedup.read.text import (
+    QUOTE,
+    is_word,
+    marked_tokens,
     normalise,
+    sentence_units,
     split_headline,
     split_paragraphs,
     strip_dateline,
@@ -187,3 +191,18 @@ def test_paragraph_texts_are_plain_strings_whatever_the_body():
     for body in ("One paragraph.", "One.\n\nTwo.", "Headline\n\n• one\n• two"):
         texts = [paragraph.text for paragraph in split_paragraphs(Tied(body))]
         assert texts and all(type(text) is str for text in texts)
+
+
+def test_quotation_marks_of_every_style_are_one_mark_that_cuts_no_unit():
+    """Straight, curly, low-high and angle quotes, and corner brackets, all become the
+    ``QUOTE`` mark, a token of its own between words; the sentence units are those of the
+    text without them."""
+    words = "the bridge would reopen within weeks once repairs end"
+    for opening, closing in ('""', "“”", "„“", "«»", "「」"):
+        quoted = f"The minister said {opening}{words}{closing}. Traffic was diverted."
+        plain = f"The minister said {words}. Traffic was diverted."
+        tokens_quoted = marked_tokens([quoted])
+        assert tokens_quoted.count(QUOTE) == 2, opening
+        assert [t for t in tokens_quoted if t != QUOTE] == marked_tokens([plain])
+        assert not is_word(QUOTE)
+        assert sentence_units(tokens_quoted) == sentence_units(marked_tokens([plain]))

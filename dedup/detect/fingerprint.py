@@ -38,6 +38,7 @@ from dedup.read.text import (
     CLAUSE,
     MARK_CODES,
     PARAGRAPH_BREAK,
+    QUOTE,
     STOP,
     UNIT_MAX,
     UNIT_MIN,
@@ -63,8 +64,9 @@ _MULTIPLIERS = np.array(
 )
 _EMPTY32 = np.zeros(0, dtype=np.uint32)
 _EMPTY64 = np.zeros(0, dtype=np.uint64)
-FORMAT = 4
-"""Version of ``Fingerprint.to_bytes``; bump it whenever fingerprints change meaning."""
+FORMAT = 5
+"""Version of ``Fingerprint.to_bytes``; bump it whenever fingerprints change meaning (5: the
+token text marks quotation marks, ``QUOTE``)."""
 ROWS = 2
 """MinHash values per LSH band of a sentence unit: with ``num_perm`` 32, 16 bands of 2 rows,
 so two units whose word sets have a resemblance of 0.3 share a band key 80% of the time, and
@@ -79,7 +81,9 @@ MIN_FEATURES = 3
 _DIGIT_BIT = 1 << 33
 """Set in the hash of a token holding a digit: numbers are no evidence of rewriting."""
 _DIGIT = re.compile(r"\d")
-_CLAUSE, _BREAK = MARK_CODES[CLAUSE], MARK_CODES[PARAGRAPH_BREAK]
+_CLAUSE, _BREAK, _QUOTE = (MARK_CODES[mark] for mark in (CLAUSE, PARAGRAPH_BREAK, QUOTE))
+_MARK_LIMIT = np.uint64(max(MARK_CODES.values()) + 1)
+"""Hashes below this are marks' (``hash_tokens``)."""
 _token_hashes: dict[str, int] = {}
 
 
@@ -142,7 +146,9 @@ class Fingerprint:
         without sharing a sentence)."""
         # Marks are tokens of their own: without their characters, split() drops them.
         text = self.text
-        words = text.replace(STOP, "").replace(CLAUSE, "").replace(PARAGRAPH_BREAK, "").split()
+        for mark in MARK_CODES:
+            text = text.replace(mark, " ")
+        words = text.split()
         spans = self.units.tolist()
         if not _DIGIT.search(text):
             return [words[low:high] for low, high in spans]
@@ -227,9 +233,9 @@ def held_beside(print_: Fingerprint, arrays: list[np.ndarray]) -> list[np.ndarra
 
 def hash_tokens(tokens: list[str]) -> np.ndarray:
     """A stable hash per token: CRC-32 with bit 32 set (so never below 2^32), bit 33 too for
-    a token holding a digit; marks (``STOP``, ``CLAUSE``, ``PARAGRAPH_BREAK``) hash to 1, 2
-    and 3. Cached because news vocabulary repeats; Python's own str hash differs between
-    processes."""
+    a token holding a digit; marks (``STOP``, ``CLAUSE``, ``PARAGRAPH_BREAK``, ``QUOTE``) hash
+    to their ``MARK_CODES``, 1 to 4. Cached because news vocabulary repeats; Python's own
+    str hash differs between processes."""
     cache = _token_hashes
     if len(cache) > 2_000_000:
         cache.clear()
@@ -626,11 +632,11 @@ class Fingerprinter:
         )
         texts_of = found.texts()
         hashes, token_cuts = found.hashes, found.cuts
-        marks = np.flatnonzero(hashes < np.uint64(4))
+        marks = np.flatnonzero(hashes < _MARK_LIMIT)
         cuts = np.searchsorted(marks, token_cuts)
         units, unit_counts = _story_units(found, marks, cuts)
         lengths_array = np.diff(token_cuts - cuts)
-        hashes = hashes[hashes >= np.uint64(4)]
+        hashes = hashes[hashes >= _MARK_LIMIT]
         shingles64, counts = _shingles(hashes, lengths_array, size)
         anchors = _anchors(shingles64, counts, width)
         shingles = (shingles64 >> np.uint64(32)).astype(np.uint32)
@@ -716,7 +722,8 @@ def _story_units(
             and stop + 1 < story_end[at]
             and found.token(stop + 1)[:1].isdigit()
         )
-    keep = kinds != np.uint64(_BREAK)  # units do not depend on paragraph breaks
+    # Units depend neither on paragraph breaks nor on quotation marks.
+    keep = (kinds != np.uint64(_BREAK)) & (kinds != np.uint64(_QUOTE))
     keep[np.searchsorted(marks, stops[skip])] = False
     count = len(cuts) - 1
     mark_story = np.repeat(np.arange(count), np.diff(cuts))[keep]

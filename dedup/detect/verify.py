@@ -269,9 +269,9 @@ def verify_rewrites(
 ) -> list[Match]:
     """Matches among rewrite candidates (packed pairs of story numbers), by the rewrite
     decision on their usable units. A link that the decision finds but whose words are
-    mostly verbatim (shared shingles at least half the coverage: a short copy) is a
-    ``partial`` copy; otherwise a ``rewrite``. ``usable[i]``: story i's ``usable_units``,
-    when the caller has them."""
+    mostly verbatim (shared shingles at least half the coverage, quotes given alike counted:
+    a short copy) is a ``partial`` copy; otherwise a ``rewrite``. ``usable[i]``: story i's
+    ``usable_units``, when the caller has them."""
     prepared: dict[int, Sentences] = {}
     matches = []
     first, second = unpack_pairs(pairs)
@@ -316,7 +316,8 @@ def verify_rewrites(
                 continue
             a, b = firsts[at], seconds[at]
             shared = overlap(content[a], content[b])
-            kind = "partial" if shared.containment >= found.coverage / 2 else REWRITE
+            common = found.coverage + found.spoken  # quotes given alike are shared words too
+            kind = "partial" if shared.containment >= common / 2 else REWRITE
             matches.append(
                 Match(
                     keys[a],

@@ -265,10 +265,14 @@ STOP = "\x02"
 """The token ``marked_tokens`` puts after a sentence end."""
 CLAUSE = "\x01"
 """The token ``marked_tokens`` puts after a clause mark (comma, semicolon, colon)."""
+QUOTE = "\x03"
+"""The token ``marked_tokens`` puts for a double quotation mark (any style, folded to
+``"``), opening or closing: what is said inside is a speaker's words, which independent
+reports of one event share as they are (``detect.rewrite``)."""
 _STOP_CHARS = ".!?…۔؟。！？｡।॥።፧"
 """Sentence ends in any script: Latin, Urdu/Arabic, CJK full-width, Devanagari, Ethiopic."""
 _CLAUSE_CHARS = ",،，、;؛；:："
-_MARKS = STOP + CLAUSE + _BREAK
+_MARKS = STOP + CLAUSE + QUOTE + _BREAK
 
 
 def _marked_table(lower: bool) -> str:
@@ -281,6 +285,8 @@ def _marked_table(lower: bool) -> str:
             chars.append(STOP)
         elif char in ",;:":
             chars.append(CLAUSE)
+        elif char == '"':
+            chars.append(QUOTE)
         elif char == _BREAK:
             chars.append(_BREAK)
         else:
@@ -291,22 +297,23 @@ def _marked_table(lower: bool) -> str:
 _ASCII_MARKED = _marked_table(lower=True).encode("ascii") + bytes(range(128, 256))
 _ASCII_MARKED_KEEP = _marked_table(lower=False).encode("ascii") + bytes(range(128, 256))
 """``bytes.translate`` tables: translating ASCII bytes is several times faster than str."""
-MARK_CODES = {STOP: 1, CLAUSE: 2, _BREAK: 3}
+MARK_CODES = {STOP: 1, CLAUSE: 2, _BREAK: 3, QUOTE: 4}
 """Small numbers for the marks, below any word's hash (``fingerprint.hash_tokens``) and what
 ``units_of_marks`` reads."""
-_MARK_RUNS = rf"{_BREAK}|[{re.escape(_STOP_CHARS)}]+|[{re.escape(_CLAUSE_CHARS)}]"
+_MARK_RUNS = rf'{_BREAK}|[{re.escape(_STOP_CHARS)}]+|[{re.escape(_CLAUSE_CHARS)}]|"'
 _TOKEN_OR_MARK = _compiled_on_use(rf"{_MARK_RUNS}|{_TOKEN_PATTERN}")
 _WORD_OR_MARK = re.compile(rf"{_MARK_RUNS}|\w+")
-_MARK_OF = {**dict.fromkeys(_STOP_CHARS, STOP), **dict.fromkeys(_CLAUSE_CHARS, CLAUSE)}
+_MARK_OF = {**dict.fromkeys(_STOP_CHARS, STOP), **dict.fromkeys(_CLAUSE_CHARS, CLAUSE), '"': QUOTE}
 
 
 def _marked_text(texts: list[str]) -> bytes | list[str]:
     """The paragraphs normalised as ``joined_tokens`` normalises them, with sentence ends,
-    clause marks and paragraph breaks as ``STOP``, ``CLAUSE`` and ``PARAGRAPH_BREAK``: the
+    clause marks, quotation marks and paragraph breaks as ``STOP``, ``CLAUSE``, ``QUOTE``
+    and ``PARAGRAPH_BREAK``: the
     ASCII bytes of words and marks when the text is ASCII once folded (the usual case), else
     its tokens."""
     joined = _BREAK.join(texts)
-    if STOP in joined or CLAUSE in joined or joined.count(_BREAK) >= len(texts):
+    if STOP in joined or CLAUSE in joined or QUOTE in joined or joined.count(_BREAK) >= len(texts):
         parts = _without_datelines(texts)  # a text holds a mark: never in published text
         parts = [part.translate(dict.fromkeys(map(ord, _MARKS), " ")) for part in parts]
         joined = _BREAK.join(parts)
@@ -339,8 +346,8 @@ UNIT_TARGET = 25
 def marked_tokens(texts: list[str]) -> list[str]:
     """The matching words of a story's paragraphs (those of ``joined_tokens``) with marks
     between them: ``STOP`` after a sentence end (``. ! ? …``, ``۔ ؟``, ``。！？``, ``। ॥``,
-    ``። ፧``), ``CLAUSE`` after a clause mark, ``PARAGRAPH_BREAK`` between paragraphs
-    (``is_word`` tells words from marks)."""
+    ``። ፧``), ``CLAUSE`` after a clause mark, ``QUOTE`` for a double quotation mark,
+    ``PARAGRAPH_BREAK`` between paragraphs (``is_word`` tells words from marks)."""
     found = _marked_text(texts)
     if not isinstance(found, bytes):
         return found
@@ -391,13 +398,14 @@ def sentence_units(tokens: list[str], marks: Sequence[int] | None = None) -> lis
 def units_of_marks(kinds: Sequence[int], ends: Sequence[int], words: int) -> list[tuple[int, int]]:
     """``sentence_units`` from a story's marks alone: each mark's ``MARK_CODES`` number and
     how many words precede it, full stops that end nothing (initials, decimal points)
-    already left out; ``words`` in all. Paragraph breaks end nothing: a story's units are
-    the same however it is laid out (fingerprinting makes the same units in arrays)."""
+    already left out; ``words`` in all. Paragraph breaks and quotation marks end nothing: a
+    story's units are the same however it is laid out (fingerprinting makes the same units
+    in arrays)."""
     block: list[tuple[int, int]] = []
     clauses: list[int] = []
     start = 0
     for kind, end in zip(kinds, ends):
-        if kind == _BREAK_CODE:
+        if kind in (_BREAK_CODE, _QUOTE_CODE):
             continue
         if kind == _CLAUSE_CODE:
             if end > start:
@@ -411,7 +419,7 @@ def units_of_marks(kinds: Sequence[int], ends: Sequence[int], words: int) -> lis
     return _merge_short(block)
 
 
-_CLAUSE_CODE, _BREAK_CODE = MARK_CODES[CLAUSE], MARK_CODES[_BREAK]
+_CLAUSE_CODE, _BREAK_CODE, _QUOTE_CODE = (MARK_CODES[mark] for mark in (CLAUSE, _BREAK, QUOTE))
 
 
 def is_word(token: str) -> bool:

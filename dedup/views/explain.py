@@ -47,14 +47,14 @@ from dedup.detect.verify import (
     verify_rewrites,
 )
 from dedup.read.inputs import outlet_of
-from dedup.read.text import CLAUSE, PARAGRAPH_BREAK, STOP
+from dedup.read.text import MARK_CODES
 from dedup.records import Cluster, Match, Story
 from dedup.settings import DEFAULT, Settings
 from dedup.views.align import align, paragraph_words, shared_runs, story_units
 from dedup.views.maps import boilerplate_paragraphs, boilerplate_units, core_links
 from dedup.views.maps import clip as _clip
 
-_NO_MARKS = str.maketrans(dict.fromkeys((STOP, CLAUSE, PARAGRAPH_BREAK), " "))
+_NO_MARKS = str.maketrans(dict.fromkeys(MARK_CODES, " "))
 
 
 @dataclass(frozen=True)
@@ -572,6 +572,7 @@ def explain_json(found: Explanation) -> dict[str, Any]:
         else {
             "linked": rewrite.linked,
             "coverage": rewrite.coverage,
+            "quotes_alike": rewrite.spoken,
             "rewrite_coverage": s.rewrite_coverage,
             "sentences": len(rewrite.pairs),
             "rewrite_sentences": s.rewrite_sentences,
@@ -796,6 +797,14 @@ def _rewrite_lines(found: Explanation, shown: int = 8) -> list[tuple[str, str]]:
             f"{s.rewrite_sentences:<5} (--rewrite-sentences)",
         )
     )
+    if rewrite.spoken:
+        lines.append(
+            (
+                "dim",
+                f"  quotes given alike {rewrite.spoken:>6.4f}         (of the smaller story: "
+                "a speaker's words, no evidence)",
+            )
+        )
     for pair in found.aligned[:shown]:
         lines.append(
             (
