@@ -206,3 +206,28 @@ def test_quotation_marks_of_every_style_are_one_mark_that_cuts_no_unit():
         assert [t for t in tokens_quoted if t != QUOTE] == marked_tokens([plain])
         assert not is_word(QUOTE)
         assert sentence_units(tokens_quoted) == sentence_units(marked_tokens([plain]))
+
+
+def test_a_block_measured_against_its_own_lines_first_is_judged_as_against_the_body():
+    """``_hard_wrapped`` tries the block's own longest line before the body's: the same
+    answer as measuring against the body's longest line alone, for blocks of lines that
+    start without case (lists, numbers, scripts without case) in bodies of any width."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from dedup.read.text import _filled, _hard_wrapped, _width
+
+    line = st.builds(
+        lambda first, words: first + " " + " ".join(words),
+        st.sampled_from(["•", "1.", "«", "中文", "بت"]),
+        st.lists(st.sampled_from(["a", "bb", "ccc.", "dddd", "eeeee,"]), min_size=1, max_size=9),
+    )
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(line, min_size=2, max_size=5), st.lists(line, max_size=3))
+    def same(block, rest):
+        body = "\n".join(block) + "\n\n" + "\n".join(rest)
+        _width.cache_clear()
+        assert _hard_wrapped(block, body) == _filled(block, _width(body))
+
+    same()

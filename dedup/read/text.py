@@ -590,14 +590,17 @@ def _hard_wrapped(lines: Sequence[str], body: str) -> bool:
         return True
     if any(start.isupper() for start in starts):
         return False
-    return _filled(lines, _width(body))
+    # The block's own longest line first: the body's is no shorter, so a line short beside
+    # it is short beside the body's, and most blocks (lists, a line a paragraph) end here
+    # without the body's lines being measured.
+    return _filled(lines, max(map(len, lines), default=0)) and _filled(lines, _width(body))
 
 
 @functools.lru_cache(maxsize=1)
 def _width(body: str) -> int:
     """The length of a body's longest line (stripped): what ``_filled`` measures a block
     against, found once for a body of several blocks."""
-    return max(len(line.strip()) for line in body.split("\n"))
+    return max(map(len, map(str.strip, body.split("\n"))))
 
 
 def _filled(lines: Sequence[str], width: int) -> bool:
