@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -782,14 +783,19 @@ FERRY_REWRITE = [
 ]
 
 
+@pytest.mark.parametrize("style", ["double", "single"])
 @pytest.mark.parametrize("layout", ["paragraphs", "one block"])
-def test_reports_quoting_one_statement_alike_are_not_rewrites_of_each_other(layout):
+def test_reports_quoting_one_statement_alike_are_not_rewrites_of_each_other(layout, style):
     """Two agencies' short reports of one event quote the coastguard word for word and give
     the same facts in their own sentences; a broadcaster's rewrite of one keeps the quote
     too. A quote is a speaker's words, which every report that heard them shares: the
-    rewrite is linked by its reworded sentences, the two reports are not by the quote."""
+    rewrite is linked by its reworded sentences, the two reports are not by the quote; in
+    double quotation marks or, British style, single ones."""
 
     def story(key: str, texts: list[str]):
+        if style == "single":
+            texts = [t.replace("\u201c", "\u2018").replace("\u201d", "\u2019") for t in texts]
+            texts = [re.sub(r'"(.*?)"', "\u2018\\1\u2019", t) for t in texts]
         return make_story(key, texts if layout == "paragraphs" else [" ".join(texts)])
 
     result = scan_stories(

@@ -231,3 +231,17 @@ def test_a_block_measured_against_its_own_lines_first_is_judged_as_against_the_b
         assert _hard_wrapped(block, body) == _filled(block, _width(body))
 
     same()
+
+
+def test_single_curly_quotes_are_quotes_where_a_story_has_no_double_ones():
+    """British style quotes speech in single marks, whose closing one is also the
+    apostrophe: it closes a quote only where no letter follows it. In a story with double
+    marks, single ones are the quotes inside quotes and are not read."""
+    british = "‘We don’t know yet how long it will take,’ the engineer said. Roads stay shut."
+    tokens = marked_tokens([british])
+    assert tokens.count(QUOTE) == 2 and tokens[0] == QUOTE
+    assert tokens[tokens.index(QUOTE, 1) + 1 :][:3] == ["the", "engineer", "said"]
+    assert "don" in tokens and "t" in tokens  # the apostrophe splits words as before
+    assert [t for t in tokens if t != QUOTE] == marked_tokens([british.replace("‘", "'")])
+    nested = "“He said ‘no’ to the plan,” she said."
+    assert marked_tokens([nested]).count(QUOTE) == 2

@@ -306,12 +306,19 @@ _WORD_OR_MARK = re.compile(rf"{_MARK_RUNS}|\w+")
 _MARK_OF = {**dict.fromkeys(_STOP_CHARS, STOP), **dict.fromkeys(_CLAUSE_CHARS, CLAUSE), '"': QUOTE}
 
 
+_DOUBLE_QUOTES = '"“”„‟«»「」『』'
+_SINGLE_QUOTED = re.compile(f"(?<!\\w)‘([^‘\n{_BREAK}]*?)’(?!\\w)")
+"""A quote in single curly marks, as British style writes speech: the closing mark is the
+first ’ that no letter follows (the apostrophe of "don’t" is not one), in one paragraph.
+A story that also has double marks uses single ones inside them, and is read by those."""
+
+
 def _marked_text(texts: list[str]) -> bytes | list[str]:
     """The paragraphs normalised as ``joined_tokens`` normalises them, with sentence ends,
-    clause marks, quotation marks and paragraph breaks as ``STOP``, ``CLAUSE``, ``QUOTE``
-    and ``PARAGRAPH_BREAK``: the
-    ASCII bytes of words and marks when the text is ASCII once folded (the usual case), else
-    its tokens."""
+    clause marks, quotation marks (double ones; single curly ones, ``_SINGLE_QUOTED``, in a
+    story without double ones) and paragraph breaks as ``STOP``, ``CLAUSE``, ``QUOTE`` and
+    ``PARAGRAPH_BREAK``: the ASCII bytes of words and marks when the text is ASCII once
+    folded (the usual case), else its tokens."""
     joined = _BREAK.join(texts)
     if STOP in joined or CLAUSE in joined or QUOTE in joined or joined.count(_BREAK) >= len(texts):
         parts = _without_datelines(texts)  # a text holds a mark: never in published text
@@ -321,6 +328,8 @@ def _marked_text(texts: list[str]) -> bytes | list[str]:
         joined = _joined_without_datelines(joined)
     if joined.isascii():
         return joined.encode("ascii").translate(_ASCII_MARKED)
+    if "‘" in joined and not any(mark in joined for mark in _DOUBLE_QUOTES):
+        joined = _SINGLE_QUOTED.sub(r'"\1"', joined)
     folded = _folded(joined)
     if folded.isascii():
         return folded.encode("ascii").translate(_ASCII_MARKED)
