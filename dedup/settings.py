@@ -97,7 +97,9 @@ class Settings:
             "help": (
                 "A story too short to hold min_shared shingles twice is a partial copy when "
                 "this share of it is shared (and at least 2 x shingle shingles): a brief that "
-                "reuses half a wire story is linked, one that quotes one of its sentences not."
+                "reuses half a wire story is linked, one that quotes one of its sentences not. "
+                "Two stories of one outlet need this share of the smaller, whatever its length: "
+                "a write-thru is linked, a next-day story repeating a background paragraph not."
             )
         },
     )

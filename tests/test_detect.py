@@ -812,3 +812,40 @@ def test_reports_quoting_one_statement_alike_are_not_rewrites_of_each_other(layo
     # words of quotes given alike count with the coverage when the kind is told.
     (link,) = [m for c in result.clusters for m in c.matches]
     assert link.kind == "rewrite"
+
+
+def day_two() -> list[tuple[str, str, str, list[str]]]:
+    """An agency's story, its write-thru (new top, the rest kept), its next-day story with
+    new news that repeats one background paragraph word for word, and another outlet's own
+    story that takes the same paragraph: (id, outlet, date, paragraphs) each."""
+    background = paragraphs(9, 1, sentences=3)
+    day_one = paragraphs(1, 3) + background + paragraphs(2, 4)
+    agency = "Meridian Press Agency"
+    return [
+        ("day-one", agency, "2026-03-02T08:00:00Z", day_one),
+        ("write-thru", agency, "2026-03-02T14:00:00Z", paragraphs(3, 2) + day_one[2:]),
+        ("day-two", agency, "2026-03-03T09:00:00Z", paragraphs(4, 5) + background),
+        ("local", "Harwen Courier", "2026-03-03T11:00:00Z", paragraphs(5, 5) + background),
+    ]
+
+
+def write_day_two(path: Path) -> Path:
+    """``day_two`` as JSON Lines at ``path``."""
+    with path.open("w", encoding="utf-8") as out:
+        for key, outlet, date, texts in day_two():
+            record = {"id": key, "outlet": outlet, "date": date, "body": "\n\n".join(texts)}
+            out.write(json.dumps(record) + "\n")
+    return path
+
+
+def test_an_outlets_own_background_paragraph_again_the_next_day_is_no_copy():
+    """Stories of one outlet are versions of one story only when they share a third of the
+    smaller (``short_share``): a write-thru keeps most of its story, a next-day story that
+    repeats one background paragraph is a new story. Another outlet taking that paragraph
+    is a partial copy, as before."""
+    stories = [make_story(key, texts, outlet, date) for key, outlet, date, texts in day_two()]
+    result = scan_stories(stories)
+    assert together(result, "day-one", "write-thru", "local")
+    assert not together(result, "day-one", "day-two")
+    local = {frozenset((m.a, m.b)): m for m in result.matches}[frozenset(("day-one", "local"))]
+    assert local.kind == "partial" and local.containment < Settings().short_share

@@ -361,6 +361,23 @@ def test_a_write_thru_of_the_same_outlet_is_an_update(tmp_path):
             assert index.stats()["stories"] == 3  # both versions are kept
 
 
+def test_an_outlets_next_day_story_repeating_a_paragraph_is_new(tmp_path):
+    """The index decides with the scan's rules: the agency's next-day story, which repeats
+    one background paragraph of its first, is new; its write-thru is an update."""
+    from test_detect import day_two
+
+    stories = [make_story(key, texts, outlet, date) for key, outlet, date, texts in day_two()]
+    for batch in (1, 10):
+        with open_index(str(tmp_path / f"day-{batch}.db"), create=True) as index:
+            verdicts = {v.story.id: v for v in index.ingest(stories, batch=batch)}
+            assert verdicts["day-two"].status == NEW
+            assert (verdicts["write-thru"].status, verdicts["write-thru"].copies) == (
+                UPDATED,
+                "day-one",
+            )
+            assert (verdicts["local"].status, verdicts["local"].copies) == (COPY, "day-one")
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_hard_corpus_ingested_in_shuffled_runs_stores_the_clusters_of_scan(tmp_path, seed):
     """The clusters the index stores as it goes (re-formed at every batch around what it

@@ -348,3 +348,20 @@ def test_scan_spark_is_an_api_that_takes_read_options(spark, tmp_path):
     as_text = ReadOptions(input_format="text")
     with pytest.raises(ValueError, match="reads jsonl or parquet"):
         scan_spark(spark, [str(corpus)], str(tmp_path / "x"), read_options=as_text)
+
+
+def test_an_outlets_own_text_again_in_a_new_story_is_no_copy_as_locally(spark, tmp_path):
+    """Between two stories of one outlet, partial reuse needs a third of the smaller story,
+    verbatim and as a short copy the rewrite decision finds, in Spark as locally."""
+    from test_detect import write_day_two
+
+    corpus = write_day_two(tmp_path / "day-two.jsonl")
+    local = run("scan", str(corpus), "--format", "jsonl")
+    out = tmp_path / "out"
+    result = run("scan", "--engine", "spark", str(corpus), "--output", str(out))
+
+    assert result.exit_code == 0, result.output
+    rows = part_lines(out / "members")
+    assert rows == local.stdout.splitlines()
+    clusters = {json.loads(row)["id"]: json.loads(row)["cluster"] for row in rows}
+    assert clusters["day-one"] == clusters["write-thru"] != clusters.get("day-two")

@@ -129,7 +129,7 @@ def find_links(
     del anchors
     report("copy candidates", count, count)
     report("verification", 0, len(pairs))
-    matches = verify(pairs, keys, content, settings)
+    matches = verify(pairs, keys, content, settings, outlets)
     spool = prints[0].key_spool if lighten and prints else None
     if spool is not None:  # content sets are read again only for rewrites and clustering
         spool.drop()
@@ -166,13 +166,13 @@ def find_links(
         report("rewrite candidates", count, count)
         report("rewrite decisions", 0, len(rewrites))
         found = decide_rewrites(
-            rewrites, keys, prints, content, removed, settings, usable, jobs=jobs
+            rewrites, keys, prints, content, removed, settings, usable, outlets, jobs=jobs
         )
         later = _republished(found, matches, keys, inside)
         if len(later):
             candidates += len(later)
             found += decide_rewrites(
-                later, keys, prints, content, removed, settings, usable, jobs=jobs
+                later, keys, prints, content, removed, settings, usable, outlets, jobs=jobs
             )
         matches += found
         report("rewrite decisions", len(rewrites), len(rewrites))
@@ -224,6 +224,7 @@ def decide_rewrites(
     removed: Sequence[np.ndarray],
     settings: Settings,
     usable: Sequence[np.ndarray],
+    outlets: Sequence[str] | None = None,
     *,
     jobs: int = 1,
 ) -> list[Match]:
@@ -235,13 +236,13 @@ def decide_rewrites(
     run, forked copies of it (which read the fingerprints without copying them) the
     others, and the matches come back in pair order, as one process gives them."""
     if jobs <= 1 or len(pairs) < _PARALLEL or not _can_fork():
-        return verify_rewrites(pairs, keys, prints, content, removed, settings, usable)
+        return verify_rewrites(pairs, keys, prints, content, removed, settings, usable, outlets)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     global _SHARED
     runs = np.array_split(pairs, jobs)
-    _SHARED = (keys, prints, content, removed, settings, usable)
+    _SHARED = (keys, prints, content, removed, settings, usable, outlets)
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=context) as pool:

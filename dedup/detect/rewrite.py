@@ -106,8 +106,8 @@ class Sentences:
 
     @classmethod
     def of(cls, units: Sequence[Sequence[str]], quoted: Sequence[bool] = ()) -> Sentences:
-        """From each unit's words (``Fingerprint.unit_words``) and which of them are mostly
-        quoted (none, if not given)."""
+        """From each unit's words (``Fingerprint.unit_words``) and which of them are quotes
+        (none, if not given)."""
         units = list(units)[:UNITS]
         grams = _grams([" ".join(words) for words in units])
         flags = np.zeros(len(units), dtype=bool)

@@ -5,7 +5,10 @@ which are rewrites, from their aligned sentences (``rewrite``). Boilerplate
 Two stories are copies when what they share makes them near-duplicates (resemblance at
 least ``near_duplicate``) or one a partial reuse of the other: at least ``min_shared``
 shingles (about a 35-word passage), or ``short_share`` of a story too short to hold that
-twice, being at least ``min_containment`` of the smaller story.
+twice, being at least ``min_containment`` of the smaller story. Two stories of one outlet
+are versions of one story (a write-thru, a flash and its story) only when that is at least
+``short_share`` of the smaller: less is the outlet reusing its own text in a new story, a
+background paragraph repeated the next day, a template.
 """
 
 from __future__ import annotations
@@ -69,19 +72,41 @@ REWRITE = "rewrite"
 """The kind of a link found by the rewrite decision alone."""
 
 
-def decide(found: Overlap, settings: Settings = DEFAULT) -> str | None:
+def decide(found: Overlap, settings: Settings = DEFAULT, same_outlet: bool = False) -> str | None:
     """The kind of link two stories have, or None when they are not copies."""
     code = decide_all(
-        np.array([found.shared]), np.array([found.size_a]), np.array([found.size_b]), settings
+        np.array([found.shared]),
+        np.array([found.size_a]),
+        np.array([found.size_b]),
+        settings,
+        np.array([same_outlet]),
     )
     return KINDS[int(code[0])]
 
 
+def _same_outlet(outlets: Sequence[str], a: int, b: int) -> bool:
+    """Whether stories a and b are of one known outlet."""
+    return bool(outlets[a]) and outlets[a] == outlets[b]
+
+
+def containment_needed(settings: Settings, same_outlet: bool) -> float:
+    """The share of the smaller story that partial reuse needs: ``min_containment``, and
+    ``short_share`` at least between two stories of one outlet (module docstring)."""
+    if same_outlet:
+        return max(settings.min_containment, settings.short_share)
+    return settings.min_containment
+
+
 def decide_all(
-    shared: np.ndarray, size_a: np.ndarray, size_b: np.ndarray, settings: Settings = DEFAULT
+    shared: np.ndarray,
+    size_a: np.ndarray,
+    size_b: np.ndarray,
+    settings: Settings = DEFAULT,
+    same_outlet: np.ndarray | None = None,
 ) -> np.ndarray:
     """``decide`` for many pairs at once, as codes into ``KINDS``: the one rule every engine
-    applies (see the module docstring)."""
+    applies (see the module docstring). ``same_outlet``: which pairs are two stories of one
+    outlet (none, if not given)."""
     shared = np.asarray(shared, dtype=np.float64)
     union = size_a + size_b - shared
     smaller = np.minimum(size_a, size_b)
@@ -91,7 +116,10 @@ def decide_all(
     needed = np.maximum(
         settings.evidence_floor, np.minimum(settings.min_shared, settings.short_share * smaller)
     )
-    partial = (shared >= needed) & (containment >= settings.min_containment)
+    least = settings.min_containment
+    if same_outlet is not None:
+        least = np.where(same_outlet, containment_needed(settings, True), least)
+    partial = (shared >= needed) & (containment >= least)
     codes = np.where(resemblance >= settings.near_duplicate, 1, np.where(partial, 2, 0))
     return np.where(shared > 0, codes, 0)
 
@@ -192,15 +220,22 @@ def verify(
     keys: Sequence[str],
     content: Sequence[np.ndarray],
     settings: Settings = DEFAULT,
+    outlets: Sequence[str] | None = None,
 ) -> list[Match]:
     """Matches among candidate pairs, packed, sorted and distinct as ``find_candidates``
-    gives them; ``content[i]`` is story i's shingles without boilerplate and ``keys[i]`` its
-    key. Matches come in the order of the pairs."""
+    gives them; ``content[i]`` is story i's shingles without boilerplate, ``keys[i]`` its
+    key and ``outlets[i]`` its outlet (``outlet_of``; empty when unknown). Matches come in
+    the order of the pairs."""
     first, second = unpack_pairs(pairs)
     sizes = np.fromiter(map(len, content), dtype=np.int64, count=len(content))
     shared = shared_counts(first, second, content)
     size_a, size_b = sizes[first], sizes[second]
-    codes = decide_all(shared, size_a, size_b, settings)
+    same = None
+    if outlets is not None:
+        number = {outlet: at for at, outlet in enumerate(dict.fromkeys(outlets))}
+        code = np.fromiter(map(number.__getitem__, outlets), dtype=np.int64, count=len(outlets))
+        same = (code[first] == code[second]) & (code[first] != number.get("", -1))
+    codes = decide_all(shared, size_a, size_b, settings, same)
     matches = []
     for at in np.flatnonzero(codes).tolist():
         found = Overlap(int(shared[at]), int(size_a[at]), int(size_b[at]))
@@ -266,11 +301,14 @@ def verify_rewrites(
     removed: Sequence[np.ndarray],
     settings: Settings = DEFAULT,
     usable: Sequence[np.ndarray] | None = None,
+    outlets: Sequence[str] | None = None,
 ) -> list[Match]:
     """Matches among rewrite candidates (packed pairs of story numbers), by the rewrite
     decision on their usable units. A link that the decision finds but whose words are
     mostly verbatim (shared shingles at least half the coverage, quotes given alike counted:
-    a short copy) is a ``partial`` copy; otherwise a ``rewrite``. ``usable[i]``: story i's
+    a short copy) is a ``partial`` copy, and between two stories of one outlet (``outlets``,
+    as ``verify`` reads them) only where it holds as much of the smaller story as such a
+    copy needs (``containment_needed``); otherwise a ``rewrite``. ``usable[i]``: story i's
     ``usable_units``, when the caller has them."""
     prepared: dict[int, Sentences] = {}
     matches = []
@@ -318,6 +356,13 @@ def verify_rewrites(
             shared = overlap(content[a], content[b])
             common = found.coverage + found.spoken  # quotes given alike are shared words too
             kind = "partial" if shared.containment >= common / 2 else REWRITE
+            if (
+                kind == "partial"
+                and outlets is not None
+                and _same_outlet(outlets, a, b)
+                and shared.containment < containment_needed(settings, True)
+            ):
+                continue  # an outlet's own text again in a new story: no link
             matches.append(
                 Match(
                     keys[a],

@@ -772,7 +772,8 @@ def _decide(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]:
         shared = np.array([row.shared for row in batch], dtype=np.int64)
         size_a = np.array([row.size_a for row in batch], dtype=np.int64)
         size_b = np.array([row.size_b for row in batch], dtype=np.int64)
-        codes = decide_all(shared, size_a, size_b, settings)
+        same = np.array([row.same for row in batch], dtype=bool)
+        codes = decide_all(shared, size_a, size_b, settings, same)
         for at in np.flatnonzero(codes).tolist():
             found = Overlap(int(shared[at]), int(size_a[at]), int(size_b[at]))
             kind = KINDS[int(codes[at])]
@@ -780,13 +781,21 @@ def _decide(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]:
             yield row.a, row.b, found.shared, found.resemblance, found.containment, kind, 0.0
 
 
-def _verify(pairs: DataFrame, evidence: DataFrame, settings: Settings) -> DataFrame:
+def _verify(
+    pairs: DataFrame, evidence: DataFrame, stories: DataFrame, settings: Settings
+) -> DataFrame:
     """Matches among the copy candidates. The shingles stay in the JVM: only the counts of
-    each pair travel to Python, where ``decide_all`` decides."""
+    each pair, and whether its stories are of one outlet, travel to Python, where
+    ``decide_all`` decides."""
     from pyspark.sql import functions as F
 
-    a_side = evidence.select(F.col("idx").alias("a"), F.col("content").alias("ca"))
-    b_side = evidence.select(F.col("idx").alias("b"), F.col("content").alias("cb"))
+    sides = evidence.select("idx", "content").join(stories.select("idx", "outlet_key"), "idx")
+    a_side = sides.select(
+        F.col("idx").alias("a"), F.col("content").alias("ca"), F.col("outlet_key").alias("oa")
+    )
+    b_side = sides.select(
+        F.col("idx").alias("b"), F.col("content").alias("cb"), F.col("outlet_key").alias("ob")
+    )
     measured = (
         pairs.join(a_side, "a")
         .join(b_side, "b")
@@ -796,6 +805,7 @@ def _verify(pairs: DataFrame, evidence: DataFrame, settings: Settings) -> DataFr
             F.size(F.array_intersect("ca", "cb")).alias("shared"),
             F.size("ca").alias("size_a"),
             F.size("cb").alias("size_b"),
+            ((F.col("oa") != "") & (F.col("oa") == F.col("ob"))).alias("same"),
         )
     )
     return pairs.sparkSession.createDataFrame(
@@ -940,8 +950,8 @@ def _verify_rewrites(
     content and boilerplate."""
     from pyspark.sql import functions as F
 
-    sides = stories.select("idx", "key", "fp").join(evidence, "idx")
-    columns = ("key", "fp", "content", "removed")
+    sides = stories.select("idx", "key", "outlet_key", "fp").join(evidence, "idx")
+    columns = ("key", "outlet_key", "fp", "content", "removed")
     a_side = sides.select(F.col("idx").alias("a"), *(F.col(c).alias(c + "_a") for c in columns))
     b_side = sides.select(F.col("idx").alias("b"), *(F.col(c).alias(c + "_b") for c in columns))
     # A story's pairs side by side, so that a batch prepares its sentences once.
@@ -978,6 +988,7 @@ def _decide_rewrites(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]
         prints: list[Fingerprint] = []
         content: list[np.ndarray] = []
         removed: list[np.ndarray] = []
+        outlets: list[str] = []
         for row in batch:
             for side in ("a", "b"):
                 idx = row[side]
@@ -986,6 +997,7 @@ def _decide_rewrites(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]
                 number[idx] = len(idxs)
                 idxs.append(idx)
                 keys.append(row["key_" + side])
+                outlets.append(row["outlet_key_" + side] or "")
                 prints.append(Fingerprint.from_bytes(row["key_" + side], row["fp_" + side]))
                 content.append(_shingles(row["content_" + side]))
                 removed.append(_array(row["removed_" + side]))
@@ -993,7 +1005,7 @@ def _decide_rewrites(rows: Iterable[Any], settings: Settings) -> Iterator[tuple]
         second = np.array([number[row.b] for row in batch], dtype=np.int64)
         idx_of = dict(zip(keys, idxs))
         packed = pack_pairs(first, second)
-        for m in verify_rewrites(packed, keys, prints, content, removed, settings):
+        for m in verify_rewrites(packed, keys, prints, content, removed, settings, None, outlets):
             yield (
                 idx_of[m.a],
                 idx_of[m.b],
@@ -1213,7 +1225,7 @@ def scan_spark(
     for frame in cached:  # what evidence and pairs were made from
         frame.unpersist()
     phase("dedup: verify")
-    matches = _verify(pairs, evidence, settings).persist()
+    matches = _verify(pairs, evidence, stories, settings).persist()
     cached = [matches]
     rounds = 0
     if settings.links == "all":

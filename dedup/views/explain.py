@@ -40,6 +40,7 @@ from dedup.detect.links import Links, copy_items, rewrite_keys, story_days
 from dedup.detect.rewrite import Rewrite, decide_rewrite
 from dedup.detect.verify import (
     Overlap,
+    containment_needed,
     decide,
     overlap,
     sentences,
@@ -202,12 +203,25 @@ class Explanation:
         return max(s.evidence_floor, min(s.min_shared, s.short_share * smaller))
 
     @property
+    def same_outlet(self) -> bool:
+        """Whether A and B are of one known outlet: partial reuse then needs a third of the
+        smaller story (``detect.verify.containment_needed``)."""
+        outlet = outlet_of(self.a)
+        return bool(outlet) and outlet == outlet_of(self.b)
+
+    @property
+    def least(self) -> float:
+        """The share of the smaller story partial reuse needs between A and B."""
+        return containment_needed(self.settings, self.same_outlet)
+
+    @property
     def thresholds(self) -> list[Threshold]:
         s, found = self.settings, self.found
+        setting = "short_share" if self.least != s.min_containment else "min_containment"
         return [
             Threshold("near-duplicate", "near_duplicate", found.resemblance, s.near_duplicate),
             Threshold("partial reuse", "min_shared", found.shared, self.needed),
-            Threshold("partial reuse", "min_containment", found.containment, s.min_containment),
+            Threshold("partial reuse", setting, found.containment, self.least),
         ]
 
     @property
@@ -233,7 +247,7 @@ class Explanation:
             )
         if self.copy_kind == "partial":
             return (
-                f"linked: partial reuse ({_num(found.containment, s.min_containment)} of the "
+                f"linked: partial reuse ({_num(found.containment, self.least)} of the "
                 f"smaller story, {found.shared} shingles ≥ {_limit(self.needed)})"
             )
         rewrite = self.rewrite
@@ -254,13 +268,20 @@ class Explanation:
             ]
             if found.shared < self.needed:
                 reasons.append(f"{found.shared} shingles < {_limit(self.needed)}")
-            if found.containment < s.min_containment:
+            if found.containment < self.least:
+                mine = ", stories of one outlet" if self.same_outlet else ""
                 reasons.append(
-                    f"{_num(found.containment, s.min_containment)} of the smaller story "
-                    f"< {s.min_containment}"
+                    f"{_num(found.containment, self.least)} of the smaller story "
+                    f"< {self.least}{mine}"
                 )
         if rewrite is None:
             tail = "rewrites not looked for (--links copy)"
+        elif rewrite.linked:  # a short copy, which stories of one outlet make only with more
+            tail = (
+                f"rewrite: {_num(rewrite.coverage, s.rewrite_coverage)} of the smaller story in "
+                f"{len(rewrite.pairs)} aligned sentences, mostly word for word: a short copy, "
+                f"{_num(found.containment, self.least)} of the smaller story < {self.least}"
+            )
         elif not rewrite.pairs:
             tail = f"rewrite: under {s.rewrite_coverage} of the smaller story in aligned sentences"
         elif rewrite.coverage < s.rewrite_coverage:
@@ -301,7 +322,8 @@ def explain(
     removed = [links.boilerplate.of(number) for number in range(len(stories))]
     found = overlap(links.content[ia], links.content[ib])
     whole = overlap(prints[ia].shingle_set(), prints[ib].shingle_set())
-    copy_kind = decide(found, settings)
+    outlet = outlet_of(a)
+    copy_kind = decide(found, settings, bool(outlet) and outlet == outlet_of(b))
     rewrite = None
     if settings.links == "all":
         rewrite = decide_rewrite(
@@ -367,7 +389,8 @@ def _match(
     if settings.links != "all":
         return None
     pairs = pack_pairs(np.array([first]), np.array([second]))
-    found_rewrites = verify_rewrites(pairs, keys, prints, content, removed, settings)
+    outlets = [outlet_of(story) for story in stories]
+    found_rewrites = verify_rewrites(pairs, keys, prints, content, removed, settings, None, outlets)
     return found_rewrites[0] if found_rewrites else None
 
 
@@ -671,6 +694,8 @@ def explain_lines(found: Explanation, passages: int = 12) -> list[tuple[str, str
         note = ""
         if t.setting == "min_shared" and t.limit != s.min_shared:
             note = f", {s.short_share} of the smaller story"
+        elif t.setting == "short_share":
+            note = ": two stories of one outlet"
         lines.append(
             (
                 "good" if t.passed else "bad",
