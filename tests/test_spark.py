@@ -153,19 +153,23 @@ def test_samples_give_the_local_engines_rows_problems_and_counts(spark, tmp_path
     assert set(clusters[0]) == {"id", "size", "origin", "centre", "headline"}
 
 
+def members_as_locally(corpus: Path) -> list[str]:
+    """The member rows of a Spark scan of ``corpus``, held equal to the local scan's."""
+    local = run("scan", str(corpus), "--format", "jsonl")
+    out = corpus.parent / "out"
+    result = run("scan", "--engine", "spark", str(corpus), "--output", str(out))
+    assert result.exit_code == 0, result.output
+    rows = part_lines(out / "members")
+    assert rows == local.stdout.splitlines()
+    return rows
+
+
 def test_an_undated_items_likely_origin_decides_its_rewrites_as_locally(spark, tmp_path):
     """An undated item's rewrites are decided on the story sharing the most with its
     other stories (``item_origins``), not on its first by id, in Spark as locally."""
     from test_detect import write_undated_relede_and_rewrite
 
-    corpus = write_undated_relede_and_rewrite(tmp_path / "undated.jsonl")
-    local = run("scan", str(corpus), "--format", "jsonl")
-    out = tmp_path / "out"
-    result = run("scan", "--engine", "spark", str(corpus), "--output", str(out))
-
-    assert result.exit_code == 0, result.output
-    rows = part_lines(out / "members")
-    assert rows == local.stdout.splitlines()
+    rows = members_as_locally(write_undated_relede_and_rewrite(tmp_path / "undated.jsonl"))
     links = {json.loads(row)["id"]: json.loads(row)["link"] for row in rows}
     assert links == {"m-wire": None, "a-relede": "copy", "t-trim": "copy", "z-radio": "rewrite"}
 
@@ -355,13 +359,6 @@ def test_an_outlets_own_text_again_in_a_new_story_is_no_copy_as_locally(spark, t
     verbatim and as a short copy the rewrite decision finds, in Spark as locally."""
     from test_detect import write_day_two
 
-    corpus = write_day_two(tmp_path / "day-two.jsonl")
-    local = run("scan", str(corpus), "--format", "jsonl")
-    out = tmp_path / "out"
-    result = run("scan", "--engine", "spark", str(corpus), "--output", str(out))
-
-    assert result.exit_code == 0, result.output
-    rows = part_lines(out / "members")
-    assert rows == local.stdout.splitlines()
+    rows = members_as_locally(write_day_two(tmp_path / "day-two.jsonl"))
     clusters = {json.loads(row)["id"]: json.loads(row)["cluster"] for row in rows}
     assert clusters["day-one"] == clusters["write-thru"] != clusters.get("day-two")
