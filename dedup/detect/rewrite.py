@@ -110,8 +110,9 @@ class Sentences:
         (none, if not given)."""
         units = list(units)[:UNITS]
         grams = _grams([" ".join(words) for words in units])
+        given = list(quoted)[: len(units)]
         flags = np.zeros(len(units), dtype=bool)
-        flags[: len(quoted)] = list(quoted)[: len(units)]
+        flags[: len(given)] = given
         return cls._made(np.array([len(w) for w in units], dtype=np.float64), grams, flags)
 
     @classmethod

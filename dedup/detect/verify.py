@@ -84,9 +84,12 @@ def decide(found: Overlap, settings: Settings = DEFAULT, same_outlet: bool = Fal
     return KINDS[int(code[0])]
 
 
-def _same_outlet(outlets: Sequence[str], a: int, b: int) -> bool:
-    """Whether stories a and b are of one known outlet."""
-    return bool(outlets[a]) and outlets[a] == outlets[b]
+def same_outlets(outlets: Sequence[str], first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Which pairs (``first[k]``, ``second[k]``) are two stories of one known outlet
+    (``outlets[i]``: story i's, from ``outlet_of``; empty when unknown)."""
+    number = {outlet: at for at, outlet in enumerate(dict.fromkeys(outlets))}
+    code = np.fromiter(map(number.__getitem__, outlets), dtype=np.int64, count=len(outlets))
+    return (code[first] == code[second]) & (code[first] != number.get("", -1))
 
 
 def containment_needed(settings: Settings, same_outlet: bool) -> float:
@@ -230,11 +233,7 @@ def verify(
     sizes = np.fromiter(map(len, content), dtype=np.int64, count=len(content))
     shared = shared_counts(first, second, content)
     size_a, size_b = sizes[first], sizes[second]
-    same = None
-    if outlets is not None:
-        number = {outlet: at for at, outlet in enumerate(dict.fromkeys(outlets))}
-        code = np.fromiter(map(number.__getitem__, outlets), dtype=np.int64, count=len(outlets))
-        same = (code[first] == code[second]) & (code[first] != number.get("", -1))
+    same = None if outlets is None else same_outlets(outlets, first, second)
     codes = decide_all(shared, size_a, size_b, settings, same)
     matches = []
     for at in np.flatnonzero(codes).tolist():
@@ -314,6 +313,11 @@ def verify_rewrites(
     matches = []
     first, second = unpack_pairs(pairs)
     firsts, seconds = first.tolist(), second.tolist()
+    own = (  # pairs of one outlet: a short copy between them needs more of the smaller story
+        same_outlets(outlets, first, second).tolist()
+        if outlets is not None
+        else [False] * len(firsts)
+    )
     last_use = {}
     for at, (a, b) in enumerate(zip(firsts, seconds)):
         last_use[a] = last_use[b] = at
@@ -356,12 +360,7 @@ def verify_rewrites(
             shared = overlap(content[a], content[b])
             common = found.coverage + found.spoken  # quotes given alike are shared words too
             kind = "partial" if shared.containment >= common / 2 else REWRITE
-            if (
-                kind == "partial"
-                and outlets is not None
-                and _same_outlet(outlets, a, b)
-                and shared.containment < containment_needed(settings, True)
-            ):
+            if kind == "partial" and shared.containment < containment_needed(settings, own[at]):
                 continue  # an outlet's own text again in a new story: no link
             matches.append(
                 Match(

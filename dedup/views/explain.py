@@ -43,6 +43,7 @@ from dedup.detect.verify import (
     containment_needed,
     decide,
     overlap,
+    same_outlets,
     sentences,
     usable_units,
     verify_rewrites,
@@ -187,6 +188,9 @@ class Explanation:
     clusters: list[Cluster] = field(default_factory=list)
     """The clusters a scan of A, B and the context forms."""
     alignment_summary: str = ""
+    same_outlet: bool = False
+    """Whether A and B are of one known outlet: partial reuse then needs a third of the
+    smaller story (``detect.verify.containment_needed``)."""
 
     @property
     def kind(self) -> str | None:
@@ -201,13 +205,6 @@ class Explanation:
         s = self.settings
         smaller = min(self.found.size_a, self.found.size_b)
         return max(s.evidence_floor, min(s.min_shared, s.short_share * smaller))
-
-    @property
-    def same_outlet(self) -> bool:
-        """Whether A and B are of one known outlet: partial reuse then needs a third of the
-        smaller story (``detect.verify.containment_needed``)."""
-        outlet = outlet_of(self.a)
-        return bool(outlet) and outlet == outlet_of(self.b)
 
     @property
     def least(self) -> float:
@@ -322,8 +319,9 @@ def explain(
     removed = [links.boilerplate.of(number) for number in range(len(stories))]
     found = overlap(links.content[ia], links.content[ib])
     whole = overlap(prints[ia].shingle_set(), prints[ib].shingle_set())
-    outlet = outlet_of(a)
-    copy_kind = decide(found, settings, bool(outlet) and outlet == outlet_of(b))
+    outlets = [outlet_of(story) for story in stories]
+    same = bool(same_outlets(outlets, np.array([ia]), np.array([ib]))[0])
+    copy_kind = decide(found, settings, same)
     rewrite = None
     if settings.links == "all":
         rewrite = decide_rewrite(
@@ -331,7 +329,9 @@ def explain(
             sentences(prints[ib], removed[ib], settings),
             settings,
         )
-    match = _match(stories, prints, links.content, removed, ia, ib, copy_kind, found, settings)
+    match = _match(
+        stories, prints, links.content, removed, outlets, ia, ib, copy_kind, found, settings
+    )
     keys = [story.key for story in stories]
     clusters = form_clusters(stories, links.matches, dict(zip(keys, links.content)))
     pair = {a.key, b.key}
@@ -358,6 +358,7 @@ def explain(
             boilerplate_a=boilerplate_paragraphs(a, prints[ia], removed[ia], settings),
             boilerplate_b=boilerplate_paragraphs(b, prints[ib], removed[ib], settings),
         ).summary(),
+        same_outlet=same,
     )
 
 
@@ -366,6 +367,7 @@ def _match(
     prints: Sequence[Fingerprint],
     content: Sequence[np.ndarray],
     removed: Sequence[np.ndarray],
+    outlets: Sequence[str],
     ia: int,
     ib: int,
     copy_kind: str | None,
@@ -389,7 +391,6 @@ def _match(
     if settings.links != "all":
         return None
     pairs = pack_pairs(np.array([first]), np.array([second]))
-    outlets = [outlet_of(story) for story in stories]
     found_rewrites = verify_rewrites(pairs, keys, prints, content, removed, settings, None, outlets)
     return found_rewrites[0] if found_rewrites else None
 
