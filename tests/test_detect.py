@@ -12,6 +12,7 @@ import pytest
 from conftest import make_story, paragraphs
 
 from dedup import Settings, load, scan_stories
+from dedup.detect import rewrite
 from dedup.detect.candidates import KeyTable, copy_candidates, pack_pairs, unpack_pairs
 from dedup.engines.local import fingerprint_all
 
@@ -812,6 +813,38 @@ def test_reports_quoting_one_statement_alike_are_not_rewrites_of_each_other(layo
     # words of quotes given alike count with the coverage when the kind is told.
     (link,) = [m for c in result.clusters for m in c.matches]
     assert link.kind == "rewrite"
+
+
+def test_a_quote_given_alike_stands_for_nothing_else_in_the_other_story():
+    """A brief keeps the commander's quote with its attribution in one sentence; a longer
+    report gives the same quote, but its sentence runs past ``UNIT_MAX`` words and is cut
+    into the quote and the attribution. The quotes are given alike, so the brief's quote
+    is no evidence; nor may it align with the report's attribution instead, which would
+    make one loose sentence of facts and a speaker's name a rewrite."""
+    quote = QUOTED.strip("\u201c\u201d,").lower().replace(",", "").split()
+    attribution = "coastguard commander lena ortiz told reporters at the harbour".split()
+    brief = rewrite.Sentences.of(
+        [
+            quote + attribution[:4] + ["said"],
+            "all 212 people on board were taken safely ashore the coastguard said".split(),
+            "bayline ferries cancelled its remaining sailings for the day".split(),
+        ],
+        [True, False, False],
+    )
+    report = rewrite.Sentences.of(
+        [
+            quote,
+            attribution,
+            "the coastguard said all 212 people on board were brought safely ashore".split(),
+            "thick fog had settled over the bay when the ship left port".split(),
+            "salvage teams will try to refloat the ferry at high tide".split(),
+        ],
+        [True, False, False, False, False],
+    )
+    found = rewrite.decide_rewrite(brief, report)
+    assert found.spoken > 0.4  # the quote is given alike
+    assert [(i, j) for i, j, _ in found.pairs] == [(1, 2)]
+    assert not found.linked
 
 
 def day_two() -> list[tuple[str, str, str, list[str]]]:

@@ -14,9 +14,10 @@ chain in order. So the decision aligns sentences, not bags of words:
 3. the pair is a rewrite when the aligned units cover ``rewrite_coverage`` of the smaller
    story's words (each unit weighted by its similarity) in ``rewrite_sentences`` units or
    more: one shared sentence is never a rewrite;
-4. a unit quoted in both stories and alike in both (``SPOKEN_ALIKE``) is not aligned: a
-   speaker's words are quoted word for word by every report of what they said, so they
-   tell of a common speaker, not of one story made from the other.
+4. a unit quoted in both stories and alike in both (``SPOKEN_ALIKE``) is not aligned, nor
+   is either unit with any other: a speaker's words are quoted word for word by every
+   report of what they said, so they tell of a common speaker, not of one story made from
+   the other.
 
 Measured on real agency stories and the newspaper stories made from them (README, "Quality"):
 character 4-grams separated rewrites from independent reports better than word overlap,
@@ -312,7 +313,11 @@ def _decide(a: Sentences, b: Sentences, settings: Settings, swapped: bool) -> Re
     # A speaker's words quoted alike in both are no evidence: reports of one event do so.
     spoken = _spoken(small, large)
     alike = spoken & (similar >= SPOKEN_ALIKE)
-    eligible = (similar >= least) & ~alike
+    # Such a quote is accounted for: neither unit stands for another of the other story
+    # (where it would align on the quote's attribution, or on part of the quote).
+    given_rows, given_columns = alike.any(1), alike.any(0)
+    blocked = given_rows[:, None] | given_columns[None, :]
+    eligible = (similar >= least) & ~blocked
     single = held
     # A bound first, without order or split sentences' pairs: most candidates end here.
     split_bound = (
@@ -334,7 +339,7 @@ def _decide(a: Sentences, b: Sentences, settings: Settings, swapped: bool) -> Re
     one = np.where(eligible & (single > 0), single * small.sizes[:, None], 0.0)
     # Nor is a unit's match with two of the other's where one is such a quote, or which
     # holds one across the two.
-    split_alike = (alike[:, :-1] | alike[:, 1:]) | (
+    split_alike = (blocked[:, :-1] | blocked[:, 1:]) | (
         (spoken[:, :-1] | spoken[:, 1:]) & (split >= SPOKEN_ALIKE)
     )
     two = np.where((split >= least) & ~split_alike, split * small.sizes[:, None], 0.0)
