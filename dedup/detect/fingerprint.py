@@ -30,6 +30,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -87,6 +88,12 @@ _MARK_LIMIT = np.uint64(max(MARK_CODES.values()) + 1)
 _token_hashes: dict[str, int] = {}
 
 
+class Deferred(Protocol):
+    """A token text held elsewhere, read when needed."""
+
+    def read(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
     """One story's shingles, anchors and sentence units (see the module docstring)."""
@@ -102,15 +109,16 @@ class Fingerprint:
     unit_keys: np.ndarray
     """uint64 (n, bands): each unit's LSH band keys (0 for a unit with too few words);
     read-only, over a file, once a ``TextSpool`` holds the fingerprint (``KeySpool``)."""
-    words: str | Spooled
-    """The token text as held (``text``): the text itself, or where a ``TextSpool`` holds
-    it, so that ``replaced`` keeps a spooled text spooled."""
+    words: str | Deferred
+    """The token text as held (``text``): the text itself, or where it can be read when
+    needed (a ``TextSpool``'s ``Spooled``, an index's stored text), so that ``replaced``
+    keeps it there."""
 
     @property
     def text(self) -> str:
         """The story's tokens (words and sentence marks), one space between each: what the
         rewrite decision compares, unit by unit, so a scan need not keep the story's text;
-        read back from its ``TextSpool`` when spooled."""
+        read back from where it is held when it is not held as it is."""
         words = self.words
         return words if isinstance(words, str) else words.read()
 
@@ -120,7 +128,7 @@ class Fingerprint:
         shingles: np.ndarray | None = None,
         anchors: np.ndarray | None = None,
         unit_keys: np.ndarray | None = None,
-        words: str | Spooled | None = None,
+        words: str | Deferred | None = None,
     ) -> Fingerprint:
         """A copy with the parts given changed: ``dataclasses.replace`` at about half its
         cost, which counts where a scan lets go of parts of every fingerprint (several times

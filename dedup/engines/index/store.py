@@ -251,13 +251,9 @@ def stored_fingerprint(
     story_id: str, data: bytes, text: bytes | None, location: str
 ) -> Fingerprint:
     """A fingerprint as stored (``pack_print``, beside the stored ``text``); unreadable data
-    makes the index unusable rather than the run crash."""
-    try:
-        body = zlib.decompress(bytes(text or b""))
-    except zlib.error as err:
-        raise IndexUnusable(
-            f"{location}: the stored text of {story_id} is damaged ({err}); rebuild the index"
-        ) from None
+    makes the index unusable rather than the run crash. Its arrays are read now; its token
+    text when first asked for (``StoredWords``), as most stories a run reads are there for
+    their shingles and anchors only (the boilerplate rule's context) and never for it."""
     try:
         data = bytes(data)
         if len(data) < _ARRAYS_LENGTH.size:
@@ -265,16 +261,49 @@ def stored_fingerprint(
         (length,) = _ARRAYS_LENGTH.unpack_from(data)
         end = _ARRAYS_LENGTH.size + length
         arrays = Fingerprint.from_bytes(story_id, data[_ARRAYS_LENGTH.size : end])
-        unpacker = zlib.decompressobj(zdict=_dictionary(body))
-        words = unpacker.decompress(data[end:]) + unpacker.flush()
-        if not unpacker.eof or unpacker.unused_data:
-            raise ValueError("its text is cut short or followed by other bytes")
-        return replace(arrays, words=words.decode("utf-8", "surrogatepass"))
-    except (ValueError, zlib.error, UnicodeDecodeError) as err:
+    except ValueError as err:
         raise IndexUnusable(
             f"{location}: the stored fingerprint of {story_id} is damaged ({err}); "
             "rebuild the index"
         ) from None
+    return arrays.replaced(words=StoredWords(story_id, data[end:], bytes(text or b""), location))
+
+
+class StoredWords:
+    """A stored fingerprint's token text, compressed against its story's stored text
+    (``pack_print``), decompressed when first read (``Fingerprint.text``) and kept."""
+
+    __slots__ = ("body", "location", "packed", "story_id", "words")
+
+    def __init__(self, story_id: str, packed: bytes, body: bytes, location: str) -> None:
+        self.story_id, self.packed, self.body, self.location = story_id, packed, body, location
+        self.words: str | None = None
+
+    def read(self) -> str:
+        if self.words is None:
+            self.words = self._unpacked()
+            self.packed = self.body = b""
+        return self.words
+
+    def _unpacked(self) -> str:
+        try:
+            body = zlib.decompress(self.body)
+        except zlib.error as err:
+            raise IndexUnusable(
+                f"{self.location}: the stored text of {self.story_id} is damaged ({err}); "
+                "rebuild the index"
+            ) from None
+        try:
+            unpacker = zlib.decompressobj(zdict=_dictionary(body))
+            words = unpacker.decompress(self.packed) + unpacker.flush()
+            if not unpacker.eof or unpacker.unused_data:
+                raise ValueError("its text is cut short or followed by other bytes")
+            return words.decode("utf-8", "surrogatepass")
+        except (ValueError, zlib.error, UnicodeDecodeError) as err:
+            raise IndexUnusable(
+                f"{self.location}: the stored fingerprint of {self.story_id} is damaged "
+                f"({err}); rebuild the index"
+            ) from None
 
 
 def _dictionary(body: bytes) -> bytes:
