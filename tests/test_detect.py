@@ -456,6 +456,50 @@ def test_boilerplate_anchors_bring_no_candidates():
     assert scan_stories(stories).clusters == []
 
 
+def test_boilerplate_decided_again_without_some_stories_reuses_only_unchanged_texts(monkeypatch):
+    """``find_boilerplate`` told what it decided before decides each set of carriers once:
+    asked again with a story's anchors taken out (what ``_boilerplate_moved`` asks), it
+    finds what it finds afresh, deciding again only the texts that story carried: a footer
+    of every story is decided again, a footer of three others is not, and a footer of
+    exactly ``boilerplate_min`` stories, the story among them, is no longer boilerplate."""
+    from dedup.detect import boilerplate
+
+    common, narrow, others = paragraphs(77, 2), paragraphs(78, 2), paragraphs(79, 2)
+    stories = [
+        make_story(f"s{n}", [*paragraphs(900 + n, 6), *common, *(narrow if n < 3 else others)])
+        for n in range(6)
+    ]
+    prints = fingerprint_all(stories)
+    sets = [p.shingle_set() for p in prints]
+    outlets = [""] * len(stories)
+    asked = []
+    decide = boilerplate.is_boilerplate
+
+    def counted(carriers, *rest):
+        asked.append(carriers)
+        return decide(carriers, *rest)
+
+    monkeypatch.setattr(boilerplate, "is_boilerplate", counted)
+
+    def found(table, decided=None):
+        got = boilerplate.find_boilerplate(table, outlets, sets.__getitem__, Settings(), decided)
+        return {n: got.of(n).tolist() for n in range(len(stories))}, got.anchors.tolist()
+
+    whole = KeyTable.of([p.anchors for p in prints])
+    decided: dict = {}
+    assert found(whole, decided) == found(whole)
+    assert sorted(decided) == [(0, 1, 2), (0, 1, 2, 3, 4, 5), (3, 4, 5)]
+    none = np.zeros(0, dtype=np.uint64)
+    rest = KeyTable.of([none if n == 0 else p.anchors for n, p in enumerate(prints)])
+    afresh = found(rest)
+    asked.clear()
+    again = found(rest, decided)
+    assert again == afresh
+    assert asked == [[1, 2, 3, 4, 5]]
+    removed = again[0]
+    assert len(removed[1]) < len(removed[3])  # the narrow footer is kept in stories 1 and 2
+
+
 def test_decide_all_is_decide_for_every_pair():
     from dedup.detect.verify import KINDS, Overlap, decide, decide_all
 

@@ -141,10 +141,14 @@ def find_boilerplate(
     outlets: Sequence[str],
     shingles: Callable[[int], np.ndarray],
     settings: Settings = DEFAULT,
+    decided: dict[tuple[int, ...], np.ndarray | None] | None = None,
 ) -> Boilerplate:
     """The boilerplate of a collection whose anchors are ``anchors`` (owned by story
     number, in story order): every set of anchors carried by the same ``boilerplate_min``
-    stories or more is a repeated text, put to ``is_boilerplate``."""
+    stories or more is a repeated text, put to ``is_boilerplate``. ``decided``, when given,
+    holds the outcome for each set of carriers already put to it (the outcome depends on
+    the carriers alone), and is added to: a caller that asks again about most of the same
+    collection decides only the texts whose carriers changed."""
     starts, sizes = anchors.groups(settings.boilerplate_min)
     if not len(starts):
         return Boilerplate({}, np.zeros(0, dtype=np.uint64))
@@ -171,7 +175,13 @@ def find_boilerplate(
     found = np.zeros(len(first), dtype=bool)
     for number, at in enumerate(first.tolist()):
         carriers = owners[offsets[at] : offsets[at] + sizes[at]].tolist()
-        common = is_boilerplate(carriers, [outlets[c] for c in carriers], shingles, settings)
+        known = tuple(carriers)
+        if decided is not None and known in decided:
+            common = decided[known]
+        else:
+            common = is_boilerplate(carriers, [outlets[c] for c in carriers], shingles, settings)
+            if decided is not None:
+                decided[known] = common
         if common is None:
             continue
         found[number] = True

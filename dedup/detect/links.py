@@ -103,7 +103,12 @@ def find_links(
     if lighten:
         _let_go(prints, range(count), anchors=_NO_KEYS)
     outlets = [outlet_of(story) for story in stories]
-    boilerplate = find_boilerplate(anchors, outlets, shingles, settings)
+    # With a focus, the rule is put again to the texts the focus does not carry
+    # (``_boilerplate_moved``): each set of carriers is decided once.
+    decided: dict[tuple[int, ...], np.ndarray | None] = {}
+    boilerplate = find_boilerplate(
+        anchors, outlets, shingles, settings, decided if focus is not None else None
+    )
     removed = [boilerplate.of(number) for number in range(len(stories))]
     content: list[np.ndarray] = [_NO_HASHES] * count
     usable: list[np.ndarray] = [_NO_USABLE] * count  # usable units, for the rewrite stages
@@ -147,7 +152,13 @@ def find_links(
         wanted = set(focus)
         chosen = np.fromiter((key in wanted for key in keys), dtype=bool, count=len(keys))
         chosen = _boilerplate_moved(
-            [print_.anchors for print_ in prints], chosen, outlets, sets, boilerplate, settings
+            [print_.anchors for print_ in prints],
+            chosen,
+            outlets,
+            sets,
+            boilerplate,
+            settings,
+            decided,
         )
         held = np.zeros(int(items.max()) + 1 if len(items) else 0, dtype=bool)
         held[items[chosen]] = True
@@ -277,16 +288,19 @@ def _boilerplate_moved(
     sets: Sequence[np.ndarray],
     boilerplate: Boilerplate,
     settings: Settings,
+    decided: dict[tuple[int, ...], np.ndarray | None],
 ) -> np.ndarray:
     """``chosen`` (a mask of stories) with every story whose boilerplate they change: what
     is set aside in it differs from what the other stories alone would set aside. Whether a
     repeated text is boilerplate is decided over all its carriers, so a new carrier can
-    change it for the others, and with it their links."""
+    change it for the others, and with it their links. ``decided``: the outcomes
+    ``boilerplate`` was found with, by set of carriers (``find_boilerplate``), which hold
+    for every text whose carriers are the same without ``chosen``."""
     if not chosen.any():
         return chosen
     none = np.zeros(0, dtype=np.uint64)
     rest = KeyTable.of([none if out else keys for out, keys in zip(chosen.tolist(), anchors)])
-    before = find_boilerplate(rest, outlets, sets.__getitem__, settings)
+    before = find_boilerplate(rest, outlets, sets.__getitem__, settings, decided)
     grown = chosen.copy()
     for number in set(before.removed) | set(boilerplate.removed):
         if not grown[number] and not np.array_equal(before.of(number), boilerplate.of(number)):
