@@ -24,8 +24,6 @@ KNOWN = {
     "and their facts",
     frozenset(("dv-01", "vs-02")): "a paraphrase with synonyms throughout aligns two "
     "sentences, 0.09 of the smaller story",
-    frozenset(("qc-07", "nd-04")): "two sites' own short reports of one tremor: the quote "
-    "split from its attribution, so that neither half is mostly quoted",
     frozenset(("nw-wildfire", "harwen-wildfire")): "a broadcaster's rewrite of every "
     "sentence aligns nine in order, but each at about 0.45: 0.19 of the smaller story",
     frozenset(("mp-earn-corvane", "mp-earn-halberd")): "two companies' results written to "

@@ -245,3 +245,22 @@ def test_single_curly_quotes_are_quotes_where_a_story_has_no_double_ones():
     assert [t for t in tokens if t != QUOTE] == marked_tokens([british.replace("‘", "'")])
     nested = "“He said ‘no’ to the plan,” she said."
     assert marked_tokens([nested]).count(QUOTE) == 2
+
+
+def test_single_ascii_quotes_are_quotes_where_a_story_has_no_double_ones():
+    """Plain text gives British style in ASCII marks: a ' opening a word after no letter
+    opens a quote, the first ' ending a word that no letter follows closes it; the
+    apostrophes of "unit's" and "'90s" do neither, and a story with double marks has its
+    single ones read as quotes inside quotes, not as quotes."""
+    plain = (
+        "'It was a short, sharp jolt and nothing more,' he said. The unit's staff "
+        "checked the homes on the '90s estate."
+    )
+    tokens = marked_tokens([plain])
+    assert tokens.count(QUOTE) == 2 and tokens[0] == QUOTE
+    assert tokens[tokens.index(QUOTE, 1) + 1 :][:2] == ["he", "said"]
+    words = [t for t in marked_tokens([plain.replace("'", "’")]) if t != QUOTE]
+    assert [t for t in tokens if t != QUOTE] == words  # the same words as before
+    assert marked_tokens(["été " + plain]).count(QUOTE) == 2  # not ASCII: the same
+    assert marked_tokens(["\"He said 'no' to the plan,\" she said."]).count(QUOTE) == 2
+    assert QUOTE not in marked_tokens(["The unit's staff checked the '90s estate."])

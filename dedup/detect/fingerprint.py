@@ -65,9 +65,10 @@ _MULTIPLIERS = np.array(
 )
 _EMPTY32 = np.zeros(0, dtype=np.uint32)
 _EMPTY64 = np.zeros(0, dtype=np.uint64)
-FORMAT = 5
+FORMAT = 6
 """Version of ``Fingerprint.to_bytes``; bump it whenever fingerprints change meaning (5: the
-token text marks quotation marks, ``QUOTE``)."""
+token text marks quotation marks, ``QUOTE``; 6: single ASCII marks too, in a story with no
+double ones)."""
 ROWS = 2
 """MinHash values per LSH band of a sentence unit: with ``num_perm`` 32, 16 bands of 2 rows,
 so two units whose word sets have a resemblance of 0.3 share a band key 80% of the time, and

@@ -307,15 +307,33 @@ _MARK_OF = {**dict.fromkeys(_STOP_CHARS, STOP), **dict.fromkeys(_CLAUSE_CHARS, C
 
 
 _DOUBLE_QUOTES = '"“”„‟«»「」『』'
-_SINGLE_QUOTED = re.compile(f"(?<!\\w)‘([^‘\n{_BREAK}]*?)’(?!\\w)")
+_SINGLE_QUOTED = re.compile(f"(?<!\\w)‘([^‘{_BREAK}]*?)’(?!\\w)")
 """A quote in single curly marks, as British style writes speech: the closing mark is the
-first ’ that no letter follows (the apostrophe of "don’t" is not one), in one paragraph.
+first ’ that no letter follows (the apostrophe of "don’t" is not one), in one paragraph
+(its lines, when hard-wrapped, are one).
 A story that also has double marks uses single ones inside them, and is read by those."""
+_SINGLE_QUOTED_ASCII = re.compile(f"(?<![\\w'])'(?=[^\\W\\d_])([^{_BREAK}]*?)(?<=\\S)'(?!\\w)")
+"""The same in ASCII marks, as plain text and many pages give British style: a ' that opens
+a word after no letter opens the quote (the apostrophe of "unit's" does not; nor does the
+one of "'90s"), and the first ' after it that ends a word and that no letter follows closes
+it."""
+
+
+def _single_quoted(joined: str) -> str:
+    """``joined`` with its quotes in single marks (``_SINGLE_QUOTED``, then
+    ``_SINGLE_QUOTED_ASCII``) given double ones, where it has no double marks."""
+    if any(mark in joined for mark in _DOUBLE_QUOTES):
+        return joined
+    if "‘" in joined:
+        joined = _SINGLE_QUOTED.sub(r'"\1"', joined)
+    if "'" in joined:
+        joined = _SINGLE_QUOTED_ASCII.sub(r'"\1"', joined)
+    return joined
 
 
 def _marked_text(texts: list[str]) -> bytes | list[str]:
     """The paragraphs normalised as ``joined_tokens`` normalises them, with sentence ends,
-    clause marks, quotation marks (double ones; single curly ones, ``_SINGLE_QUOTED``, in a
+    clause marks, quotation marks (double ones; single ones, ``_single_quoted``, in a
     story without double ones) and paragraph breaks as ``STOP``, ``CLAUSE``, ``QUOTE`` and
     ``PARAGRAPH_BREAK``: the ASCII bytes of words and marks when the text is ASCII once
     folded (the usual case), else its tokens."""
@@ -326,10 +344,9 @@ def _marked_text(texts: list[str]) -> bytes | list[str]:
         joined = _BREAK.join(parts)
     else:
         joined = _joined_without_datelines(joined)
+    joined = _single_quoted(joined)
     if joined.isascii():
         return joined.encode("ascii").translate(_ASCII_MARKED)
-    if "‘" in joined and not any(mark in joined for mark in _DOUBLE_QUOTES):
-        joined = _SINGLE_QUOTED.sub(r'"\1"', joined)
     folded = _folded(joined)
     if folded.isascii():
         return folded.encode("ascii").translate(_ASCII_MARKED)

@@ -27,7 +27,7 @@ from dedup.engines.index.errors import IndexUnusable
 from dedup.read.text import split_paragraphs
 from dedup.records import Match, Story, story_order
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """Layout of the stored index; an index with another number is refused, never misread.
 3: anchors and sentence-unit band keys of the layout-free core, and the stored matches.
 4: SQLite key tables hold 48-bit keys and whole-second stamps.
@@ -38,7 +38,8 @@ against the story's stored text (``pack_print``).
 7: sentence units no longer end at paragraph breaks (fingerprint format 4): stored units and
 their band keys would differ from those made now for the same text.
 8: stored token texts mark quotation marks (fingerprint format 5), which the rewrite
-decision reads; the content digest, made from the token text, changes with them."""
+decision reads; the content digest, made from the token text, changes with them.
+9: they mark quotes in single ASCII marks too (fingerprint format 6), for the same reason."""
 
 
 @dataclass(frozen=True)
