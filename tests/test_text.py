@@ -264,3 +264,7 @@ def test_single_ascii_quotes_are_quotes_where_a_story_has_no_double_ones():
     assert marked_tokens(["été " + plain]).count(QUOTE) == 2  # not ASCII: the same
     assert marked_tokens(["\"He said 'no' to the plan,\" she said."]).count(QUOTE) == 2
     assert QUOTE not in marked_tokens(["The unit's staff checked the '90s estate."])
+    # Inside a quote a ' stands between two letters only, so that no search from an
+    # opening mark runs past the next mark (many marks are read in linear time).
+    tokens = marked_tokens(["He said 'one 'two' three."])
+    assert tokens[tokens.index(QUOTE) - 1 : tokens.index(QUOTE) + 3] == ["one", QUOTE, "two", QUOTE]

@@ -312,11 +312,14 @@ _SINGLE_QUOTED = re.compile(f"(?<!\\w)‘([^‘{_BREAK}]*?)’(?!\\w)")
 first ’ that no letter follows (the apostrophe of "don’t" is not one), in one paragraph
 (its lines, when hard-wrapped, are one).
 A story that also has double marks uses single ones inside them, and is read by those."""
-_SINGLE_QUOTED_ASCII = re.compile(f"(?<![\\w'])'(?=[^\\W\\d_])([^{_BREAK}]*?)(?<=\\S)'(?!\\w)")
+_SINGLE_QUOTED_ASCII = re.compile(
+    f"(?<![\\w'])'(?=[^\\W\\d_])((?:[^'{_BREAK}]|(?<=\\w)'(?=\\w))*?)(?<=\\S)'(?!\\w)"
+)
 """The same in ASCII marks, as plain text and many pages give British style: a ' that opens
 a word after no letter opens the quote (the apostrophe of "unit's" does not; nor does the
 one of "'90s"), and the first ' after it that ends a word and that no letter follows closes
-it."""
+it. Inside, a ' stands only between two letters: any other ends the search from that
+opening mark, so that a text of many marks is read in linear time."""
 
 
 def _single_quoted(joined: str) -> str:
