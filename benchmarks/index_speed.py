@@ -4,9 +4,10 @@ Builds an SQLite index of N generated stories (dedup.synth, about 600 words each
 measures what a cron job sees, beside a ``scan`` of the same N stories in one process (the
 baseline the ingest rate is given against, measured in the same run): ``check`` of one story
 (in-process median over 100 queries, and as a whole ``dedup check`` process, median of 10),
-the ingest of 10,000 new stories as one
-``dedup ingest`` run, the index's size on disk, and peak memory (maxrss) of each phase, every
-phase in its own process. The table goes to stdout.
+the ingest of 1,000 stories of one day (what a cron run brings) and then of 10,000 new
+stories spread over the index's year, each as one ``dedup ingest`` run, the index's size on
+disk, and peak memory (maxrss) of each phase, every phase in its own process. The table goes
+to stdout.
 
     python benchmarks/index_speed.py                      # 100,000 stories
     python benchmarks/index_speed.py --stories 1000000    # the full size
@@ -88,18 +89,27 @@ def _size(db: Path) -> int:
 
 
 def phase_build(args: argparse.Namespace) -> dict:
-    """Ingest the first N generated stories; keep the next ``extra`` as files for later."""
+    """Ingest the first N generated stories; keep the next ``extra`` as files for later, and
+    the ``day`` after them with their dates moved into the middle day of the N's span (a
+    cron run's stories are the day's: their neighbourhood is a few days of the index)."""
     work = Path(args.work)
-    records = synth.generate(args.stories + args.extra, seed=args.seed, words=args.words)
+    records = synth.generate(args.stories + args.extra + args.day, seed=args.seed, words=args.words)
     held = (work / "extra.jsonl").open("w", encoding="utf-8")
+    day: list[dict] = []
+    stamps: list[float] = []
 
     def first() -> Iterator[Story]:
         for number, record in enumerate(records):
             record.pop("cluster", None)
             if number < args.stories:
-                yield _story(record)
-            else:
+                story = _story(record)
+                if story.date:
+                    stamps.append(story.date.timestamp())
+                yield story
+            elif number < args.stories + args.extra:
                 held.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                day.append(record)
 
     start = time.perf_counter()
     with open_index(str(work / "index.db"), create=True) as index:
@@ -112,6 +122,13 @@ def phase_build(args: argparse.Namespace) -> dict:
         record.pop("cluster", None)
         held.write(json.dumps(record, ensure_ascii=False) + "\n")
     held.close()
+    middle = (min(stamps) + max(stamps)) / 2 if stamps else time.time()
+    start = middle - middle % 86400
+    with (work / "day.jsonl").open("w", encoding="utf-8") as out:
+        for number, record in enumerate(day):
+            when = start + 86400 * number / max(len(day), 1)
+            record["date"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return {"seconds": seconds, "peak_mb": _peak_mb()}
 
 
@@ -183,6 +200,8 @@ def _run_phase(name: str, args: argparse.Namespace) -> dict:
         str(args.stories),
         "--extra",
         str(args.extra),
+        "--day",
+        str(args.day),
         "--queries",
         str(args.queries),
         "--seed",
@@ -200,6 +219,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stories", type=int, default=100_000, help="index size")
     parser.add_argument("--extra", type=int, default=10_000, help="new stories ingested later")
+    parser.add_argument(
+        "--day", type=int, default=1_000, help="stories of one day ingested before the extra"
+    )
     parser.add_argument("--queries", type=int, default=100, help="in-process check queries")
     parser.add_argument("--processes", type=int, default=10, help="whole-process checks")
     parser.add_argument("--seed", type=int, default=11)
@@ -240,6 +262,12 @@ def main() -> None:
             path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
             process_runs.append(_timed([*DEDUP, "check", "--db", str(db), str(path)]))
 
+        day_seconds, day_peak, code = _timed(
+            [*DEDUP, "ingest", "--db", str(db), str(work / "day.jsonl"), "--emit", "new",
+             "--batch", str(args.batch), "--quiet"]
+        )  # fmt: skip
+        if code != 0:
+            raise SystemExit(f"dedup ingest of the day's stories failed with exit code {code}")
         ingest = [*DEDUP, "ingest", "--db", str(db), str(work / "extra.jsonl")]
         extra_seconds, extra_peak, code = _timed(
             [*ingest, "--emit", "new", "--batch", str(args.batch), "--quiet"]
@@ -271,6 +299,8 @@ def main() -> None:
         ("check, in-process: peak memory", f"{check['peak_mb']:,.0f} MB"),
         ("check, whole process (median)", f"{whole * 1000:.0f} ms over {len(process_runs)} runs"),
         ("check, whole process: peak memory", f"{max(r[1] for r in process_runs):,.0f} MB"),
+        (f"ingest {args.day:,} stories of one day (one run)", f"{day_seconds:.1f} s "
+         f"({args.day / day_seconds:,.0f} stories/s, {day_peak:,.0f} MB peak)"),
         (f"ingest {args.extra:,} new stories (one run)", f"{extra_seconds:.1f} s "
          f"({args.extra / extra_seconds:,.0f} stories/s)"),
         (f"ingest {args.extra:,}: peak memory", f"{extra_peak:,.0f} MB"),
