@@ -251,3 +251,29 @@ def test_a_quote_given_alike_is_shown_and_left_out_of_the_rewrite_coverage(tmp_p
     assert rewrite["quotes_alike"] > rewrite["rewrite_coverage"] > rewrite["coverage"]
     text = run("explain", *paths).output
     assert "quotes given alike" in text and "a speaker's words" in text
+
+
+def test_a_shared_passage_inside_quotes_in_both_stories_is_marked(tmp_path):
+    """The ferry reports share the coastguard's quote word for word, and the wire story's
+    rewrite shares it too, in straight marks: each such passage is marked as quoted in
+    both, in text and JSON; the words the two reports share outside quotes are not."""
+    from test_detect import FERRY_OWN_REPORT, FERRY_REWRITE, FERRY_WIRE
+
+    own = [
+        *FERRY_OWN_REPORT,
+        "It ran aground off Kestrel Point on Tuesday evening, officials said.",
+    ]
+    paths = {}
+    for name, texts in (("wire", FERRY_WIRE), ("own", own), ("rewrite", FERRY_REWRITE)):
+        path = tmp_path / f"{name}.txt"
+        path.write_text("\n\n".join(texts), encoding="utf-8")
+        paths[name] = str(path)
+    for other in ("own", "rewrite"):
+        data = json.loads(run("explain", paths["wire"], paths[other], "--format", "json").stdout)
+        quoted = {p["text"][:20]: p["quoted"] for p in data["passages"] if p["words"] >= 8}
+        assert quoted.get("The crew acted quick") is True, quoted
+    data = json.loads(run("explain", paths["wire"], paths["own"], "--format", "json").stdout)
+    outside = [p for p in data["passages"] if p["text"].startswith("ran aground off")]
+    assert outside and not outside[0]["quoted"]
+    text = run("explain", paths["wire"], paths["own"]).output
+    assert "quoted in both" in text

@@ -334,6 +334,21 @@ def _single_quoted(joined: str) -> str:
     return joined
 
 
+_ANY_DOUBLE_QUOTE = re.compile(f"[{_DOUBLE_QUOTES}]")
+
+
+def quote_marks(texts: Sequence[str]) -> list[list[int]]:
+    """Where each of a story's paragraphs has its quotation marks (character offsets), as
+    its token text marks them (``QUOTE``): double ones of every style, and single ones where
+    ``_single_quoted`` reads them for the story. A character is inside a quote when an odd
+    number of its paragraph's marks come before it: what the views show of a quote."""
+    joined = _BREAK.join(texts)
+    parts = _single_quoted(joined).split(_BREAK)  # a mark for a mark: offsets are kept
+    if len(parts) != len(texts):  # a paragraph holding the break character itself
+        parts = list(texts)
+    return [[found.start() for found in _ANY_DOUBLE_QUOTE.finditer(part)] for part in parts]
+
+
 def _marked_text(texts: list[str]) -> bytes | list[str]:
     """The paragraphs normalised as ``joined_tokens`` normalises them, with sentence ends,
     clause marks, quotation marks (double ones; single ones, ``_single_quoted``, in a

@@ -19,6 +19,7 @@ compared on all its text.
 
 from __future__ import annotations
 
+from bisect import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,7 +50,7 @@ from dedup.detect.verify import (
     verify_rewrites,
 )
 from dedup.read.inputs import outlet_of
-from dedup.read.text import MARK_CODES
+from dedup.read.text import MARK_CODES, quote_marks
 from dedup.records import Cluster, Match, Story
 from dedup.settings import DEFAULT, Settings
 from dedup.views.align import align, paragraph_words, shared_runs, story_units
@@ -73,6 +74,9 @@ class Passage:
     """How many of those are A's boilerplate shingles, which carry no weight."""
     text: str
     """The run as published in A."""
+    quoted: bool = False
+    """Whether the run is inside quotation marks in both stories (half its words or more in
+    each): a speaker's words, which every report of what they said shares."""
 
 
 @dataclass(frozen=True)
@@ -448,17 +452,31 @@ def _passages(a: Story, b: Story, removed: np.ndarray, settings: Settings) -> li
     of B, longest first."""
     words_a = [paragraph_words(p.text) for p in a.paragraphs]
     words_b = [paragraph_words(p.text) for p in b.paragraphs]
+    marks_a = quote_marks([p.text for p in a.paragraphs])
+    marks_b = quote_marks([p.text for p in b.paragraphs])
     passages = []
     for (i, j), runs in shared_runs(words_a, words_b).items():
-        for start, _, length in runs:
+        for start, start_b, length in runs:
             if length < settings.shingle:
                 continue
             spans = words_a[i].spans[start : start + length]
             hashes = shingle_hashes([span[2] for span in spans], settings.shingle)
             discounted = int(np.isin(hashes, removed).sum()) if removed.size else 0
             text = words_a[i].text[spans[0][0] : spans[-1][1]]
-            passages.append(Passage(i + 1, j + 1, length, int(hashes.size), discounted, text))
+            quoted = _quoted(spans, marks_a[i]) and _quoted(
+                words_b[j].spans[start_b : start_b + length], marks_b[j]
+            )
+            passages.append(
+                Passage(i + 1, j + 1, length, int(hashes.size), discounted, text, quoted)
+            )
     return sorted(passages, key=lambda p: (-p.words, p.a_paragraph, p.b_paragraph))
+
+
+def _quoted(spans: Sequence[tuple[int, int, str]], marks: list[int]) -> bool:
+    """Whether half the words at ``spans`` or more are inside quotation marks (an odd number
+    of the paragraph's ``marks`` before them)."""
+    inside = sum(bisect(marks, begin) % 2 for begin, _, _ in spans)
+    return 2 * inside >= len(spans) > 0
 
 
 def _boilerplate(
@@ -566,6 +584,7 @@ def explain_json(found: Explanation) -> dict[str, Any]:
                 "words": p.words,
                 "shingles": p.shingles,
                 "discounted": p.discounted,
+                "quoted": p.quoted,
                 "text": p.text,
             }
             for p in found.passages
@@ -674,6 +693,8 @@ def explain_lines(found: Explanation, passages: int = 12) -> list[tuple[str, str
         if passage.discounted:
             part = passage.discounted < passage.shingles
             note = f", {passage.discounted if part else 'all'} boilerplate"
+        if passage.quoted:
+            note += ", quoted in both"
         lines.append(
             (
                 "dim" if passage.discounted == passage.shingles else "",
