@@ -504,3 +504,33 @@ def test_unit_keys_share_rows_and_read_back_as_one_row_a_carrier_would(tmp_path)
         assert carriers(-np.inf, np.inf, 50) == [("d2", "d3")]
         sids = {sid for (sid,) in raw.execute("SELECT sid FROM stories")}
         assert {story for _, _, story in _unit_carriers(raw)} <= sids
+
+
+def test_a_run_is_cut_into_batches_by_count_and_by_time():
+    """A batch holds ``batch`` stories at most, and its stories span ``BATCH_SPAN`` at most:
+    a run's few stories spread over a year are judged in batches of weeks, not as one whose
+    neighbourhood is the whole year. Undated stories are stamped with the run's time."""
+    from dataclasses import replace
+    from datetime import datetime, timedelta, timezone
+
+    from dedup.engines.index.logic import BATCH_SPAN, _batches
+
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    days = [0, 1, 2, 3, 60, 61, 200, 300, 301]
+    stories = [
+        replace(make_story(f"s{n}", paragraphs(n, 1)), date=start + timedelta(days=d))
+        for n, d in enumerate(days)
+    ]
+    now = (start + timedelta(days=400)).timestamp()
+    undated = [make_story(f"u{n}", paragraphs(50 + n, 1)) for n in range(3)]
+    cut = [[s.id for s in part] for part in _batches(stories + undated, 3, now)]
+    assert cut == [
+        ["s0", "s1", "s2"],
+        ["s3"],
+        ["s4", "s5"],
+        ["s6"],
+        ["s7", "s8"],
+        ["u0", "u1", "u2"],
+    ]
+    assert BATCH_SPAN < 60 * DAY  # the span between s3 and s4 cuts there
+    assert [len(p) for p in _batches(stories, 100, now)] == [4, 2, 1, 2]

@@ -166,7 +166,8 @@ def _line(verdict: Verdict, where: str) -> str:
     show_default=True,
     help=(
         "Stories judged together and committed as one transaction: a larger batch sees "
-        "more of the run at once, so it is faster, and takes more memory."
+        "more of the run at once, so it is faster, and takes more memory. A batch spans "
+        "eight weeks at most."
     ),
 )
 @field_option

@@ -52,12 +52,16 @@ def stored_keys(values: np.ndarray) -> np.ndarray:
 
 def _key_rows(
     keys: list[np.ndarray], stamps: np.ndarray, owners: np.ndarray
-) -> Iterator[tuple[int, int, int]]:
-    """The rows of a key table for stories' keys, made in one array step and sorted as the
-    table is: inserted in key order, each B-tree page is visited once per batch rather than
-    once per row."""
+) -> Iterator[tuple[int, int, int, int]]:
+    """The rows of a key table for stories' keys (``(week, key, stamp, story)``), made in
+    one array step and sorted as the table is: inserted in its order, each B-tree page is
+    visited once per batch rather than once per row."""
     found = _carriers(keys, stamps, owners)
-    return (row for part in _slices(*found) for row in zip(*part)) if found else iter(())
+    if not found:
+        return iter(())
+    key, stamp, owner = found
+    week = np.floor_divide(stamp, SPAN)
+    return (row for part in _slices(week, key, stamp, owner) for row in zip(*part))
 
 
 _ROWS = 1 << 15
@@ -75,22 +79,25 @@ def _slices(*columns: np.ndarray) -> Iterator[list[list[Any]]]:
 def _carriers(
     keys: list[np.ndarray], stamps: np.ndarray, owners: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Stories' keys as (stored key, stamp, story) arrays sorted in that order, as the key
-    tables are; None when there are none."""
+    """Stories' keys as (stored key, stamp, story) arrays sorted as the key tables are: by
+    the ``SPAN`` their stamp lies in (its week), then in that order; None when there are
+    none."""
     counts = np.array([len(found) for found in keys], dtype=np.int64)
     if not counts.sum():
         return None
     key = stored_keys(np.concatenate(keys))
     stamp = np.repeat(stamps, counts)
     owner = np.repeat(owners, counts)
-    order = np.lexsort((owner, stamp, key))
+    order = np.lexsort((owner, stamp, key, np.floor_divide(stamp, SPAN)))
     return key[order], stamp[order], owner[order]
 
 
 SPAN = 7 * 86400
-"""Seconds within which the carriers of a unit band key that one batch stores share one
-``units`` row: a week's, as a window is days and wire copies follow within hours. On
-20,000 generated stories, 0.38 of a row a carrier."""
+"""Seconds of a *week* (counted from the epoch), the first column of the key tables, so that
+a batch of one day's stories writes its rows into that week's pages rather than into pages
+all over the file; and within which the carriers of a unit band key that one batch stores
+share one ``units`` row. A window is days and wire copies follow within hours. On 20,000
+generated stories, 0.38 of a row a carrier."""
 _MORE = np.dtype([("at", "<u4"), ("story", "<i8")])
 """A ``units`` row's other carriers (``more``): each one's stamp after the row's, and its
 story."""
@@ -98,20 +105,20 @@ story."""
 
 def _unit_rows(
     keys: list[np.ndarray], stamps: np.ndarray, owners: np.ndarray
-) -> Iterator[tuple[int, int, int, bytes | None]]:
-    """The ``units`` rows for stories' unit band keys, in key order: one a key and ``SPAN``
-    (counted from the epoch) of its carriers' stamps, holding its earliest carrier (by
-    stamp, then story) in its columns and the others in ``more`` (None when there are
-    none). A reader takes the rows stamped from a ``SPAN`` before a window's start."""
+) -> Iterator[tuple[int, int, int, int, bytes | None]]:
+    """The ``units`` rows ``(week, key, stamp, story, more)`` for stories' unit band keys,
+    in the table's order: one a key and week (``SPAN``) of its carriers' stamps, holding its
+    earliest carrier (by stamp, then story) in its columns and the others in ``more`` (None
+    when there are none). A reader takes the rows of the weeks its window meets."""
     found = _carriers(keys, stamps, owners)
     return _grouped(*found) if found else iter(())
 
 
 def _grouped(
     key: np.ndarray, stamp: np.ndarray, owner: np.ndarray
-) -> Iterator[tuple[int, int, int, bytes | None]]:
+) -> Iterator[tuple[int, int, int, int, bytes | None]]:
     """``_unit_rows`` of carriers given as stored keys (``stored_keys``), stamps and
-    stories, sorted in that order (``_carriers``; a row's carriers are stored so)."""
+    stories, sorted as ``_carriers`` sorts them (a row's carriers are stored so)."""
     same = (key[1:] == key[:-1]) & (stamp[1:] == stamp[:-1]) & (owner[1:] == owner[:-1])
     if same.any():  # two keys of a story equal in their top 48 bits: stored once
         kept = np.concatenate(([True], ~same))
@@ -126,7 +133,8 @@ def _grouped(
     more["story"] = owner
     packed = more.tobytes()
     size = _MORE.itemsize
-    for first, last, *columns in _slices(starts, ends, key[starts], stamp[starts], owner[starts]):
+    heads = (span[starts], key[starts], stamp[starts], owner[starts])
+    for first, last, *columns in _slices(starts, ends, *heads):
         blobs = [
             packed[(start + 1) * size : end * size] if end - start > 1 else None
             for start, end in zip(first, last)
@@ -183,19 +191,24 @@ _SCHEMA = (
     "CREATE INDEX stories_digest ON stories(digest)",
     "CREATE INDEX stories_cluster ON stories(cluster) WHERE cluster IS NOT NULL",
     "CREATE TABLE texts (sid INTEGER PRIMARY KEY, body BLOB NOT NULL, print BLOB NOT NULL)",
-    """CREATE TABLE anchors (key INTEGER NOT NULL, stamp INTEGER NOT NULL, story INTEGER NOT NULL,
-        PRIMARY KEY (key, stamp, story)) WITHOUT ROWID""",
-    """CREATE TABLE units (key INTEGER NOT NULL, stamp INTEGER NOT NULL, story INTEGER NOT NULL,
-        more BLOB, PRIMARY KEY (key, stamp, story)) WITHOUT ROWID""",
+    """CREATE TABLE anchors (week INTEGER NOT NULL, key INTEGER NOT NULL,
+        stamp INTEGER NOT NULL, story INTEGER NOT NULL,
+        PRIMARY KEY (week, key, stamp, story)) WITHOUT ROWID""",
+    """CREATE TABLE units (week INTEGER NOT NULL, key INTEGER NOT NULL,
+        stamp INTEGER NOT NULL, story INTEGER NOT NULL, more BLOB,
+        PRIMARY KEY (week, key, stamp, story)) WITHOUT ROWID""",
+    "CREATE TABLE weeks (week INTEGER PRIMARY KEY)",
     """CREATE TABLE matches (a INTEGER NOT NULL, b INTEGER NOT NULL, shared INTEGER NOT NULL,
         resemblance REAL NOT NULL, containment REAL NOT NULL, kind TEXT NOT NULL,
         coverage REAL NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID""",
     "CREATE INDEX matches_b ON matches(b)",
 )
 """The SQLite layout (``PRAGMA user_version`` = ``SCHEMA_VERSION``). ``anchors`` and
-``units`` are WITHOUT ROWID tables keyed on (key, stamp, story): the primary key is the
-index on key, ordered by stamp, so the carriers of a key within a window, earliest first,
-are one range read, and a story's rows are deleted by key without a second index. Their
+``units`` are WITHOUT ROWID tables keyed on (week, key, stamp, story): the primary key is the
+index on key within each week (``SPAN``), ordered by stamp, so the carriers of a key within
+a window are one range read in each week the window meets (``weeks`` lists the weeks that
+hold rows), a day's stories write their rows into one week's pages, and a story's rows
+are deleted by key without a second index. Their
 keys are the top 48 bits (``lookup``) and their stamps whole seconds (``second``): a row
 takes about 17 bytes rather than 25. ``units`` would be most of an index, and of an
 ingest's time (a row costs about the same to insert whatever it holds), at a row per story
@@ -451,10 +464,11 @@ class SQLiteStore(Store):
                 (at, [int(sid) for sid in members.split(",")])
                 for at, members in self.db.execute(
                     "SELECT at, members FROM (SELECT k.key AS at, (SELECT group_concat(story) "
-                    "FROM (SELECT story FROM anchors WHERE key = k.value AND stamp BETWEEN ?2 "
-                    "AND ?3 ORDER BY stamp LIMIT ?4)) AS members FROM json_each(?1) k) "
+                    "FROM (SELECT a.story FROM json_each(?5) w CROSS JOIN anchors a ON a.week = "
+                    "w.value AND a.key = k.value AND a.stamp BETWEEN ?2 AND ?3 "
+                    "ORDER BY a.stamp, a.story LIMIT ?4)) AS members FROM json_each(?1) k) "
                     "WHERE members IS NOT NULL",
-                    (_json(lookup(keys)), second(low), second(high), cap),
+                    (_json(lookup(keys)), second(low), second(high), cap, self._weeks(low, high)),
                 )
             ]
         if not found:
@@ -483,9 +497,10 @@ class SQLiteStore(Store):
         carriers stamped in [low, high] (by stamp, then story, as a range read of a key
         gives them), with the key's position in ``keys``, in that order."""
         rows = self.db.execute(
-            "SELECT k.key, u.stamp, u.story, u.more FROM json_each(?1) k "
-            "JOIN units u ON u.key = k.value AND u.stamp BETWEEN ?2 AND ?3",
-            (_json(lookup(keys)), max(low - SPAN + 1, -(2**63)), high),
+            "SELECT k.key, u.stamp, u.story, u.more FROM json_each(?1) k "  # in this order:
+            "CROSS JOIN json_each(?2) w CROSS JOIN units u "  # a seek a key and week
+            "ON u.week = w.value AND u.key = k.value",
+            (_json(lookup(keys)), self._weeks(low, high)),
         ).fetchall()
         if not rows:
             return []
@@ -504,6 +519,14 @@ class SQLiteStore(Store):
                 found.append((position, []))
             found[-1][1].append(sid)
         return found
+
+    def _weeks(self, low: float, high: float) -> str:
+        """The weeks (``SPAN``) holding key rows that [low, high] meets, as a JSON list."""
+        found = self.db.execute(
+            "SELECT week FROM weeks WHERE week BETWEEN ? AND ?",
+            (second(low) // SPAN, second(high) // SPAN),
+        )
+        return _json(week for (week,) in found)
 
     def linked(self, ids: Iterable[str]) -> set[str]:
         found = self.db.execute(
@@ -586,11 +609,15 @@ class SQLiteStore(Store):
         stamps = np.array([second(e.stamp) for e in entries], dtype=np.int64)
         owners = np.array([sids[e.story.id] for e in entries], dtype=np.int64)
         db.executemany(
-            "INSERT OR IGNORE INTO anchors VALUES (?, ?, ?)",
+            "INSERT OR IGNORE INTO weeks VALUES (?)",
+            [(week,) for week in np.unique(np.floor_divide(stamps, SPAN)).tolist()],
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO anchors VALUES (?, ?, ?, ?)",
             _key_rows([found[0] for found in keys], stamps, owners),
         )
         db.executemany(
-            "INSERT INTO units VALUES (?, ?, ?, ?)",
+            "INSERT INTO units VALUES (?, ?, ?, ?, ?)",
             _unit_rows([found[1] for found in keys], stamps, owners),
         )
 
@@ -606,12 +633,12 @@ class SQLiteStore(Store):
         for sid, story_id, stamp, data, body in found:
             anchors, units = entry_keys(stored_fingerprint(story_id, data, body, self.location))
             whole = second(stamp)
+            week = whole // SPAN
             db.executemany(
-                "DELETE FROM anchors WHERE key = ? AND stamp = ? AND story = ?",
-                ((key, whole, sid) for key in lookup(anchors)),
+                "DELETE FROM anchors WHERE week = ? AND key = ? AND stamp = ? AND story = ?",
+                ((week, key, whole, sid) for key in lookup(anchors)),
             )
-            start = whole - whole % SPAN
-            held += [(key, start, whole) for key in lookup(units)]
+            held += [(key, week, whole) for key in lookup(units)]
         self._remove_units(held, {sid for sid, *_ in found})
         chosen = _json(sid for sid, *_ in found)
         db.execute(
@@ -626,30 +653,33 @@ class SQLiteStore(Store):
 
     def _remove_units(self, held: list[tuple[int, int, int]], sids: set[int]) -> None:
         """Take the stories ``sids`` out of the ``units`` rows that may hold them (``held``:
-        a key, and the range its row's stamp lies in): a row is written again with the
-        carriers left, its earliest in its columns."""
+        a key, its week and the latest stamp its row's may be): a row is written again with
+        the carriers left, its earliest in its columns."""
         if not held:
             return
         rows = set(
             self.db.execute(
-                "SELECT u.key, u.stamp, u.story, u.more FROM json_each(?) j JOIN units u "
-                "ON u.key = json_extract(j.value, '$[0]') AND u.stamp "
-                "BETWEEN json_extract(j.value, '$[1]') AND json_extract(j.value, '$[2]')",
+                "SELECT u.week, u.key, u.stamp, u.story, u.more FROM json_each(?) j "
+                "CROSS JOIN units u "
+                "ON u.week = json_extract(j.value, '$[1]') "
+                "AND u.key = json_extract(j.value, '$[0]') "
+                "AND u.stamp <= json_extract(j.value, '$[2]')",
                 (_json([list(item) for item in held]),),
             ).fetchall()
         )
-        for key, stamp, story, more in sorted(rows, key=lambda row: row[:3]):
+        for week, key, stamp, story, more in sorted(rows, key=lambda row: row[:4]):
             _, stamps, stories = _unit_carriers([(key, stamp, story, more)])
             left = np.isin(stories, list(sids), invert=True)
             if left.all():
                 continue
             self.db.execute(
-                "DELETE FROM units WHERE key = ? AND stamp = ? AND story = ?", (key, stamp, story)
+                "DELETE FROM units WHERE week = ? AND key = ? AND stamp = ? AND story = ?",
+                (week, key, stamp, story),
             )
             if left.any():
                 kept = int(np.count_nonzero(left))
                 self.db.executemany(
-                    "INSERT INTO units VALUES (?, ?, ?, ?)",
+                    "INSERT INTO units VALUES (?, ?, ?, ?, ?)",
                     _grouped(np.full(kept, key, dtype=np.int64), stamps[left], stories[left]),
                 )
 

@@ -39,7 +39,9 @@ against the story's stored text (``pack_print``).
 their band keys would differ from those made now for the same text.
 8: stored token texts mark quotation marks (fingerprint format 5), which the rewrite
 decision reads; the content digest, made from the token text, changes with them.
-9: they mark quotes in single ASCII marks too (fingerprint format 6), for the same reason."""
+9: they mark quotes in single ASCII marks too (fingerprint format 6), for the same reason;
+SQLite key tables lead with the week of their stamp, so that a day's rows are written into
+one week's pages."""
 
 
 @dataclass(frozen=True)
