@@ -123,10 +123,10 @@ def phase_build(args: argparse.Namespace) -> dict:
         held.write(json.dumps(record, ensure_ascii=False) + "\n")
     held.close()
     middle = (min(stamps) + max(stamps)) / 2 if stamps else time.time()
-    start = middle - middle % 86400
+    midnight = middle - middle % 86400
     with (work / "day.jsonl").open("w", encoding="utf-8") as out:
         for number, record in enumerate(day):
-            when = start + 86400 * number / max(len(day), 1)
+            when = midnight + 86400 * number / max(len(day), 1)
             record["date"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return {"seconds": seconds, "peak_mb": _peak_mb()}

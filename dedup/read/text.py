@@ -39,9 +39,12 @@ def _compiled_on_use(pattern: str) -> Callable[[], re.Pattern[str]]:
 
 _TOKEN = _compiled_on_use(_TOKEN_PATTERN)
 
+_DOUBLE_QUOTES = '"“”„‟″«»「」『』'
+"""Double quotation marks of every style, folded to ``"`` (``_FOLDED``), which the token
+text marks as ``QUOTE``."""
 _FOLDED = {
     **dict.fromkeys("‘’‚‛′`´", "'"),
-    **dict.fromkeys("“”„‟″«»「」『』", '"'),
+    **dict.fromkeys(_DOUBLE_QUOTES[1:], '"'),
     **dict.fromkeys("‐‑‒–—―−", "-"),
 }
 # Symbols common in web chrome; never part of a word, so spaces keep tokens unchanged while
@@ -306,7 +309,6 @@ _WORD_OR_MARK = re.compile(rf"{_MARK_RUNS}|\w+")
 _MARK_OF = {**dict.fromkeys(_STOP_CHARS, STOP), **dict.fromkeys(_CLAUSE_CHARS, CLAUSE), '"': QUOTE}
 
 
-_DOUBLE_QUOTES = '"“”„‟«»「」『』'
 _SINGLE_QUOTED = re.compile(f"(?<!\\w)‘([^‘{_BREAK}]*?)’(?!\\w)")
 """A quote in single curly marks, as British style writes speech: the closing mark is the
 first ’ that no letter follows (the apostrophe of "don’t" is not one), in one paragraph

@@ -446,7 +446,7 @@ class Index:
             fingerprint=replace(fingerprint, key=story.id),
             digest=content_digest(story, fingerprint),
             outlet_key=outlet_of(story),
-            stamp=story.date.timestamp() if story.date else now,
+            stamp=_stamp(story, now),
         )
 
     def _neighbourhood(
@@ -642,10 +642,15 @@ class _EmptyContent(dict):  # type: ignore[type-arg]
         return _NO_CONTENT
 
 
+def _stamp(story: Story, now: float) -> float:
+    """The time a story is placed at in the index: its date, else ``now`` (its ingest)."""
+    return story.date.timestamp() if story.date else now
+
+
 def _batches(ordered: list[Story], size: int, now: float) -> Iterator[list[Story]]:
     """``ordered`` (in publication order) cut into batches of ``size`` stories at most, each
     spanning ``BATCH_SPAN`` at most (an undated story is stamped ``now``)."""
-    stamps = [story.date.timestamp() if story.date else now for story in ordered]
+    stamps = [_stamp(story, now) for story in ordered]
     start = 0
     while start < len(ordered):
         end = start + 1

@@ -206,8 +206,9 @@ _SCHEMA = (
 """The SQLite layout (``PRAGMA user_version`` = ``SCHEMA_VERSION``). ``anchors`` and
 ``units`` are WITHOUT ROWID tables keyed on (week, key, stamp, story): the primary key is the
 index on key within each week (``SPAN``), ordered by stamp, so the carriers of a key within
-a window are one range read in each week the window meets (``weeks`` lists the weeks that
-hold rows), a day's stories write their rows into one week's pages, and a story's rows
+a window are one range read in each week the window meets (``weeks`` lists the weeks rows
+were written in; a week emptied by ``prune`` stays listed, which costs a read that finds
+nothing), a day's stories write their rows into one week's pages, and a story's rows
 are deleted by key without a second index. Their
 keys are the top 48 bits (``lookup``) and their stamps whole seconds (``second``): a row
 takes about 17 bytes rather than 25. ``units`` would be most of an index, and of an
